@@ -1,0 +1,43 @@
+import { scanPaths, DEFAULT_MAX_FILE_SIZE } from '../core/scanFiles';
+import { toJson, toSarif, toText } from '../core/report';
+import { KeysentryError } from '../core/types';
+import { gitCommittableFiles, gitTopLevel } from '../git/files';
+import { parseArgs } from './args';
+import type { Io } from './io';
+
+export const SCAN_USAGE = `usage: keysentry scan [PATH...] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES]
+
+Scans what git would commit (tracked and not-ignored untracked files) for AWS access keys,
+secret keys, session tokens and private keys. Outside a git repository, scans all files
+except dependency folders. --all-files scans everything.
+Exit status: 0 clean, 1 findings, 2 error.`;
+
+export const gitSource = { topLevel: gitTopLevel, committable: gitCommittableFiles };
+
+export async function scanCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size'], ['all-files', 'exhaustive', 'help']);
+  if (args.flags.has('help')) {
+    io.out(SCAN_USAGE);
+    return 0;
+  }
+  const format = (args.flags.get('format') as string | undefined) ?? 'text';
+  if (!['text', 'json', 'sarif'].includes(format)) throw new KeysentryError(`--format must be text, json or sarif (got "${format}")`);
+  const maxRaw = args.flags.get('max-file-size') as string | undefined;
+  const maxFileSize = maxRaw === undefined ? DEFAULT_MAX_FILE_SIZE : Number(maxRaw);
+  if (!Number.isInteger(maxFileSize) || maxFileSize <= 0) throw new KeysentryError(`--max-file-size must be a positive number of bytes (got "${maxRaw}")`);
+  const result = await scanPaths(
+    {
+      paths: args.positional,
+      cwd: io.cwd,
+      allFiles: args.flags.has('all-files'),
+      maxFileSize,
+      baselinePath: args.flags.get('baseline') as string | undefined,
+      exhaustive: args.flags.has('exhaustive'),
+    },
+    gitSource,
+  );
+  if (format === 'json') io.out(toJson(result));
+  else if (format === 'sarif') io.out(toSarif(result, io.version));
+  else io.out(toText(result, io.color));
+  return result.findings.length > 0 ? 1 : 0;
+}

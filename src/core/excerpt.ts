@@ -1,0 +1,121 @@
+import { LineIndex } from './lines';
+import { anchorRegex } from './patterns';
+
+/**
+ * Runs the rules only where a secret can be: the lines around each anchor, joined into one
+ * smaller text. A segment separator of "\n\0\n" cannot be part of any rule's match (no rule
+ * accepts a NUL), so every match in the excerpt is a match in the original and vice versa,
+ * as long as each window holds everything its rule can look at. Those reaches are below.
+ */
+export interface Segment {
+  /** Offset in the excerpt. */
+  at: number;
+  /** Offset in the original text. */
+  from: number;
+  length: number;
+}
+
+export interface Excerpt {
+  text: string;
+  segments: Segment[];
+}
+
+const SEPARATOR = '\n\0\n';
+/** Lines either side of a key id or token: how far a secret may sit from its id and still pair. */
+export const PAIR_LINES = 5;
+/** Characters a secret-name match may reach past its anchor, whitespace not counted. */
+const NAME_REACH = 120;
+/** Characters a PEM block may reach past its BEGIN line (the PEM rule's body bound plus headers). */
+const PEM_REACH = 20_200;
+/** Lines a PuTTY key may reach past its header. */
+const PUTTY_LINES = 250;
+
+function isSpace(ch: string): boolean {
+  return /\s/.test(ch);
+}
+
+function forwardNonSpace(text: string, from: number, count: number): number {
+  let i = from;
+  let seen = 0;
+  while (i < text.length && seen < count) {
+    if (!isSpace(text[i] as string)) seen++;
+    i++;
+  }
+  return i;
+}
+
+function expandBase64(text: string, start: number, end: number): [number, number] {
+  const b64 = /[A-Za-z0-9+/=]/;
+  let s = start;
+  let e = end;
+  while (s > 0 && b64.test(text[s - 1] as string)) s--;
+  while (e < text.length && b64.test(text[e] as string)) e++;
+  return [s, e];
+}
+
+/** Returns undefined when the text holds no anchor: then no rule can report anything in it. */
+export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefined {
+  const windows: Array<[number, number]> = [];
+  for (const m of text.matchAll(anchorRegex())) {
+    const a = m.index;
+    const anchor = m[0];
+    const line = lines.lineOf(a);
+    let firstLine = line;
+    let lastLine = line;
+    if (anchor.startsWith('A') && anchor.length === 4 && anchor !== 'YXdz') {
+      firstLine = line - PAIR_LINES;
+      lastLine = line + PAIR_LINES;
+    } else if (/^[Ss]ecret$|^SECRET$/.test(anchor)) {
+      lastLine = lines.lineOf(forwardNonSpace(text, a, NAME_REACH));
+    } else if (anchor === 'PRIVATE KEY') {
+      lastLine = lines.lineOf(Math.min(text.length, a + PEM_REACH));
+    } else if (anchor === 'PuTTY-User-Key-File-') {
+      lastLine = line + PUTTY_LINES;
+    } else {
+      // Session-token markers: the whole base64 run they sit in, and the lines around it.
+      const [s, e] = expandBase64(text, a, a + anchor.length);
+      firstLine = lines.lineOf(s) - PAIR_LINES;
+      lastLine = lines.lineOf(e) + PAIR_LINES;
+    }
+    windows.push([lines.lineStart(Math.max(0, firstLine)), lines.lineEnd(Math.min(lines.lineCount - 1, lastLine))]);
+  }
+  if (windows.length === 0) return undefined;
+  windows.sort((x, y) => x[0] - y[0]);
+  const merged: Array<[number, number]> = [];
+  for (const w of windows) {
+    const last = merged[merged.length - 1];
+    if (last && w[0] <= last[1] + 1) last[1] = Math.max(last[1], w[1]);
+    else merged.push([w[0], w[1]]);
+  }
+  const segments: Segment[] = [];
+  const parts: string[] = [];
+  let at = 0;
+  for (const [from, to] of merged) {
+    if (parts.length > 0) {
+      parts.push(SEPARATOR);
+      at += SEPARATOR.length;
+    }
+    parts.push(text.slice(from, to));
+    segments.push({ at, from, length: to - from });
+    at += to - from;
+  }
+  return { text: parts.join(''), segments };
+}
+
+/** The whole text as one segment: the exhaustive mode runs every rule on every whole file. */
+export function wholeText(text: string): Excerpt {
+  return { text, segments: [{ at: 0, from: 0, length: text.length }] };
+}
+
+export function toOriginal(excerpt: Excerpt, offset: number): number {
+  const segs = excerpt.segments;
+  let lo = 0;
+  let hi = segs.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((segs[mid] as Segment).at <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const seg = segs[lo] as Segment;
+  return seg.from + (offset - seg.at);
+}

@@ -1,0 +1,26 @@
+import type { FindingKind } from './types';
+
+/**
+ * Masks a secret for display. Access key ids are identifiers AWS consoles show whole;
+ * everything else keeps at most its first 4 characters.
+ */
+export function maskSecret(kind: FindingKind, value: string): string {
+  if (kind === 'aws-access-key-id') return value;
+  if (kind === 'private-key') {
+    const header = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----/.exec(value) ?? /PuTTY-User-Key-File-\d/.exec(value);
+    if (header) return `${header[1] ? `-----BEGIN ${header[1]}-----` : header[0]} …(masked)`;
+    return '(private key, masked)';
+  }
+  const shown = value.slice(0, Math.min(4, Math.floor(value.length / 4)));
+  return `${shown}${'*'.repeat(Math.max(8, Math.min(16, value.length - shown.length)))}`;
+}
+
+/**
+ * Removes anything that looks like an AWS secret or a private key from free text
+ * (error messages, SDK errors, logs) before it is shown or written anywhere.
+ */
+export function redact(text: string): string {
+  return text
+    .replace(/-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)/g, '-----BEGIN PRIVATE KEY----- …(masked)')
+    .replace(/(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{4})[A-Za-z0-9+/]{36,}={0,2}(?![A-Za-z0-9+/=])/g, '$1****************');
+}

@@ -1,0 +1,48 @@
+/**
+ * The shapes Keysentry looks for. Facts from the public rule sets of gitleaks, trufflehog,
+ * git-secrets and secretlint, reimplemented here.
+ */
+
+/** Access key id prefixes that are credentials (AKIA long-term, ASIA temporary, ABIA/ACCA service, A3T legacy). */
+export const KEY_ID_SOURCE = String.raw`(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}`;
+export const keyIdRegex = (): RegExp => new RegExp(String.raw`(?<![A-Za-z0-9])${KEY_ID_SOURCE}(?![A-Za-z0-9])`, 'g');
+export const isKeyIdShape = (s: string): boolean => new RegExp(`^${KEY_ID_SOURCE}$`).test(s);
+
+/** A 40-character run of the secret-key alphabet, not part of a longer run. May end in `/` or `+`. */
+export const secretCandidateRegex = (): RegExp => /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
+
+/** The name side of an assignment whose value is a secret key: `aws_secret_access_key = `, `"SecretAccessKey": "`, `secretKey: '` ... */
+export const SECRET_NAME_BEFORE = /(?:secret|Secret|SECRET)[A-Za-z0-9_.-]{0,30}(?:\\?["'`])?\s*(?::=|=>|:|=|,)\s*(?:\\?["'`])?\s*$/;
+
+/** Session tokens: long base64 holding the markers of an STS token (`IQoJb3JpZ2luX2Vj`, or `YXdz` = "aws" in older ones). */
+export const sessionTokenRegex = (): RegExp => /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{100,}={0,2}(?![A-Za-z0-9+/=])/g;
+export const SESSION_TOKEN_MARKERS = ['IQoJb3JpZ2luX2Vj', 'YXdz'];
+export const SESSION_NAME_BEFORE = /(?:session|Session|SESSION|security|Security|SECURITY)[_-]?(?:token|Token|TOKEN)[A-Za-z0-9_.-]{0,10}(?:\\?["'`])?\s*(?::=|=>|:|=|,)\s*(?:\\?["'`])?\s*$/;
+
+/** PEM private keys of every common type, including `ENCRYPTED PRIVATE KEY`; the body may be JSON-escaped. */
+export const pemPrivateKeyRegex = (): RegExp =>
+  /-----BEGIN[ ]?((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----([\s\S]{0,20000}?)-----END[ ]?(?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/g;
+
+/** PuTTY private key files (`.ppk`, versions 2 and 3). */
+export const puttyKeyRegex = (): RegExp => /PuTTY-User-Key-File-[23]: [^\r\n]*(?:\r?\n[^\r\n]*){0,40}?\r?\nPrivate-Lines: (\d+)((?:\r?\n[A-Za-z0-9+/=]+){1,200})/g;
+
+/**
+ * The literal strings at least one rule needs to see before it can report anything.
+ * Every rule (secretlint's and ours) requires one of them inside or beside its match, so a file
+ * without any of them cannot hold a finding; the equivalence test checks that claim.
+ */
+export const ANCHOR_SOURCE = String.raw`A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])|PRIVATE KEY|PuTTY-User-Key-File-|[Ss]ecret|SECRET|IQoJb3JpZ2luX2Vj|YXdz`;
+export const anchorRegex = (): RegExp => new RegExp(ANCHOR_SOURCE, 'g');
+
+/** File names that hold key pairs or private keys. Public halves (`.pub`) are not secrets. */
+export function isKeyFileName(relPath: string): boolean {
+  const base = relPath.slice(relPath.lastIndexOf('/') + 1).toLowerCase();
+  if (base.endsWith('.pub')) return false;
+  if (/^id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?$/.test(base)) return true;
+  return /\.(?:pem|ppk|p12|pfx|key)$/.test(base);
+}
+
+/** PKCS#12 (`.p12`, `.pfx`) files are binary DER: a SEQUENCE tag first. */
+export function looksLikePkcs12(relPath: string, bytes: Uint8Array): boolean {
+  return /\.(?:p12|pfx)$/i.test(relPath) && bytes.length >= 64 && bytes[0] === 0x30 && (bytes[1] === 0x82 || bytes[1] === 0x83 || bytes[1] === 0x80);
+}

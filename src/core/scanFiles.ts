@@ -1,0 +1,185 @@
+import { lstatSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
+import { scanKeyContainer, scanText } from './engine';
+import { IgnoreMatcher } from './ignoreFile';
+import { anchorRegex, isKeyFileName } from './patterns';
+import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from './types';
+
+export const DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024;
+
+/** Folders of installed dependencies, skipped outside git (inside git, .gitignore decides). */
+export const DEPENDENCY_DIRS = new Set(['node_modules', 'bower_components', 'jspm_packages', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.gradle', 'Pods', '.git', '.hg', '.svn']);
+
+export interface FileSource {
+  /** Repository root containing `dir`, if any. */
+  topLevel(dir: string): string | undefined;
+  /** Files git would commit under `dir`, relative to it. */
+  committable(dir: string): string[];
+}
+
+export interface ScanPathsOptions {
+  /** Files or folders; default the current directory. */
+  paths: string[];
+  /** Base for relative paths in findings (the current directory). */
+  cwd: string;
+  allFiles?: boolean;
+  maxFileSize?: number;
+  /** Baseline file; default `.keysentry-baseline.json` in the scan root when present. */
+  baselinePath?: string;
+  exhaustive?: boolean;
+  onProgress?: (done: number, total: number, file: string) => void;
+  isCancelled?: () => boolean;
+}
+
+const toPosix = (p: string): string => p.split(path.sep).join('/');
+
+function walk(root: string, allFiles: boolean, out: string[]): void {
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop() as string;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      // Symlinks are never followed: no loops, nothing outside the tree.
+      if (e.isDirectory()) {
+        if (e.name === '.git' || (!allFiles && DEPENDENCY_DIRS.has(e.name))) continue;
+        stack.push(full);
+      } else if (e.isFile()) out.push(full);
+    }
+  }
+}
+
+/** Lists absolute paths of the files to scan. */
+export function listFiles(opts: ScanPathsOptions, source: FileSource): string[] {
+  const files: string[] = [];
+  for (const p of opts.paths.length ? opts.paths : ['.']) {
+    const abs = path.resolve(opts.cwd, p);
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      throw new KeysentryError(`${p}: no such file or folder`);
+    }
+    if (st.isFile()) {
+      files.push(abs);
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    const top = opts.allFiles ? undefined : source.topLevel(abs);
+    if (top) files.push(...source.committable(abs).map((f) => path.join(abs, f)));
+    else walk(abs, !!opts.allFiles, files);
+  }
+  return [...new Set(files)].sort();
+}
+
+/** Decodes text, honouring UTF-16 byte-order marks; undefined for binary content. */
+export function decode(bytes: Buffer): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  // git's heuristic: a NUL byte in the first 8000 bytes means binary.
+  if (bytes.subarray(0, 8000).includes(0)) return undefined;
+  return bytes.toString('utf8');
+}
+
+/** One quick look at the raw bytes: can any rule fire in this file at all? */
+const byteAnchor = anchorRegex();
+export function mayHoldSecret(bytes: Buffer): boolean {
+  byteAnchor.lastIndex = 0;
+  return byteAnchor.test(bytes.toString('latin1'));
+}
+
+function loadIgnore(root: string): IgnoreMatcher {
+  const f = path.join(root, '.secretlintignore');
+  try {
+    return new IgnoreMatcher(readFileSync(f, 'utf8'));
+  } catch {
+    return new IgnoreMatcher();
+  }
+}
+
+export function loadBaseline(file: string | undefined, root: string, cwd: string): Set<string> {
+  const explicit = file !== undefined;
+  const p = path.resolve(cwd, file ?? path.join(root, BASELINE_FILE));
+  if (!existsSync(p)) {
+    if (explicit) throw new KeysentryError(`${file}: baseline file not found`, file);
+    return new Set();
+  }
+  return baselineFingerprints(parseBaseline(readFileSync(p, 'utf8'), toPosix(path.relative(cwd, p)) || p));
+}
+
+/** Scans one file's bytes; shared by the CLI, the workspace scan and the pre-push gate. */
+export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?: boolean; baseline?: ReadonlySet<string> }): Promise<Finding[] | SkippedFile> {
+  const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
+  if (container) return [container];
+  if (!opts.exhaustive && !mayHoldSecret(bytes)) {
+    return bytes.subarray(0, 8000).includes(0) && !(bytes[0] === 0xff || bytes[0] === 0xfe) ? { file, reason: 'binary' } : [];
+  }
+  const text = decode(bytes);
+  if (text === undefined) return { file, reason: 'binary' };
+  return scanText(text, file, opts);
+}
+
+export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Promise<ScanResult> {
+  const started = performance.now();
+  const root = path.resolve(opts.cwd, opts.paths.length === 1 && lstatSafe(path.resolve(opts.cwd, opts.paths[0] as string))?.isDirectory() ? (opts.paths[0] as string) : '.');
+  const baseline = loadBaseline(opts.baselinePath, root, opts.cwd);
+  const ignore = loadIgnore(root);
+  const maxSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const files = listFiles(opts, source);
+  const findings: Finding[] = [];
+  const skipped: SkippedFile[] = [];
+  let bytesRead = 0;
+  let scanned = 0;
+  let baselined = 0;
+  for (let i = 0; i < files.length; i++) {
+    if (opts.isCancelled?.()) break;
+    const abs = files[i] as string;
+    const rel = toPosix(path.relative(opts.cwd, abs));
+    if (!ignore.empty && ignore.ignores(toPosix(path.relative(root, abs)))) continue;
+    opts.onProgress?.(i, files.length, rel);
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      continue; // deleted since listing (tracked but removed from the work tree): nothing to scan
+    }
+    if (!st.isFile()) continue; // symlinks, submodules
+    if (st.size > maxSize) {
+      skipped.push({ file: rel, reason: 'too-large', detail: `${st.size} bytes > ${maxSize}` });
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(abs);
+    } catch (e) {
+      skipped.push({ file: rel, reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'error' });
+      continue;
+    }
+    const result = await scanBytes(bytes, rel, { exhaustive: opts.exhaustive, baseline: undefined });
+    if (!Array.isArray(result)) {
+      skipped.push(result);
+      continue;
+    }
+    scanned++;
+    bytesRead += bytes.length;
+    for (const f of result) {
+      if (baseline.has(f.fingerprint)) baselined++;
+      else findings.push(f);
+    }
+  }
+  return { findings, stats: { files: scanned, bytes: bytesRead, skipped, ms: Math.round(performance.now() - started), baselined } };
+}
+
+function lstatSafe(p: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+
+/** The work tree root containing `dir`, or undefined outside a git repository (or without git). */
+export function gitTopLevel(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What git would commit under `dir`: tracked files plus untracked files that `.gitignore`,
+ * `.git/info/exclude` and the global excludes do not ignore. Paths are relative to `dir`.
+ */
+export function gitCommittableFiles(dir: string): string[] {
+  const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate'], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return out.split('\0').filter(Boolean);
+}
