@@ -1,2 +1,46 @@
-export function activate(): void {}
-export function deactivate(): void {}
+import * as vscode from 'vscode';
+import { FindingsStore } from './vscode/findingsStore';
+import { DiagnosticsView } from './vscode/diagnostics';
+import { Commands } from './vscode/ids';
+import { IncidentsView } from './vscode/incidentsView';
+import { Log } from './vscode/log';
+import { QuickFixes } from './vscode/quickFixes';
+import { RunbookPanels } from './vscode/runbookPanel';
+import { ScanController } from './vscode/scanController';
+import { StatusBar } from './vscode/statusBar';
+
+/** What tests and other extensions can reach. */
+export interface KeysentryApi {
+  store: FindingsStore;
+  scanner: ScanController;
+  runbooks: RunbookPanels;
+  activationMs: number;
+}
+
+/** Wires the pieces together; no logic lives here. */
+export function activate(context: vscode.ExtensionContext): KeysentryApi {
+  const started = performance.now();
+  const log = new Log();
+  const store = new FindingsStore();
+  const scanner = new ScanController(store, log, vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath);
+  const runbooks = new RunbookPanels(context, log);
+  context.subscriptions.push(
+    log,
+    store,
+    new DiagnosticsView(store),
+    new StatusBar(store),
+    new IncidentsView(store),
+    new QuickFixes(store, log, () => scanner.reloadFolderSettings()),
+    scanner,
+    runbooks,
+    vscode.commands.registerCommand(Commands.showLog, () => log.channel.show()),
+  );
+  if (vscode.workspace.getConfiguration('keysentry').get<boolean>('scan.onStartup', true)) void scanner.scanWorkspace({ notify: false });
+  const activationMs = Math.round(performance.now() - started);
+  log.info(`activated in ${activationMs} ms`);
+  return { store, scanner, runbooks, activationMs };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -15,7 +15,7 @@ Exit status: 0 clean, 1 findings, 2 error.`;
 export const gitSource = { topLevel: gitTopLevel, committable: gitCommittableFiles };
 
 export async function scanCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size'], ['all-files', 'exhaustive', 'help']);
+  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size'], ['all-files', 'exhaustive', 'progress', 'help']);
   if (args.flags.has('help')) {
     io.out(SCAN_USAGE);
     return 0;
@@ -33,6 +33,8 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       maxFileSize,
       baselinePath: args.flags.get('baseline') as string | undefined,
       exhaustive: args.flags.has('exhaustive'),
+      // --progress (used by the editor's workspace scan) reports JSON lines on stderr.
+      onProgress: args.flags.has('progress') ? progressReporter(io) : undefined,
     },
     gitSource,
   );
@@ -40,4 +42,14 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   else if (format === 'sarif') io.out(toSarif(result, io.version));
   else io.out(toText(result, io.color));
   return result.findings.length > 0 ? 1 : 0;
+}
+
+function progressReporter(io: Io): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - last < 100 && done + 1 < total) return;
+    last = now;
+    io.err(JSON.stringify({ progress: { done, total } }));
+  };
 }

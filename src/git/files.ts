@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 /** The work tree root containing `dir`, or undefined outside a git repository (or without git). */
 export function gitTopLevel(dir: string): string | undefined {
@@ -21,4 +21,14 @@ export function gitCommittableFiles(dir: string): string[] {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return out.split('\0').filter(Boolean);
+}
+
+/** True when git ignores `file` (so it would never be committed). False outside a repository. */
+export function gitIgnores(file: string, cwd: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = execFile('git', ['check-ignore', '-q', '--', file], { cwd }, (error) => {
+      resolve(!error);
+    });
+    child.on('error', () => resolve(false));
+  });
 }

@@ -1,0 +1,21 @@
+/** Every command id, view id and context key Keysentry contributes, typed in one place. */
+export const Commands = {
+  scanWorkspace: 'keysentry.scanWorkspace',
+  showLog: 'keysentry.showLog',
+  ignoreLine: 'keysentry.ignoreLine',
+  addToBaseline: 'keysentry.addToBaseline',
+  openRunbook: 'keysentry.openRunbook',
+  revealFinding: 'keysentry.revealFinding',
+} as const;
+
+export const Views = {
+  container: 'keysentry',
+  incidents: 'keysentry.incidents',
+} as const;
+
+export const ContextKeys = {
+  findingCount: 'keysentry.findingCount',
+  scanning: 'keysentry.scanning',
+} as const;
+
+export const DIAGNOSTIC_SOURCE = 'Keysentry';

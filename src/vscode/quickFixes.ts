@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { addToBaseline, BASELINE_FILE, parseBaseline } from '../core/baseline';
+import { KIND_TITLES } from '../core/report';
+import type { Finding } from '../core/types';
+import type { FindingsStore } from './findingsStore';
+import { toRange } from './findingsStore';
+import { Commands, DIAGNOSTIC_SOURCE } from './ids';
+import type { Log } from './log';
+
+const HASH_COMMENT = new Set(['dotenv', 'properties', 'shellscript', 'python', 'yaml', 'toml', 'ini', 'ruby', 'perl', 'r', 'dockerfile', 'makefile', 'powershell', 'plaintext', 'terraform', 'hcl']);
+const SLASH_COMMENT = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact', 'java', 'go', 'c', 'cpp', 'csharp', 'rust', 'kotlin', 'swift', 'scala', 'php', 'dart', 'jsonc', 'groovy']);
+
+/** The comment that carries `keysentry:ignore` on this document's language, or undefined where comments are not possible. */
+export function ignoreComment(doc: vscode.TextDocument): string | undefined {
+  if (HASH_COMMENT.has(doc.languageId) || /(^|\/)\.env/.test(doc.uri.path)) return '# keysentry:ignore';
+  if (SLASH_COMMENT.has(doc.languageId)) return '// keysentry:ignore';
+  if (['sql', 'lua', 'haskell'].includes(doc.languageId)) return '-- keysentry:ignore';
+  return undefined;
+}
+
+/** Hover, quick fixes and the commands behind them, for Keysentry's diagnostics. */
+export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvider, vscode.Disposable {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly store: FindingsStore,
+    private readonly log: Log,
+    private readonly onBaselineWritten: () => void,
+  ) {
+    this.disposables.push(
+      vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, this, { providedCodeActionKinds: QuickFixes.kinds }),
+      vscode.languages.registerHoverProvider({ scheme: 'file' }, this),
+      vscode.commands.registerCommand(Commands.ignoreLine, (uri?: vscode.Uri, line?: number) => this.ignoreLine(uri, line)),
+      vscode.commands.registerCommand(Commands.addToBaseline, (uri?: vscode.Uri, line?: number) => this.addToBaseline(uri, line)),
+    );
+  }
+
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const diagnostic of context.diagnostics) {
+      if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
+      const finding = this.store.at(doc.uri, diagnostic.range.start);
+      if (!finding) continue;
+      const line = diagnostic.range.start.line;
+      const runbook = new vscode.CodeAction(vscode.l10n.t('Open the runbook for a leaked {0}', KIND_TITLES[finding.kind].toLowerCase()), vscode.CodeActionKind.QuickFix);
+      runbook.command = { command: Commands.openRunbook, title: runbook.title, arguments: [finding.kind] };
+      runbook.diagnostics = [diagnostic];
+      actions.push(runbook);
+      if (ignoreComment(doc)) {
+        const ignore = new vscode.CodeAction(vscode.l10n.t('Ignore this line (keysentry:ignore)'), vscode.CodeActionKind.QuickFix);
+        ignore.command = { command: Commands.ignoreLine, title: ignore.title, arguments: [doc.uri, line] };
+        ignore.diagnostics = [diagnostic];
+        actions.push(ignore);
+      }
+      const baseline = new vscode.CodeAction(vscode.l10n.t('Add to the baseline ({0})', BASELINE_FILE), vscode.CodeActionKind.QuickFix);
+      baseline.command = { command: Commands.addToBaseline, title: baseline.title, arguments: [doc.uri, line] };
+      baseline.diagnostics = [diagnostic];
+      actions.push(baseline);
+    }
+    return actions;
+  }
+
+  provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const f = this.store.at(doc.uri, position);
+    if (!f) return undefined;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook] };
+    md.appendMarkdown(`**Keysentry: ${KIND_TITLES[f.kind]}**\n\n`);
+    md.appendMarkdown(`- ${vscode.l10n.t('Value')}: \`${f.preview}\`\n`);
+    if (f.accountId) md.appendMarkdown(`- ${vscode.l10n.t('AWS account (decoded offline)')}: \`${f.accountId}\`\n`);
+    if (f.pairedKeyId) md.appendMarkdown(`- ${vscode.l10n.t('Pairs with key id')}: \`${f.pairedKeyId}\`\n`);
+    md.appendMarkdown(`- ${vscode.l10n.t('Rule')}: \`${f.rule}\`\n\n`);
+    const arg = (args: unknown[]): string => encodeURIComponent(JSON.stringify(args));
+    const links = [`[${vscode.l10n.t('Open runbook')}](command:${Commands.openRunbook}?${arg([f.kind])})`];
+    if (ignoreComment(doc)) links.push(`[${vscode.l10n.t('Ignore this line')}](command:${Commands.ignoreLine}?${arg([doc.uri, f.line - 1])})`);
+    links.push(`[${vscode.l10n.t('Add to baseline')}](command:${Commands.addToBaseline}?${arg([doc.uri, f.line - 1])})`);
+    md.appendMarkdown(links.join(' · '));
+    return new vscode.Hover(md, toRange(f));
+  }
+
+  private target(uri?: vscode.Uri, line?: number): { uri: vscode.Uri; line: number; findings: Finding[] } | undefined {
+    const editor = vscode.window.activeTextEditor;
+    const u = uri ? vscode.Uri.from(uri) : editor?.document.uri;
+    const l = line ?? editor?.selection.active.line;
+    if (!u || l === undefined) return undefined;
+    const findings = this.store.get(u).filter((f) => f.line - 1 <= l && l <= f.endLine - 1);
+    return findings.length ? { uri: u, line: l, findings } : undefined;
+  }
+
+  async ignoreLine(uri?: vscode.Uri, line?: number): Promise<void> {
+    const t = this.target(uri, line);
+    if (!t) return void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: no finding on this line.'));
+    const doc = await vscode.workspace.openTextDocument(t.uri);
+    const comment = ignoreComment(doc);
+    if (!comment) return void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: this file type has no comments; add the finding to the baseline instead.'));
+    const edit = new vscode.WorkspaceEdit();
+    const end = doc.lineAt(t.findings[0]!.line - 1).range.end;
+    edit.insert(t.uri, end, ` ${comment}`);
+    await vscode.workspace.applyEdit(edit);
+  }
+
+  async addToBaseline(uri?: vscode.Uri, line?: number): Promise<void> {
+    const t = this.target(uri, line);
+    if (!t) return void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: no finding on this line.'));
+    const folder = vscode.workspace.getWorkspaceFolder(t.uri);
+    if (!folder) return;
+    const file = path.join(folder.uri.fsPath, BASELINE_FILE);
+    let existing;
+    try {
+      existing = parseBaseline(readFileSync(file, 'utf8'), BASELINE_FILE);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.log.error('cannot update the baseline', e);
+        return void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0} is invalid; fix it before adding to it.', BASELINE_FILE));
+      }
+    }
+    const text = addToBaseline(existing, t.findings);
+    await vscode.workspace.fs.writeFile(vscode.Uri.file(file), Buffer.from(text, 'utf8'));
+    this.onBaselineWritten();
+    this.log.info(`added ${t.findings.length} finding(s) to ${BASELINE_FILE}`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,278 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { scanText } from '../core/engine';
+import { IgnoreMatcher } from '../core/ignoreFile';
+import { loadBaseline, scanBytes } from '../core/scanFiles';
+import { gitIgnores, gitTopLevel } from '../git/files';
+import type { Finding } from '../core/types';
+import type { FindingsStore } from './findingsStore';
+import { Commands, ContextKeys } from './ids';
+import type { Log } from './log';
+import { findingsByUri, scanFolderInChild } from './workspaceScan';
+
+interface FolderState {
+  baseline: Set<string>;
+  ignore: IgnoreMatcher;
+  inGit: boolean;
+}
+
+/**
+ * Keeps findings current: open documents are scanned as they change (debounced, in-process:
+ * only the anchor windows of one file), the whole workspace in a child process at startup and
+ * on demand, and files changed or deleted on disk are rescanned or cleared.
+ */
+export class ScanController implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly folders = new Map<string, FolderState>();
+  private readonly gitIgnoredCache = new Map<string, boolean>();
+  private readonly versions = new Map<string, number>();
+  private scanning: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: FindingsStore,
+    private readonly log: Log,
+    private readonly cliPath: string,
+  ) {
+    this.disposables.push(
+      vscode.commands.registerCommand(Commands.scanWorkspace, () => this.scanWorkspace({ notify: true })),
+      vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, this.debounceMs)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.onClosed(d)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('keysentry')) this.folders.clear();
+      }),
+    );
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*');
+    this.disposables.push(
+      watcher,
+      watcher.onDidDelete((uri) => this.onDeleted(uri)),
+      watcher.onDidChange((uri) => this.onDiskChange(uri)),
+      watcher.onDidCreate((uri) => this.onDiskChange(uri)),
+    );
+    for (const doc of vscode.workspace.textDocuments) this.schedule(doc, 0);
+  }
+
+  private get config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('keysentry');
+  }
+
+  private get debounceMs(): number {
+    return this.config.get<number>('scan.debounceMs', 300);
+  }
+
+  private folderState(folder: vscode.WorkspaceFolder): FolderState {
+    const key = folder.uri.toString();
+    let state = this.folders.get(key);
+    if (!state) {
+      const root = folder.uri.fsPath;
+      let baseline = new Set<string>();
+      try {
+        baseline = loadBaseline(undefined, root, root);
+      } catch (e) {
+        this.log.error(`ignoring the baseline of ${folder.name}`, e);
+        void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the baseline file in {0} is invalid and was ignored. See the log.', folder.name));
+      }
+      let ignore = new IgnoreMatcher();
+      try {
+        ignore = new IgnoreMatcher(readFileSync(path.join(root, '.secretlintignore'), 'utf8'));
+      } catch {
+        // no ignore file
+      }
+      state = { baseline, ignore, inGit: !!gitTopLevel(root) };
+      this.folders.set(key, state);
+    }
+    return state;
+  }
+
+  private shouldScan(doc: vscode.TextDocument): vscode.WorkspaceFolder | undefined {
+    if (doc.uri.scheme !== 'file') return undefined;
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+    if (!folder) return undefined;
+    const rel = path.relative(folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/');
+    if (rel.startsWith('.git/') || this.folderState(folder).ignore.ignores(rel)) return undefined;
+    if (doc.getText().length > this.config.get<number>('scan.maxFileSize', 50 * 1024 * 1024)) return undefined;
+    return folder;
+  }
+
+  private schedule(doc: vscode.TextDocument, delay: number): void {
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        void this.scanDocument(doc);
+      }, delay),
+    );
+  }
+
+  /** Scans one open document's current text. */
+  async scanDocument(doc: vscode.TextDocument): Promise<Finding[]> {
+    const folder = this.shouldScan(doc);
+    if (!folder || doc.isClosed) return [];
+    const state = this.folderState(folder);
+    if (state.inGit && (await this.isGitIgnored(doc.uri, folder))) {
+      this.store.set(doc.uri, []);
+      return [];
+    }
+    const version = doc.version;
+    this.versions.set(doc.uri.toString(), version);
+    const rel = path.relative(folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/');
+    try {
+      const findings = await scanText(doc.getText(), rel, { baseline: state.baseline });
+      // A newer edit may have been scanned meanwhile: keep the latest.
+      if (this.versions.get(doc.uri.toString()) === version) this.store.set(doc.uri, findings);
+      return findings;
+    } catch (e) {
+      this.log.error(`could not scan ${rel}`, e);
+      return [];
+    }
+  }
+
+  private async isGitIgnored(uri: vscode.Uri, folder: vscode.WorkspaceFolder): Promise<boolean> {
+    const key = uri.toString();
+    const cached = this.gitIgnoredCache.get(key);
+    if (cached !== undefined) return cached;
+    const ignored = await gitIgnores(uri.fsPath, folder.uri.fsPath);
+    this.gitIgnoredCache.set(key, ignored);
+    return ignored;
+  }
+
+  private onClosed(doc: vscode.TextDocument): void {
+    clearTimeout(this.timers.get(doc.uri.toString()));
+    this.timers.delete(doc.uri.toString());
+    // The text on disk is what is committed: rescan it unless it is gone.
+    void this.onDiskChange(doc.uri);
+  }
+
+  private onDeleted(uri: vscode.Uri): void {
+    const prefix = uri.toString();
+    for (const e of this.store.entries()) {
+      const key = e.uri.toString();
+      if (key === prefix || key.startsWith(prefix + '/')) this.store.set(e.uri, []);
+    }
+  }
+
+  private async onDiskChange(uri: vscode.Uri): Promise<void> {
+    const name = path.basename(uri.fsPath);
+    if (name === '.keysentry-baseline.json' || name === '.secretlintignore' || name === '.gitignore') {
+      this.reloadFolderSettings();
+      return;
+    }
+    if (uri.scheme !== 'file' || uri.fsPath.includes(`${path.sep}.git${path.sep}`)) return;
+    if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString() && !d.isClosed)) return; // the live scan owns open documents
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder) return;
+    // Only files the workspace scan already reported, or that now hold an anchor, are worth reading.
+    const state = this.folderState(folder);
+    const rel = path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/');
+    if (state.ignore.ignores(rel) || (state.inGit && (await this.isGitIgnored(uri, folder)))) return;
+    let bytes: Buffer;
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.type !== vscode.FileType.File || stat.size > this.config.get<number>('scan.maxFileSize', 50 * 1024 * 1024)) return;
+      bytes = Buffer.from(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      this.store.set(uri, []);
+      return;
+    }
+    const result = await scanBytes(bytes, rel, { baseline: state.baseline });
+    if (Array.isArray(result)) this.store.set(uri, result);
+    else this.log.info(`skipped ${rel}: ${result.reason}`);
+  }
+
+  /**
+   * Call after the baseline or ignore files changed: reloads them and drops every finding the
+   * new baseline lists, in every file (a baseline is keyed by the secret, not the place).
+   */
+  reloadFolderSettings(): void {
+    this.folders.clear();
+    this.gitIgnoredCache.clear();
+    for (const e of this.store.entries()) {
+      const folder = vscode.workspace.getWorkspaceFolder(e.uri);
+      if (!folder) continue;
+      const baseline = this.folderState(folder).baseline;
+      const kept = e.findings.filter((f) => !baseline.has(f.fingerprint));
+      if (kept.length !== e.findings.length) this.store.set(e.uri, kept);
+    }
+  }
+
+  /** Scans every workspace folder in a child process, with progress and cancellation. */
+  scanWorkspace(opts: { notify: boolean }): Promise<void> {
+    if (this.scanning) return this.scanning;
+    this.scanning = this.runWorkspaceScan(opts).finally(() => {
+      this.scanning = undefined;
+      void vscode.commands.executeCommand('setContext', ContextKeys.scanning, false);
+    });
+    return this.scanning;
+  }
+
+  private async runWorkspaceScan(opts: { notify: boolean }): Promise<void> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) {
+      if (opts.notify) void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: open a folder to scan it.'));
+      return;
+    }
+    void vscode.commands.executeCommand('setContext', ContextKeys.scanning, true);
+    const started = Date.now();
+    let files = 0;
+    let errors = 0;
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: scanning for leaked keys'), cancellable: true },
+      async (progress, token) => {
+        for (const folder of folders) {
+          if (token.isCancellationRequested) break;
+          let lastPct = 0;
+          try {
+            const result = await scanFolderInChild(
+              this.cliPath,
+              folder.uri,
+              { maxFileSize: this.config.get<number>('scan.maxFileSize', 50 * 1024 * 1024), allFiles: this.config.get<boolean>('scan.allFiles', false) },
+              (done, total) => {
+                const pct = Math.floor((done / Math.max(1, total)) * 100);
+                progress.report({ message: `${folder.name}: ${done}/${total}`, increment: (pct - lastPct) / folders.length });
+                lastPct = pct;
+              },
+              token,
+              this.log,
+            );
+            if (!result) break;
+            files += result.stats.files;
+            for (const s of result.stats.skipped) this.log.info(`skipped ${folder.name}/${s.file}: ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
+            const open = new Set(vscode.workspace.textDocuments.filter((d) => !d.isClosed && d.uri.scheme === 'file').map((d) => d.uri.toString()));
+            this.store.replaceFolder(folder.uri, findingsByUri(folder.uri, result.findings), (uri) => open.has(uri.toString()));
+            this.log.info(`scanned ${folder.name}: ${result.stats.files} files, ${result.findings.length} findings, ${result.stats.ms} ms`);
+          } catch (e) {
+            errors++;
+            this.log.error(`workspace scan of ${folder.name} failed`, e);
+          }
+        }
+      },
+    );
+    const count = this.store.count;
+    this.log.info(`workspace scan finished in ${Date.now() - started} ms: ${files} files, ${count} findings`);
+    if (errors) {
+      const show = vscode.l10n.t('Show Log');
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: the workspace scan failed. See the log for details.'), show).then((a) => {
+        if (a === show) this.log.channel.show();
+      });
+    } else if (count > 0 || opts.notify) {
+      const problems = vscode.l10n.t('Show Problems');
+      const message =
+        count === 0
+          ? vscode.l10n.t('Keysentry: no AWS credentials or private keys found in {0} files.', files)
+          : vscode.l10n.t('Keysentry: {0} leaked credential(s) found in {1} file(s).', count, this.store.entries().length);
+      const show = count > 0 ? vscode.window.showWarningMessage(message, problems) : vscode.window.showInformationMessage(message);
+      void show.then((a) => {
+        if (a === problems) void vscode.commands.executeCommand('workbench.actions.view.problems');
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,156 @@
+// Runs the integration suite in a real VS Code (code-server 4.100.3 = VS Code 1.100.3) driven by
+// Debian Chromium through playwright-core, then UI checks a person would make (the sidebar, the
+// Problems panel, screenshots). Relays results, ends with "N passed, N failed", sets the exit code,
+// always cleans up its processes, and fails if any raw fixture secret appears in any output.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeDemoWorkspace, secretNeedles } from '../fixtures/fake-keys.mjs';
+import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = path.join(root, 'test-results');
+const screenshotsDir = path.join(root, 'media', 'screenshots');
+mkdirSync(resultsDir, { recursive: true });
+mkdirSync(screenshotsDir, { recursive: true });
+
+const results = [];
+const record = (title, state, ms, error) => {
+  results.push({ title, state, ms, error });
+  console.log(`${state === 'passed' ? '  ✓' : '  ✗'} ${title} (${ms} ms)${error ? `\n      ${String(error).split('\n').slice(0, 6).join('\n      ')}` : ''}`);
+};
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'keysentry-it-'));
+const secrets = [];
+let server;
+let browser;
+const serverLog = [];
+
+function* walkFiles(dir) {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walkFiles(p);
+    else if (e.isFile() && statSync(p).size < 50 * 1024 * 1024) yield p;
+  }
+}
+
+async function uiTest(page, title, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    record(title, 'passed', Date.now() - started);
+  } catch (e) {
+    const shot = path.join(resultsDir, `failed-${title.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}.png`);
+    await page.screenshot({ path: shot }).catch(() => {});
+    record(title, 'failed', Date.now() - started, `${e?.stack ?? e}\n(screenshot: ${path.relative(root, shot)})`);
+  }
+}
+
+async function main() {
+  for (const f of ['dist/extension.js', 'dist/cli.js', 'out/test/integration/index.js']) {
+    if (!existsSync(path.join(root, f))) throw new Error(`${f} is missing: run "node esbuild.config.mjs --tests" first`);
+  }
+  const wsA = makeDemoWorkspace(path.join(tmp, 'suite', 'demo-shop'));
+  const wsB = makeDemoWorkspace(path.join(tmp, 'ui', 'demo-shop'));
+  secrets.push(...wsA.secrets, ...wsB.secrets);
+  const resultsFile = path.join(tmp, 'results.json');
+  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile }, log: (s) => serverLog.push(s) });
+  browser = await launchChromium();
+
+  // Phase 1: the mocha suite inside the extension host.
+  const suiteStarted = Date.now();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  page.on('console', (m) => serverLog.push(`[browser] ${m.text()}\n`));
+  await page.goto(workbenchUrl(server.port, wsA.dir, { extensionDevelopmentPath: root, extensionTestsPath: path.join(root, 'out', 'test', 'integration') }));
+  const deadline = Date.now() + 10 * 60_000;
+  while (!existsSync(resultsFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  if (!existsSync(resultsFile)) {
+    await page.screenshot({ path: path.join(resultsDir, 'failed-suite-timeout.png') }).catch(() => {});
+    record('integration suite finished', 'failed', Date.now() - suiteStarted, 'no results after 10 minutes (screenshot: test-results/failed-suite-timeout.png)');
+  } else {
+    const suite = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    for (const r of suite.results) record(`[extension host] ${r.title}`, r.state, r.ms, r.error);
+  }
+  await page.close();
+
+  // Phase 2: what a person sees, in a fresh window on a fresh copy of the demo workspace.
+  const ui = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  await ui.goto(workbenchUrl(server.port, wsB.dir, { extensionDevelopmentPath: root }));
+  await uiTest(ui, '[ui] the workbench loads with the Keysentry activity bar entry', async () => {
+    await ui.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await ui.locator('.activitybar [aria-label^="Keysentry"]').first().waitFor({ timeout: 60_000 });
+  });
+  await uiTest(ui, '[ui] the Keysentry sidebar shows the planted leaks by file', async () => {
+    await ui.locator('.activitybar [aria-label^="Keysentry"]').first().click();
+    const tree = ui.locator('.sidebar .monaco-list-row');
+    for (const name of ['.env', 'id_rsa', 'server.pem', 'upload.py']) {
+      await tree.filter({ hasText: name }).first().waitFor({ timeout: 60_000 });
+    }
+    await tree.filter({ hasText: 'AWS secret access key' }).first().waitFor({ timeout: 10_000 });
+    await ui.waitForTimeout(500);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'sidebar.png') });
+  });
+  await uiTest(ui, '[ui] the status bar counts the findings', async () => {
+    const item = ui.locator('.statusbar-item').filter({ hasText: /^\s*6\s*$/ });
+    await item.first().waitFor({ timeout: 30_000 });
+  });
+  await uiTest(ui, '[ui] the Problems panel lists masked findings with source Keysentry', async () => {
+    await ui.keyboard.press('Control+Shift+M');
+    const panel = ui.locator('.markers-panel');
+    await panel.waitFor({ timeout: 30_000 });
+    await panel.locator('.monaco-list-row').filter({ hasText: 'AWS secret access key committed' }).first().waitFor({ timeout: 30_000 });
+    const text = await panel.innerText();
+    if (!/Keysentry/.test(text)) throw new Error('no "Keysentry" source in the Problems panel');
+    await ui.screenshot({ path: path.join(screenshotsDir, 'problems.png') });
+  });
+  await uiTest(ui, '[ui] the runbook webview renders its steps and keeps checkbox state', async () => {
+    await ui.keyboard.press('F1');
+    await ui.keyboard.type('Keysentry: Open Runbook');
+    await ui.waitForTimeout(400);
+    await ui.keyboard.press('Enter');
+    const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').frameLocator('#active-frame');
+    await frame.locator('h1', { hasText: 'Exposed AWS access key' }).waitFor({ timeout: 30_000 });
+    const box = frame.locator('input[type=checkbox]').first();
+    await box.check();
+    await frame.locator('.progress', { hasText: '1 of' }).waitFor({ timeout: 5_000 });
+    await ui.screenshot({ path: path.join(screenshotsDir, 'runbook.png') });
+  });
+  await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
+    const text = await ui.locator('body').innerText();
+    const leaked = secretNeedles(wsB.secrets).filter((s) => text.includes(s));
+    if (leaked.length) throw new Error(`${leaked.length} raw secret(s) visible in the workbench`);
+  });
+  await ui.close();
+}
+
+let fatal;
+try {
+  await main();
+} catch (e) {
+  fatal = e;
+  record('harness', 'failed', 0, e?.stack ?? e);
+} finally {
+  await browser?.close().catch(() => {});
+  // Secrets check over every output of the run: server log, extension host logs (including
+  // Keysentry's own log channel), results file.
+  if (server) {
+    const needles = secretNeedles(secrets);
+    const sources = [['code-server output', serverLog.join('')]];
+    for (const f of walkFiles(path.join(server.userDataDir, 'logs'))) sources.push([path.relative(server.userDataDir, f), readFileSync(f, 'latin1')]);
+    const rf = path.join(tmp, 'results.json');
+    if (existsSync(rf)) sources.push(['results.json', readFileSync(rf, 'utf8')]);
+    const hits = sources.filter(([, text]) => needles.some((n) => text.includes(n))).map(([name]) => name);
+    record('no raw fixture secret in any log or output', hits.length ? 'failed' : 'passed', 0, hits.length ? `found in: ${hits.join(', ')}` : undefined);
+    const exthostLog = [...walkFiles(path.join(server.userDataDir, 'logs'))].find((f) => /Keysentry\.log$/.test(f));
+    if (exthostLog) console.log(`Keysentry log:\n${readFileSync(exthostLog, 'utf8').split('\n').map((l) => `    ${l}`).join('\n')}`);
+    server.stop();
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+const passed = results.filter((r) => r.state === 'passed').length;
+const failed = results.length - passed;
+if (fatal || failed) console.log(serverLog.join('').split('\n').filter((l) => /error|exited/i.test(l)).slice(-30).join('\n'));
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed || fatal ? 1 : 0);

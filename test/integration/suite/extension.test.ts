@@ -1,0 +1,162 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { KeysentryApi } from '../../../src/extension';
+// @ts-expect-error plain ESM helper shared with the harness and the demo
+import { fakeKeyId, fakeSecret } from '../../fixtures/fake-keys.mjs';
+
+const EXTENSION_ID = 'keysentry.keysentry';
+
+function workspaceRoot(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test workspace must be open');
+  return folder.uri;
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const keysentry = (uri: vscode.Uri): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Keysentry');
+
+suite('Keysentry in a real VS Code', () => {
+  let api: KeysentryApi;
+
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<KeysentryApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    api = await ext.activate();
+  });
+
+  test('activates and reports its activation time', () => {
+    assert.equal(typeof api.activationMs, 'number');
+    console.log(`activation: ${api.activationMs} ms`);
+  });
+
+  test('registers every command it contributes', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID) as vscode.Extension<unknown>;
+    const contributed = (ext.packageJSON.contributes.commands as Array<{ command: string; category: string }>);
+    assert.ok(contributed.length >= 5);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    for (const c of contributed) {
+      assert.ok(registered.has(c.command), `${c.command} is registered`);
+      assert.equal(c.category, 'Keysentry');
+      assert.match(c.command, /^keysentry\./);
+    }
+  });
+
+  test('the startup scan reports every planted leak in the Problems panel', async () => {
+    const root = workspaceRoot();
+    const expected = ['.env', 'deploy/id_rsa', 'deploy/server.pem', 'src/upload.py'];
+    await waitFor('findings in all planted files', () => expected.every((f) => keysentry(vscode.Uri.joinPath(root, ...f.split('/'))).length > 0));
+    assert.equal(keysentry(vscode.Uri.joinPath(root, 'src', 'config.js')).length, 0, 'placeholders and env lookups are not findings');
+    assert.equal(keysentry(vscode.Uri.joinPath(root, '.env')).length, 2);
+  });
+
+  test('diagnostics cover exactly the secret, carry a code, and never show it', async () => {
+    const uri = vscode.Uri.joinPath(workspaceRoot(), '.env');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const diags = await waitFor('.env diagnostics', () => (keysentry(uri).length === 2 ? keysentry(uri) : undefined));
+    const byCode = new Map(diags.map((d) => [(d.code as { value: string }).value, d]));
+    const idDiag = byCode.get('aws-access-key-id');
+    const secretDiag = byCode.get('aws-secret-access-key');
+    assert.ok(idDiag && secretDiag);
+    const id = doc.getText(idDiag.range);
+    const secret = doc.getText(secretDiag.range);
+    assert.match(id, /^AKIA[A-Z2-7]{16}$/);
+    assert.match(secret, /^[A-Za-z0-9+/]{40}$/);
+    assert.equal(secretDiag.severity, vscode.DiagnosticSeverity.Error);
+    assert.ok(!secretDiag.message.includes(secret), 'the secret is masked in the message');
+    assert.ok(secretDiag.message.includes(secret.slice(0, 4)));
+    assert.ok(idDiag.message.includes(id), 'key ids may be shown whole');
+  });
+
+  test('hover shows kind, account and masked value, with the quick fixes as links', async () => {
+    const uri = vscode.Uri.joinPath(workspaceRoot(), '.env');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const idDiag = keysentry(uri).find((d) => (d.code as { value: string }).value === 'aws-access-key-id') as vscode.Diagnostic;
+    const secretDiag = keysentry(uri).find((d) => (d.code as { value: string }).value === 'aws-secret-access-key') as vscode.Diagnostic;
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, idDiag.range.start);
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(text, /AWS access key id/);
+    assert.match(text, /AWS account \(decoded offline\)/);
+    assert.match(text, /keysentry\.addToBaseline/);
+    const secretHovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, secretDiag.range.start);
+    const secretText = secretHovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(secretText, /AWS secret access key/);
+    assert.ok(!secretText.includes(doc.getText(secretDiag.range)), 'the hover never shows the secret');
+  });
+
+  test('typing a key into a file adds a diagnostic, and the ignore quick fix removes it', async () => {
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'src', 'settings.py');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('REGION = "eu-west-1"\n'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((e) => e.insert(new vscode.Position(1, 0), `aws_secret_access_key = "${fakeSecret()}"\n`));
+    const [diag] = await waitFor('a diagnostic for the typed secret', () => (keysentry(uri).length === 1 ? keysentry(uri) : undefined));
+    assert.equal(diag!.range.start.line, 1);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diag!.range);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.some((t) => /Ignore this line/.test(t)), titles.join(', '));
+    assert.ok(titles.some((t) => /baseline/.test(t)));
+    assert.ok(titles.some((t) => /runbook/.test(t)));
+    const ignore = actions.find((a) => /Ignore this line/.test(a.title)) as vscode.CodeAction;
+    await vscode.commands.executeCommand(ignore.command!.command, ...(ignore.command!.arguments ?? []));
+    assert.match(doc.lineAt(1).text, /# keysentry:ignore$/);
+    await waitFor('the diagnostic to clear', () => keysentry(uri).length === 0);
+    await doc.save();
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('add to baseline writes a fingerprint, not the secret, and hides the finding', async () => {
+    const root = workspaceRoot();
+    const uri = vscode.Uri.joinPath(root, 'src', 'upload.py');
+    const diags = keysentry(uri);
+    assert.equal(diags.length, 2);
+    const line = diags.find((d) => (d.code as { value: string }).value === 'aws-secret-access-key')!.range.start.line;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const secret = doc.getText(diags.find((d) => d.range.start.line === line)!.range);
+    await vscode.commands.executeCommand('keysentry.addToBaseline', uri, line);
+    const baseline = readFileSync(path.join(root.fsPath, '.keysentry-baseline.json'), 'utf8');
+    assert.match(baseline, /"fingerprint": "[0-9a-f]{64}"/);
+    assert.ok(!baseline.includes(secret));
+    await waitFor('the baselined finding to disappear', () => keysentry(uri).length === 1);
+  });
+
+  test('deleting a file clears its diagnostics', async () => {
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'deploy', 'server.pem');
+    assert.ok(keysentry(uri).length > 0);
+    await vscode.workspace.fs.delete(uri);
+    await waitFor('server.pem diagnostics to clear', () => keysentry(uri).length === 0);
+  });
+
+  test('a key written to disk by another program is found', async () => {
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'ci.env');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(`AWS_ACCESS_KEY_ID=${fakeKeyId()}\n`));
+    await waitFor('a diagnostic in ci.env', () => keysentry(uri).length === 1);
+  });
+
+  test('Scan Workspace finds the same leaks again and counts them in the store', async () => {
+    await vscode.commands.executeCommand('keysentry.scanWorkspace');
+    const files = api.store.entries().map((e) => path.relative(workspaceRoot().fsPath, e.uri.fsPath).split(path.sep).join('/'));
+    for (const f of ['.env', 'deploy/id_rsa', 'src/upload.py', 'ci.env']) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+    assert.ok(!files.includes('deploy/server.pem'), 'deleted files stay cleared');
+  });
+
+  test('the runbook webview opens for a leaked key', async () => {
+    const panel = api.runbooks.open('aws-access-key-id');
+    assert.ok(panel);
+    assert.equal(panel.title, 'Exposed AWS access key');
+    assert.match(panel.webview.html, /Content-Security-Policy/);
+    assert.match(panel.webview.html, /default-src 'none'/);
+    assert.match(panel.webview.html, /script-src 'nonce-/);
+    panel.dispose();
+  });
+});
