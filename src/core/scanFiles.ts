@@ -117,8 +117,10 @@ export function loadBaseline(file: string | undefined, root: string, cwd: string
 export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?: boolean; baseline?: ReadonlySet<string> }): Promise<Finding[] | SkippedFile> {
   const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
   if (container) return [container];
-  if (!opts.exhaustive && !mayHoldSecret(bytes)) {
-    return bytes.subarray(0, 8000).includes(0) && !(bytes[0] === 0xff || bytes[0] === 0xfe) ? { file, reason: 'binary' } : [];
+  const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  // UTF-16 text hides its anchors between NUL bytes: those files are decoded first.
+  if (!opts.exhaustive && !utf16 && !mayHoldSecret(bytes)) {
+    return bytes.subarray(0, 8000).includes(0) ? { file, reason: 'binary' } : [];
   }
   const text = decode(bytes);
   if (text === undefined) return { file, reason: 'binary' };
