@@ -5,7 +5,7 @@
 // and, with --tests, the integration suite that runs inside a real VS Code extension host.
 // Flags: --production minifies; --watch rebuilds on change; --tests also builds out/test.
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -58,6 +58,9 @@ if (tests) {
     external: ['vscode', 'mocha'],
   });
 }
+
+// A production build starts from an empty dist/ so no development source maps are packaged.
+if (production) rmSync(new URL('./dist/', import.meta.url), { recursive: true, force: true });
 
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));

@@ -11,7 +11,7 @@ import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(root, 'test-results');
-const screenshotsDir = path.join(root, 'media', 'screenshots');
+const screenshotsDir = path.join(root, 'docs', 'screenshots');
 mkdirSync(resultsDir, { recursive: true });
 mkdirSync(screenshotsDir, { recursive: true });
 
