@@ -30,18 +30,33 @@ const PEM_REACH = 20_200;
 /** Lines a PuTTY key may reach past its header. */
 const PUTTY_LINES = 250;
 
-function isSpace(ch: string): boolean {
-  return /\s/.test(ch);
+const SPACE = /\s/;
+
+/** JavaScript's `\s`, with a fast path for ASCII. */
+function isSpace(code: number, text: string, i: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return SPACE.test(text[i] as string);
 }
 
 function forwardNonSpace(text: string, from: number, count: number): number {
   let i = from;
   let seen = 0;
   while (i < text.length && seen < count) {
-    if (!isSpace(text[i] as string)) seen++;
+    if (!isSpace(text.charCodeAt(i), text, i)) seen++;
     i++;
   }
   return i;
+}
+
+function hasRun(text: string, from: number, to: number, length: number): boolean {
+  let run = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const b64 = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61;
+    run = b64 ? run + 1 : 0;
+    if (run >= length) return true;
+  }
+  return false;
 }
 
 function expandBase64(text: string, start: number, end: number): [number, number] {
@@ -65,8 +80,12 @@ export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefine
     if (anchor.startsWith('A') && anchor.length === 4 && anchor !== 'YXdz') {
       firstLine = line - PAIR_LINES;
       lastLine = line + PAIR_LINES;
-    } else if (/^[Ss]ecret$|^SECRET$/.test(anchor)) {
-      lastLine = lines.lineOf(forwardNonSpace(text, a, NAME_REACH));
+    } else if (anchor === 'secret' || anchor === 'Secret' || anchor === 'SECRET') {
+      const reach = forwardNonSpace(text, a, NAME_REACH);
+      // A secret written after a name is 40 characters of [A-Za-z0-9+/=] within the reach:
+      // without such a run there (code like `secretName`), no rule can match from this anchor.
+      if (!hasRun(text, a + anchor.length, reach, 40)) continue;
+      lastLine = lines.lineOf(reach);
     } else if (anchor === 'PRIVATE KEY') {
       lastLine = lines.lineOf(Math.min(text.length, a + PEM_REACH));
     } else if (anchor === 'PuTTY-User-Key-File-') {

@@ -32,7 +32,7 @@ test('scan: exit codes, JSON shape, masked output in every format', async (t) =>
   const s = JSON.parse(sarif.out);
   assert.equal(s.version, '2.1.0');
   assert.equal(s.runs[0].results.length, parsed.findings.length);
-  assert.ok(s.runs[0].results.every((r: { partialFingerprints: Record<string, string> }) => /^[0-9a-f]{64}$/.test(r.partialFingerprints['keysentry/v1'])));
+  assert.ok(s.runs[0].results.every((r: { partialFingerprints: Record<string, string> }) => /^[0-9a-f]{64}$/.test(r.partialFingerprints['keysentry/v1'] ?? '')));
   assertNoSecret([json.out, json.err, text.out, text.err, sarif.out, sarif.err], ws.secrets);
   // Relative to the current directory, with / separators.
   const sub = await runCli(['scan', '--format', 'json', 'deploy'], ws.dir);

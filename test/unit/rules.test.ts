@@ -65,7 +65,7 @@ test('private keys: PKCS#1, PKCS#8, EC, encrypted, OpenSSH, PuTTY, JSON-escaped,
   const pem = fakePrivateKey('pkcs1');
   assert.deepEqual(await kinds(JSON.stringify({ private_key: pem }), 'service.json'), ['private-key']);
   assert.deepEqual(await kinds(pem.replace(/\n/g, '\r\n'), 'crlf.pem'), ['private-key']);
-  const notebook = JSON.stringify({ cells: [{ cell_type: 'code', source: pem.split('\n').map((l) => l + '\n') }] }, null, 1);
+  const notebook = JSON.stringify({ cells: [{ cell_type: 'code', source: pem.split('\n').map((l: string) => l + '\n') }] }, null, 1);
   assert.deepEqual(await kinds(notebook, 'analysis.ipynb'), ['private-key']);
   const [f] = await scanText(`x\n${pem}`, 'k.pem');
   assert.equal(f?.line, 2);
