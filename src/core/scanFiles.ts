@@ -79,11 +79,16 @@ export function listFiles(opts: ScanPathsOptions, source: FileSource): string[] 
 }
 
 /** Decodes text, honouring UTF-16 byte-order marks; undefined for binary content. */
+const utf16Bom = (bytes: Buffer): 'utf-16le' | 'utf-16be' | undefined =>
+  bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+
+/** git's heuristic: a NUL byte in the first 8000 bytes means binary. */
+const looksBinary = (bytes: Buffer): boolean => bytes.subarray(0, 8000).includes(0);
+
 export function decode(bytes: Buffer): string | undefined {
-  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  // git's heuristic: a NUL byte in the first 8000 bytes means binary.
-  if (bytes.subarray(0, 8000).includes(0)) return undefined;
+  const bom = utf16Bom(bytes);
+  if (bom) return new TextDecoder(bom).decode(bytes.subarray(2));
+  if (looksBinary(bytes)) return undefined;
   return bytes.toString('utf8');
 }
 
@@ -94,7 +99,8 @@ export function mayHoldSecret(bytes: Buffer): boolean {
   return byteAnchor.test(bytes.toString('latin1'));
 }
 
-function loadIgnore(root: string): IgnoreMatcher {
+/** The `.secretlintignore` of a scan root; empty when there is none. */
+export function loadIgnore(root: string): IgnoreMatcher {
   const f = path.join(root, '.secretlintignore');
   try {
     return new IgnoreMatcher(readFileSync(f, 'utf8'));
@@ -117,10 +123,9 @@ export function loadBaseline(file: string | undefined, root: string, cwd: string
 export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?: boolean; baseline?: ReadonlySet<string> }): Promise<Finding[] | SkippedFile> {
   const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
   if (container) return [container];
-  const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
   // UTF-16 text hides its anchors between NUL bytes: those files are decoded first.
-  if (!opts.exhaustive && !utf16 && !mayHoldSecret(bytes)) {
-    return bytes.subarray(0, 8000).includes(0) ? { file, reason: 'binary' } : [];
+  if (!opts.exhaustive && !utf16Bom(bytes) && !mayHoldSecret(bytes)) {
+    return looksBinary(bytes) ? { file, reason: 'binary' } : [];
   }
   const text = decode(bytes);
   if (text === undefined) return { file, reason: 'binary' };

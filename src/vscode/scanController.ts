@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { scanText } from '../core/engine';
-import { IgnoreMatcher } from '../core/ignoreFile';
-import { loadBaseline, scanBytes } from '../core/scanFiles';
+import type { IgnoreMatcher } from '../core/ignoreFile';
+import { loadBaseline, loadIgnore, scanBytes } from '../core/scanFiles';
 import { gitIgnores, gitTopLevel } from '../git/files';
 import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';
@@ -74,13 +73,7 @@ export class ScanController implements vscode.Disposable {
         this.log.error(`ignoring the baseline of ${folder.name}`, e);
         void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the baseline file in {0} is invalid and was ignored. See the log.', folder.name));
       }
-      let ignore = new IgnoreMatcher();
-      try {
-        ignore = new IgnoreMatcher(readFileSync(path.join(root, '.secretlintignore'), 'utf8'));
-      } catch {
-        // no ignore file
-      }
-      state = { baseline, ignore, inGit: !!gitTopLevel(root) };
+      state = { baseline, ignore: loadIgnore(root), inGit: !!gitTopLevel(root) };
       this.folders.set(key, state);
     }
     return state;
