@@ -5,4 +5,8 @@ export interface Io {
   cwd: string;
   color: boolean;
   version: string;
+  /** All of standard input (git's pre-push ref lines). */
+  readStdin?: () => Promise<string>;
+  /** Absolute path of the running CLI script, recorded in the hooks it installs. */
+  scriptPath?: string;
 }

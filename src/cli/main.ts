@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { redact } from '../core/mask';
 import { KeysentryError } from '../core/types';
 import type { Io } from './io';
+import { allowlistCommand, ALLOWLIST_USAGE, installHookCommand, INSTALL_USAGE, prePushCommand, PREPUSH_USAGE } from './prepush';
 import { scanCommand, SCAN_USAGE } from './scan';
 
 declare const KEYSENTRY_VERSION: string;
@@ -12,10 +14,25 @@ usage: keysentry <command> [options]
 
 commands:
   scan [PATH...]   scan files for AWS keys and private keys (keysentry scan --help)
+  pre-push         scan what a push adds (run by the git hook; keysentry pre-push --help)
+  install-hook     add (or --uninstall) the pre-push hook in this repository
+  allowlist        accept the last blocked push's findings (--last-push)
   help             show this help
   version          print the version
 
 Exit status: 0 clean, 1 findings, 2 error.`;
+
+const HELP: Record<string, string> = { scan: SCAN_USAGE, 'pre-push': PREPUSH_USAGE, 'install-hook': INSTALL_USAGE, allowlist: ALLOWLIST_USAGE };
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (process.stdin.isTTY) return resolve('');
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (d: Buffer) => chunks.push(d));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,6 +40,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'scan':
         return await scanCommand(rest, io);
+      case 'pre-push':
+        return await prePushCommand(rest, io);
+      case 'install-hook':
+        return await installHookCommand(rest, io);
+      case 'allowlist':
+        return await allowlistCommand(rest, io);
       case 'version':
       case '--version':
         io.out(version);
@@ -31,7 +54,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        io.out(command === undefined ? USAGE : rest[0] === 'scan' ? SCAN_USAGE : USAGE);
+        io.out(command === undefined ? USAGE : (HELP[rest[0] ?? ''] ?? USAGE));
         return command === undefined ? 2 : 0;
       default:
         io.err(`keysentry: unknown command "${command}"\n\n${USAGE}`);
@@ -52,6 +75,8 @@ if (require.main === module) {
     cwd: process.cwd(),
     color: !!process.stdout.isTTY && !process.env.NO_COLOR,
     version,
+    readStdin,
+    scriptPath: path.resolve(process.argv[1] ?? __filename),
   };
   main(process.argv.slice(2), io).then(
     (code) => {

@@ -15,5 +15,7 @@ export function accountIdFromKeyId(keyId: string): string | undefined {
   // 16 chars * 5 bits = 80 bits; the first 48 bits are the 6 bytes we need.
   const first6 = bits >> 32n;
   const account = (first6 & 0x7fffffffff80n) >> 7n;
+  // Account ids have 12 digits; a larger value means the id is not a real one (or not this encoding).
+  if (account > 999_999_999_999n) return undefined;
   return account.toString().padStart(12, '0');
 }

@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { addToBaseline, BASELINE_FILE, parseBaseline } from '../core/baseline';
+import { redact } from '../core/mask';
+import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
+import { scanPush } from '../core/pushScan';
+import { loadBaseline, loadIgnore } from '../core/scanFiles';
+import { KeysentryError } from '../core/types';
+import { gitPath, gitTopLevelAsync, GitHistory } from '../git/history';
+import { hookStatus, installHook, uninstallHook } from '../git/hooks';
+import { parseArgs } from './args';
+import type { Io } from './io';
+
+export const PREPUSH_USAGE = `usage: keysentry pre-push REMOTE_NAME REMOTE_URL [--fail-closed|--fail-open] [--format text|json]
+
+Run by git's pre-push hook (see keysentry install-hook). Reads git's ref lines on standard input
+and scans what the push adds to the remote: the lines and key files each outgoing commit adds,
+commit messages and annotated tag messages. Exit status: 0 clean, 1 findings, 2 the scan failed
+(0 with --fail-open).`;
+
+export const INSTALL_USAGE = `usage: keysentry install-hook [--uninstall | --status] [--fail-open] [--node PATH] [--cli PATH]
+
+Adds a marked block to the repository's pre-push hook (.husky/pre-push in Husky repositories,
+else the folder "git rev-parse --git-path hooks" names, so core.hooksPath and worktrees work).
+An existing hook is kept: the block runs first and hands git's input on to it. Running it again
+updates the block; --uninstall removes only the block. --fail-open lets a push through when
+the scan itself cannot run (default: fail closed, stop the push).`;
+
+export const ALLOWLIST_USAGE = `usage: keysentry allowlist --last-push
+
+Adds the findings of the last push the hook blocked to .keysentry-baseline.json, so they no
+longer block (for test fixtures and placeholders; rotate real keys instead).`;
+
+export async function resultFilePath(cwd: string): Promise<string> {
+  return gitPath(cwd, PUSH_RESULT_FILE);
+}
+
+function writeResult(file: string, data: PushResultFile): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+export async function prePushCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, ['format'], ['fail-open', 'fail-closed', 'help']);
+  if (args.flags.has('help')) {
+    io.out(PREPUSH_USAGE);
+    return 0;
+  }
+  const failOpen = args.flags.has('fail-open');
+  const format = (args.flags.get('format') as string | undefined) ?? 'text';
+  if (!['text', 'json'].includes(format)) throw new KeysentryError(`--format must be text or json (got "${format}")`);
+  const [remote, url] = args.positional;
+  if (!remote) throw new KeysentryError(`pre-push needs the remote name and URL that git passes to the hook\n\n${PREPUSH_USAGE}`);
+  // Pushing to a URL rather than a named remote, git passes the URL twice.
+  const remoteLabel = url && url !== remote ? remote : (url ?? remote);
+  let resultFile: string | undefined;
+  try {
+    const top = await gitTopLevelAsync(io.cwd);
+    resultFile = await resultFilePath(top);
+    const input = io.readStdin ? await io.readStdin() : '';
+    const result = await scanPush(new GitHistory(top), {
+      remote,
+      input,
+      baseline: loadBaseline(undefined, top, top),
+      ignore: loadIgnore(top),
+      onProgress: (m) => io.err(`keysentry: ${m}`),
+    });
+    const blocked = result.findings.length > 0;
+    writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked, result });
+    if (format === 'json') io.out(JSON.stringify(result, null, 2));
+    // Hook output goes to stderr: git and GUI clients show it with the push's own messages.
+    if (format === 'text' || blocked) io.err(formatPushReport(result, remoteLabel, io.color));
+    return blocked ? 1 : 0;
+  } catch (e) {
+    const message = redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e));
+    if (resultFile) {
+      try {
+        writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked: !failOpen, error: message });
+      } catch {
+        // the report below still says what happened
+      }
+    }
+    if (failOpen) {
+      io.err(`keysentry: the pre-push scan failed, pushing unscanned (fail-open): ${message}`);
+      return 0;
+    }
+    io.err(`keysentry: scan failed, push stopped (fail-closed): ${message}\nFix the cause and push again; "git push --no-verify" skips the check.`);
+    return 2;
+  }
+}
+
+export async function installHookCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, ['node', 'cli'], ['uninstall', 'status', 'fail-open', 'help']);
+  if (args.flags.has('help')) {
+    io.out(INSTALL_USAGE);
+    return 0;
+  }
+  if (args.positional.length) throw new KeysentryError(`install-hook takes no arguments (got "${args.positional[0]}")\n\n${INSTALL_USAGE}`);
+  if (args.flags.has('status')) {
+    const s = await hookStatus(io.cwd);
+    io.out(s.installed ? `installed in ${s.location.file} (runs ${s.cli ?? 'unknown'})` : `not installed (${s.location.file})`);
+    return s.installed ? 0 : 1;
+  }
+  if (args.flags.has('uninstall')) {
+    const { location, action } = await uninstallHook(io.cwd);
+    const said = { absent: 'was not installed in', deleted: 'removed; deleted the hook it had created,', restored: 'removed; restored the original hook', removed: 'removed from' }[action];
+    io.out(`keysentry: pre-push hook ${said} ${location.file}`);
+    return 0;
+  }
+  const cli = path.resolve(io.cwd, (args.flags.get('cli') as string | undefined) ?? io.scriptPath ?? '');
+  if (!existsSync(cli)) throw new KeysentryError(`cannot find the Keysentry CLI at ${cli}: pass --cli PATH`);
+  const node = path.resolve((args.flags.get('node') as string | undefined) ?? process.execPath);
+  const { location, action } = await installHook(io.cwd, { node, cli, failOpen: args.flags.has('fail-open') });
+  const said = { created: 'installed in new hook', added: 'added to the existing hook', updated: 'updated in', unchanged: 'already installed in', chained: 'installed; the existing hook now runs after it, from' }[action];
+  io.out(`keysentry: pre-push hook ${said} ${location.file}${location.husky ? ' (Husky)' : ''}`);
+  return 0;
+}
+
+export async function allowlistCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, ['reason'], ['last-push', 'help']);
+  if (args.flags.has('help') || !args.flags.has('last-push')) {
+    io.out(ALLOWLIST_USAGE);
+    return args.flags.has('help') ? 0 : 2;
+  }
+  const top = await gitTopLevelAsync(io.cwd);
+  const file = await resultFilePath(top);
+  if (!existsSync(file)) throw new KeysentryError('no push has been scanned in this repository yet');
+  let last: PushResultFile;
+  try {
+    last = JSON.parse(readFileSync(file, 'utf8')) as PushResultFile;
+  } catch {
+    throw new KeysentryError(`${file} is not valid JSON: push again to rewrite it`);
+  }
+  const findings = last.result?.findings ?? [];
+  if (!findings.length) {
+    io.out('keysentry: the last push had no findings; nothing to allowlist');
+    return 0;
+  }
+  const baselinePath = path.join(top, BASELINE_FILE);
+  const existing = existsSync(baselinePath) ? parseBaseline(readFileSync(baselinePath, 'utf8'), BASELINE_FILE) : undefined;
+  writeFileSync(baselinePath, addToBaseline(existing, findings, (args.flags.get('reason') as string | undefined) ?? 'allowlisted after a blocked push'));
+  io.out(`keysentry: added ${findings.length} finding(s) to ${BASELINE_FILE}; commit it so teammates and CI share it`);
+  return 0;
+}

@@ -1,0 +1,93 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { blockCli, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/hookBlock';
+import { KeysentryError } from '../core/types';
+import { git, gitPath, gitTopLevelAsync } from './history';
+
+export interface HookLocation {
+  /** The pre-push file Keysentry edits. */
+  file: string;
+  /** Husky keeps hooks in `.husky/` (run by its own wrapper). */
+  husky: boolean;
+  /** The repository's work tree root. */
+  top: string;
+}
+
+/** Where this repository's pre-push hook lives: `.husky/pre-push`, else `git rev-parse --git-path hooks` (core.hooksPath, worktrees). */
+export async function locatePrePushHook(cwd: string): Promise<HookLocation> {
+  const top = await gitTopLevelAsync(cwd);
+  let hooksPath = '';
+  try {
+    hooksPath = (await git(top, ['config', '--get', 'core.hooksPath'])).toString('utf8').trim();
+  } catch {
+    // not set
+  }
+  const huskyDir = path.join(top, '.husky');
+  const husky = existsSync(huskyDir) && statSync(huskyDir).isDirectory() && (!hooksPath || /^(?:\.\/)?\.husky(?:\/_)?\/?$/.test(hooksPath));
+  if (husky) return { file: path.join(huskyDir, 'pre-push'), husky, top };
+  return { file: path.join(await gitPath(top, 'hooks'), 'pre-push'), husky, top };
+}
+
+export type InstallAction = 'created' | 'added' | 'updated' | 'unchanged' | 'chained';
+export type UninstallAction = 'removed' | 'deleted' | 'restored' | 'absent';
+
+const isExecutable = (mode: number): boolean => (mode & 0o111) !== 0;
+
+/** Writes through a temporary file and a rename, keeping the mode: a crash never leaves half a hook. */
+function writeAtomic(file: string, content: string, mode: number): void {
+  const tmp = `${file}.keysentry-tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
+
+export async function installHook(cwd: string, options: HookOptions): Promise<{ location: HookLocation; action: InstallAction }> {
+  const location = await locatePrePushHook(cwd);
+  const { file, husky } = location;
+  const exists = existsSync(file);
+  const existing = exists ? readFileSync(file, 'utf8') : undefined;
+  const mode = exists ? statSync(file).mode & 0o7777 : 0o755;
+  if (exists && !husky && !isExecutable(mode) && !findBlock(existing ?? '')) {
+    throw new KeysentryError(`${file} exists but is not executable, so git ignores it. Make it executable (chmod +x) or remove it, then install again.`);
+  }
+  const plan = planInstall(existing, hookBlock(options));
+  if (plan.content === existing) return { location, action: 'unchanged' };
+  mkdirSync(path.dirname(file), { recursive: true });
+  if (plan.kind === 'chain') {
+    const kept = file + CHAINED_SUFFIX;
+    if (existsSync(kept)) throw new KeysentryError(`${kept} already exists: remove or rename it, then install again.`);
+    renameSync(file, kept);
+    writeAtomic(file, plan.content, 0o755);
+    return { location, action: 'chained' };
+  }
+  writeAtomic(file, plan.content, plan.kind === 'create' ? 0o755 : mode);
+  return { location, action: plan.kind === 'create' ? 'created' : plan.kind === 'insert' ? 'added' : 'updated' };
+}
+
+export async function uninstallHook(cwd: string): Promise<{ location: HookLocation; action: UninstallAction }> {
+  const location = await locatePrePushHook(cwd);
+  const { file } = location;
+  if (!existsSync(file)) return { location, action: 'absent' };
+  const plan = planRemove(readFileSync(file, 'utf8'));
+  switch (plan.kind) {
+    case 'absent':
+      return { location, action: 'absent' };
+    case 'delete':
+      unlinkSync(file);
+      return { location, action: 'deleted' };
+    case 'unchain':
+      renameSync(file + CHAINED_SUFFIX, file);
+      return { location, action: 'restored' };
+    case 'rewrite':
+      writeAtomic(file, plan.content, statSync(file).mode & 0o7777);
+      return { location, action: 'removed' };
+  }
+}
+
+/** Whether Keysentry's block is in the repository's pre-push hook, and which CLI it calls. */
+export async function hookStatus(cwd: string): Promise<{ location: HookLocation; installed: boolean; cli?: string }> {
+  const location = await locatePrePushHook(cwd);
+  if (!existsSync(location.file)) return { location, installed: false };
+  const content = readFileSync(location.file, 'utf8');
+  return { location, installed: !!findBlock(content), cli: blockCli(content) };
+}
