@@ -1,11 +1,10 @@
 import { scanText } from './engine';
 import type { IgnoreMatcher } from './ignoreFile';
-import { anchorRegex, isKeyFileName } from './patterns';
-import { isZeroSha, parsePushInput, subjectOf, touchesAddedLines, type CommitPatch, type PushFinding, type PushScanResult, type RefUpdate } from './prepush';
+import { isZeroSha, parsePushInput, subjectOf, type CommitChanges, type PushFinding, type PushScanResult, type RefUpdate } from './prepush';
 import { scanBytes, DEFAULT_MAX_FILE_SIZE } from './scanFiles';
-import type { Finding } from './types';
+import type { Finding, SkippedFile } from './types';
 
-/** A git object as the history source returns it: `data` is absent when it exceeded the size limit. */
+/** A git object as the history source returns it. */
 export interface GitObject {
   type: string;
   size: number;
@@ -16,10 +15,12 @@ export interface GitObject {
 export interface HistorySource {
   /** Commits `update` adds to the remote, oldest first. `alsoOnRemote` are tips the remote is known to have. */
   outgoing(update: RefUpdate, remote: string, alsoOnRemote: string[]): Promise<string[]>;
-  /** The `-U0` patches of these commits, in this order. */
-  patches(commits: string[]): Promise<CommitPatch[]>;
-  /** Objects by id; those over `maxSize` come without data; missing ones are left out. */
-  objects(ids: string[], maxSize: number): Promise<Map<string, GitObject>>;
+  /** What each of these commits changed (merges: only what differs from every parent), in this order. */
+  changes(commits: string[]): Promise<CommitChanges[]>;
+  /** Type and size of objects; missing ones are left out. */
+  sizes(ids: string[]): Promise<Map<string, GitObject>>;
+  /** Objects with their content; missing ones are left out. */
+  read(ids: string[]): Promise<Map<string, GitObject>>;
 }
 
 export interface PushScanOptions {
@@ -28,30 +29,27 @@ export interface PushScanOptions {
   baseline: ReadonlySet<string>;
   ignore: IgnoreMatcher;
   maxFileSize?: number;
+  /** Blob bytes held in memory at once; the push is read in batches of about this size. */
+  batchBytes?: number;
   onProgress?: (message: string) => void;
 }
 
 export const COMMIT_MESSAGE = '(commit message)';
 export const TAG_MESSAGE = '(tag message)';
 
-const RUN40 = /[A-Za-z0-9+/]{40}/;
-const anchor = anchorRegex();
-function addedTextMayHold(text: string): boolean {
-  anchor.lastIndex = 0;
-  return anchor.test(text) || RUN40.test(text);
-}
-
 interface Job {
-  commit: CommitPatch;
+  commit: CommitChanges;
   path: string;
   blob: string;
-  /** For key files and binary diffs: findings already in this blob are not new. */
-  oldBlob?: string;
-  /** For text diffs: only findings on these lines are new. */
-  addedLines?: number[];
+  /** What the file held before, per parent: findings already there are not new. */
+  oldBlobs: string[];
 }
 
-/** Scans what a push adds to the remote: each outgoing commit's added lines and key files, commit and tag messages. */
+/**
+ * Scans what a push adds to the remote: every blob the outgoing commits write (a finding is new
+ * when the blob it replaced did not hold the same secret), commit messages and annotated tag
+ * messages. A key added in one outgoing commit and deleted in a later one is still reported.
+ */
 export async function scanPush(source: HistorySource, opts: PushScanOptions): Promise<PushScanResult> {
   const started = performance.now();
   const maxSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
@@ -74,59 +72,91 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     }
   }
   if (order.length > 200) opts.onProgress?.(`scanning ${order.length} outgoing commits`);
-  const patches = order.length ? await source.patches(order) : [];
+  const history = order.length ? await source.changes(order) : [];
 
   const raw: PushFinding[] = [];
   const add = (found: Finding[], commit: string, subject: string, ref: string): void => {
     for (const f of found) raw.push({ ...f, commit, subject, ref });
   };
   const jobs: Job[] = [];
-  for (const c of patches) {
-    const subject = subjectOf(c.message);
-    const ref = refOf.get(c.sha) ?? '';
-    if (c.message) add(await scanText(c.message, COMMIT_MESSAGE), c.sha, subject, ref);
+  for (const c of history) {
+    if (c.message) add(await scanText(c.message, COMMIT_MESSAGE), c.sha, subjectOf(c.message), refOf.get(c.sha) ?? '');
     for (const f of c.files) {
       if (f.submodule || !f.newBlob || isZeroSha(f.newBlob)) continue;
       if (!opts.ignore.empty && opts.ignore.ignores(f.path)) continue;
-      const oldBlob = f.oldBlob && !isZeroSha(f.oldBlob) ? f.oldBlob : undefined;
-      if (f.binary || isKeyFileName(f.path)) jobs.push({ commit: c, path: f.path, blob: f.newBlob, oldBlob });
-      else if (f.addedLines.length && addedTextMayHold(f.addedText)) jobs.push({ commit: c, path: f.path, blob: f.newBlob, addedLines: f.addedLines });
+      // Unchanged content (a pure rename or mode change) adds nothing.
+      if (f.oldBlobs.includes(f.newBlob)) continue;
+      jobs.push({ commit: c, path: f.path, blob: f.newBlob, oldBlobs: f.oldBlobs.filter((b) => !isZeroSha(b)) });
     }
   }
-  // Annotated tags carry a message of their own.
-  const tagIds = updates.filter((u) => u.localRef.startsWith('refs/tags/') && !isZeroSha(u.localSha)).map((u) => u.localSha);
-  const wanted = [...new Set([...jobs.flatMap((j) => (j.oldBlob ? [j.blob, j.oldBlob] : [j.blob])), ...tagIds])];
-  const objects = wanted.length ? await source.objects(wanted, maxSize) : new Map<string, GitObject>();
 
-  for (const u of updates) {
-    const tag = objects.get(u.localSha);
-    if (!u.localRef.startsWith('refs/tags/') || tag?.type !== 'tag' || !tag.data) continue;
-    const text = tag.data.toString('utf8');
-    const message = text.slice(text.indexOf('\n\n') + 2);
-    add(await scanText(message, TAG_MESSAGE), u.localSha, `tag ${u.localRef.slice(10)}`, u.localRef);
+  // Annotated tags carry a message of their own.
+  const tagUpdates = updates.filter((u) => u.localRef.startsWith('refs/tags/') && !isZeroSha(u.localSha));
+  if (tagUpdates.length) {
+    const tags = await source.read(tagUpdates.map((u) => u.localSha));
+    for (const u of tagUpdates) {
+      const tag = tags.get(u.localSha);
+      if (tag?.type !== 'tag' || !tag.data) continue;
+      const text = tag.data.toString('utf8');
+      add(await scanText(text.slice(text.indexOf('\n\n') + 2), TAG_MESSAGE), u.localSha, `tag ${u.localRef.slice(10)}`, u.localRef);
+    }
   }
 
+  // Each distinct blob is scanned once per path, in batches that bound memory.
+  const cache = new Map<string, Finding[] | SkippedFile>();
+  const keyOf = (blob: string, path: string): string => `${blob}\0${path}`;
+  const sizes = await source.sizes([...new Set(jobs.flatMap((j) => [j.blob, ...j.oldBlobs]))]);
   const skipped: PushScanResult['skipped'] = [];
+  const scanBlobs = async (wanted: Array<{ blob: string; path: string }>): Promise<void> => {
+    const todo = wanted.filter((w) => !cache.has(keyOf(w.blob, w.path)));
+    const budget = opts.batchBytes ?? 64 * 1024 * 1024;
+    for (let i = 0; i < todo.length; ) {
+      const batch: typeof todo = [];
+      let bytes = 0;
+      for (; i < todo.length && (batch.length === 0 || bytes < budget); i++) {
+        const w = todo[i] as (typeof todo)[number];
+        const size = sizes.get(w.blob)?.size;
+        if (size === undefined) cache.set(keyOf(w.blob, w.path), { file: w.path, reason: 'unreadable', detail: 'blob not found' });
+        else if (size > maxSize) cache.set(keyOf(w.blob, w.path), { file: w.path, reason: 'too-large', detail: `${size} bytes > ${maxSize}` });
+        else {
+          batch.push(w);
+          bytes += size;
+        }
+      }
+      const objects = batch.length ? await source.read([...new Set(batch.map((w) => w.blob))]) : new Map<string, GitObject>();
+      for (const w of batch) {
+        const data = objects.get(w.blob)?.data;
+        cache.set(keyOf(w.blob, w.path), data ? await scanBytes(data, w.path, {}) : { file: w.path, reason: 'unreadable', detail: 'blob not found' });
+      }
+    }
+  };
+  await scanBlobs(jobs.map((j) => ({ blob: j.blob, path: j.path })));
+  // Only where a blob holds findings are the blobs it replaced read, to tell old secrets from new.
+  const withFindings = jobs.filter((j) => {
+    const r = cache.get(keyOf(j.blob, j.path));
+    return Array.isArray(r) && r.length > 0 && j.oldBlobs.length > 0;
+  });
+  await scanBlobs(withFindings.flatMap((j) => j.oldBlobs.map((blob) => ({ blob, path: j.path }))));
+
   for (const job of jobs) {
-    const obj = objects.get(job.blob);
-    if (!obj || !obj.data) {
-      skipped.push({ commit: job.commit.sha, file: job.path, reason: obj ? `too large (${obj.size} bytes > ${maxSize})` : 'blob not found' });
+    const result = cache.get(keyOf(job.blob, job.path));
+    if (!result) continue;
+    if (!Array.isArray(result)) {
+      if (result.reason !== 'binary') skipped.push({ commit: job.commit.sha, file: job.path, reason: `${result.reason}${result.detail ? ` (${result.detail})` : ''}` });
       continue;
     }
-    const found = await scanBytes(obj.data, job.path, {});
-    if (!Array.isArray(found)) continue; // binary without text: nothing to find
-    let fresh = found;
-    if (job.addedLines) fresh = found.filter((f) => touchesAddedLines(f, job.addedLines as number[]));
-    else if (job.oldBlob) {
-      const old = objects.get(job.oldBlob)?.data;
-      const before = old ? await scanBytes(old, job.path, {}) : [];
-      const known = new Set(Array.isArray(before) ? before.map((f) => f.fingerprint) : []);
-      fresh = found.filter((f) => !known.has(f.fingerprint));
+    if (!result.length) continue;
+    const known = new Set<string>();
+    for (const old of job.oldBlobs) {
+      const r = cache.get(keyOf(old, job.path));
+      if (Array.isArray(r)) for (const f of r) known.add(f.fingerprint);
     }
-    add(fresh, job.commit.sha, subjectOf(job.commit.message), refOf.get(job.commit.sha) ?? '');
+    add(result.filter((f) => !known.has(f.fingerprint)), job.commit.sha, subjectOf(job.commit.message), refOf.get(job.commit.sha) ?? '');
   }
 
   // One finding per secret and place: the oldest outgoing commit that brought it.
+  const position = new Map(order.map((c, i) => [c, i]));
+  raw.sort((a, b) => (position.get(a.commit) ?? order.length) - (position.get(b.commit) ?? order.length));
   const seen = new Set<string>();
   const findings: PushFinding[] = [];
   let baselined = 0;

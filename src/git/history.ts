@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { isZeroSha, parsePatchLog, PATCH_LOG_FORMAT, type CommitPatch, type RefUpdate } from '../core/prepush';
+import { isZeroSha, parseRawLog, RAW_LOG_FORMAT, type CommitChanges, type RefUpdate } from '../core/prepush';
 import type { GitObject, HistorySource } from '../core/pushScan';
 import { KeysentryError } from '../core/types';
 
@@ -71,21 +71,23 @@ export class GitHistory implements HistorySource {
     return lines(await git(this.cwd, args));
   }
 
-  async patches(commits: string[]): Promise<CommitPatch[]> {
+  async changes(commits: string[]): Promise<CommitChanges[]> {
+    // Merges list only paths that differ from every parent (conflict resolutions, evil merges):
+    // what a merge brings from its other parents is scanned in those parents' own commits.
     const out = await git(
       this.cwd,
-      ['-c', 'core.quotePath=false', 'log', '--no-walk=unsorted', '--stdin', '-p', '-U0', '--full-index', '--no-color', '--no-ext-diff', '--no-textconv', '-M', '--diff-merges=remerge', `--format=${PATCH_LOG_FORMAT}`],
+      ['log', '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
       commits.join('\n') + '\n',
     );
-    return parsePatchLog(out.toString('utf8'));
+    return parseRawLog(out.toString('utf8'));
   }
 
-  async objects(ids: string[], maxSize: number): Promise<Map<string, GitObject>> {
-    const checked = parseBatch(await git(this.cwd, ['cat-file', '--batch-check'], ids.join('\n') + '\n'), false);
-    const small = ids.filter((id) => (checked.get(id)?.size ?? Infinity) <= maxSize);
-    const read = small.length ? parseBatch(await git(this.cwd, ['cat-file', '--batch'], small.join('\n') + '\n'), true) : new Map<string, GitObject>();
-    for (const [id, o] of checked) if (!read.has(id)) read.set(id, o);
-    return read;
+  async sizes(ids: string[]): Promise<Map<string, GitObject>> {
+    return ids.length ? parseBatch(await git(this.cwd, ['cat-file', '--batch-check'], ids.join('\n') + '\n'), false) : new Map();
+  }
+
+  async read(ids: string[]): Promise<Map<string, GitObject>> {
+    return ids.length ? parseBatch(await git(this.cwd, ['cat-file', '--batch'], ids.join('\n') + '\n'), true) : new Map();
   }
 }
 

@@ -6,7 +6,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { assertNoSecret, runCli, tempDir } from './helpers';
-import { parsePatchLog, parsePushInput, touchesAddedLines, unquoteGitPath } from '../../src/core/prepush';
+import { parseRawLog, parsePushInput } from '../../src/core/prepush';
 import { planInstall, planRemove, hookBlock } from '../../src/core/hookBlock';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret, fakePrivateKey } from '../fixtures/fake-keys.mjs';
@@ -83,43 +83,26 @@ test('parsePushInput reads every line and rejects malformed ones', () => {
   assert.throws(() => parsePushInput('refs/heads/main abc refs/heads/main def'), /line 1 is not/);
 });
 
-test('parsePatchLog: quoted and spaced paths, renames, binaries, hunk counts', () => {
+test('parseRawLog: paths with spaces and newlines, renames, merges, submodules', () => {
+  const h = (c: string): string => c.repeat(40);
   const log = [
-    '\x01KS\0' + 'c'.repeat(40) + '\0' + 'p'.repeat(40) + '\0Add things\n\nbody\n\0',
-    'diff --git a/sp ace.txt b/sp ace.txt',
-    'new file mode 100644',
-    'index 0000000000000000000000000000000000000000..' + '1'.repeat(40),
-    '--- /dev/null',
-    '+++ b/sp ace.txt\t',
-    '@@ -0,0 +1,2 @@',
-    '+one',
-    '+@@ -1 +1 @@ not a header',
-    'diff --git "a/caf\\303\\251.env" "b/caf\\303\\251.env"',
-    'index ' + '2'.repeat(40) + '..' + '3'.repeat(40) + ' 100644',
-    '--- "a/caf\\303\\251.env"',
-    '+++ "b/caf\\303\\251.env"',
-    '@@ -3 +3,0 @@',
-    '-gone',
-    '@@ -7,0 +8 @@',
-    '+added',
-    'diff --git a/k.p12 b/k.p12',
-    'new file mode 100644',
-    'index 0000000000000000000000000000000000000000..' + '4'.repeat(40),
-    'Binary files /dev/null and b/k.p12 differ',
-    '',
-  ].join('\n');
-  const [c] = parsePatchLog(log);
-  assert.ok(c);
+    `\x01KS\0${h('c')}\0${h('p')}\0Add things\n\nbody\n\0\n`,
+    `:000000 100644 ${h('0')} ${h('1')} A\0sp ace\nname.txt\0`,
+    `:100644 100644 ${h('2')} ${h('3')} R087\0old.env\0new.env\0`,
+    `:000000 160000 ${h('0')} ${h('4')} A\0vendor/lib\0`,
+    `\0\x01KS\0${h('m')}\0${h('p')} ${h('q')}\0Merge\n\0\0`,
+    `::100644 100644 100644 ${h('5')} ${h('6')} ${h('7')} MM\0conf.ini\0\0`,
+  ].join('');
+  const [c, m] = parseRawLog(log);
+  assert.ok(c && m);
   assert.equal(c.message, 'Add things\n\nbody');
-  assert.deepEqual(c.files.map((f) => f.path), ['sp ace.txt', 'café.env', 'k.p12']);
-  assert.deepEqual(c.files[0]?.addedLines, [1, 2]);
-  assert.equal(c.files[0]?.addedText, 'one\n@@ -1 +1 @@ not a header');
-  assert.deepEqual(c.files[1]?.addedLines, [8]);
-  assert.equal(c.files[2]?.binary, true);
-  assert.equal(unquoteGitPath('"a\\tb"'), 'a\tb');
-  const f = { line: 3, endLine: 5 } as Parameters<typeof touchesAddedLines>[0];
-  assert.equal(touchesAddedLines(f, [1, 2, 6]), false);
-  assert.equal(touchesAddedLines(f, [1, 4, 9]), true);
+  assert.deepEqual(c.files.map((f) => [f.path, f.newBlob[0], f.oldBlobs.map((b) => b[0]), f.submodule]), [
+    ['sp ace\nname.txt', '1', ['0'], false],
+    ['new.env', '3', ['2'], false],
+    ['vendor/lib', '4', ['0'], true],
+  ]);
+  assert.deepEqual(m.parents.length, 2);
+  assert.deepEqual(m.files.map((f) => [f.path, f.newBlob[0], f.oldBlobs.map((b) => b[0])]), [['conf.ini', '7', ['5', '6']]]);
 });
 
 test('hook block: insert after the shebang, replace in place, remove byte for byte', () => {
@@ -383,4 +366,32 @@ test('the pre-push command: malformed input and bad baselines fail closed, or op
   assert.equal(base.code, 2);
   assert.match(base.err, /\.keysentry-baseline\.json: not valid JSON/);
   assert.equal((await runCli(['pre-push'], work)).code, 2);
+});
+
+test('edits next to a key already on the remote pass; a key added while resolving a merge blocks', (t) => {
+  const { work } = setup(t);
+  const old = leak();
+  commit(work, 'legacy/.env', `# old\n${old.text}`, 'Legacy settings');
+  assert.equal(push(work, '--no-verify', 'origin', 'main').code, 0);
+  writeFileSync(path.join(work, 'legacy/.env'), `# old, do not use\n${old.text}DEBUG=1\n`);
+  git(work, 'commit', '-qam', 'Touch legacy settings');
+  const edit = push(work, 'origin', 'main');
+  assert.equal(edit.code, 0, `a key the remote already has is not new: ${edit.output}`);
+
+  // Two branches change the same line; the resolution brings a key neither side had.
+  commit(work, 'app.cfg', 'region = a\n', 'cfg');
+  assert.equal(push(work, 'origin', 'main').code, 0);
+  git(work, 'checkout', '-q', '-b', 'side');
+  commit(work, 'app.cfg', 'region = b\n', 'side cfg');
+  git(work, 'checkout', '-q', 'main');
+  commit(work, 'app.cfg', 'region = c\n', 'main cfg');
+  spawnSync('git', ['merge', '-q', 'side'], { cwd: work, env: ENV });
+  const l = leak();
+  writeFileSync(path.join(work, 'app.cfg'), `region = c\n${l.text}`);
+  git(work, 'commit', '-qam', 'Merge side');
+  const merged = push(work, 'origin', 'main');
+  assert.equal(merged.code, 1, merged.output);
+  assert.match(merged.output, /Merge side/);
+  assert.equal(lastPush(work).result?.findings.length, 2);
+  assertNoSecret([edit.output, merged.output], [old.secret, l.secret]);
 });
