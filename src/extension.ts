@@ -3,7 +3,9 @@ import { FindingsStore } from './vscode/findingsStore';
 import { DiagnosticsView } from './vscode/diagnostics';
 import { Commands } from './vscode/ids';
 import { IncidentsView } from './vscode/incidentsView';
+import { getGitApi } from './vscode/gitApi';
 import { Log } from './vscode/log';
+import { PushGuard } from './vscode/pushGuard';
 import { QuickFixes } from './vscode/quickFixes';
 import { RunbookPanels } from './vscode/runbookPanel';
 import { ScanController } from './vscode/scanController';
@@ -14,6 +16,7 @@ export interface KeysentryApi {
   store: FindingsStore;
   scanner: ScanController;
   runbooks: RunbookPanels;
+  push: PushGuard;
   activationMs: number;
 }
 
@@ -22,14 +25,18 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const started = performance.now();
   const log = new Log();
   const store = new FindingsStore();
-  const scanner = new ScanController(store, log, vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath);
+  const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+  const scanner = new ScanController(store, log, cliPath);
   const runbooks = new RunbookPanels(context, log);
+  const git = getGitApi();
+  const push = new PushGuard(context, log, cliPath, git, () => scanner.reloadFolderSettings());
   context.subscriptions.push(
     log,
     store,
     new DiagnosticsView(store),
-    new StatusBar(store),
-    new IncidentsView(store),
+    push,
+    new StatusBar(store, push),
+    new IncidentsView(store, push, git),
     new QuickFixes(store, log, () => scanner.reloadFolderSettings()),
     scanner,
     runbooks,
@@ -38,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   if (vscode.workspace.getConfiguration('keysentry').get<boolean>('scan.onStartup', true)) void scanner.scanWorkspace({ notify: false });
   const activationMs = Math.round(performance.now() - started);
   log.info(`activated in ${activationMs} ms`);
-  return { store, scanner, runbooks, activationMs };
+  return { store, scanner, runbooks, push, activationMs };
 }
 
 export function deactivate(): void {

@@ -11,12 +11,13 @@ import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { parseArgs } from './args';
 import type { Io } from './io';
 
-export const PREPUSH_USAGE = `usage: keysentry pre-push REMOTE_NAME REMOTE_URL [--fail-closed|--fail-open] [--format text|json]
+export const PREPUSH_USAGE = `usage: keysentry pre-push REMOTE_NAME REMOTE_URL [--fail-closed|--fail-open] [--format text|json] [--no-record]
 
 Run by git's pre-push hook (see keysentry install-hook). Reads git's ref lines on standard input
 and scans what the push adds to the remote: the lines and key files each outgoing commit adds,
 commit messages and annotated tag messages. Exit status: 0 clean, 1 findings, 2 the scan failed
-(0 with --fail-open).`;
+(0 with --fail-open). The result is recorded in the git directory (keysentry/last-push.json) for
+the editor, unless --no-record.`;
 
 export const INSTALL_USAGE = `usage: keysentry install-hook [--uninstall | --status] [--fail-open] [--node PATH] [--cli PATH]
 
@@ -43,7 +44,7 @@ function writeResult(file: string, data: PushResultFile): void {
 }
 
 export async function prePushCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, ['format'], ['fail-open', 'fail-closed', 'help']);
+  const args = parseArgs(argv, ['format'], ['fail-open', 'fail-closed', 'no-record', 'help']);
   if (args.flags.has('help')) {
     io.out(PREPUSH_USAGE);
     return 0;
@@ -58,7 +59,8 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
   let resultFile: string | undefined;
   try {
     const top = await gitTopLevelAsync(io.cwd);
-    resultFile = await resultFilePath(top);
+    // --no-record: a look at the outgoing commits (the editor's status), not a push attempt.
+    if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
     const input = io.readStdin ? await io.readStdin() : '';
     const result = await scanPush(new GitHistory(top), {
       remote,
@@ -68,7 +70,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
       onProgress: (m) => io.err(`keysentry: ${m}`),
     });
     const blocked = result.findings.length > 0;
-    writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked, result });
+    if (resultFile) writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked, result });
     if (format === 'json') io.out(JSON.stringify(result, null, 2));
     // Hook output goes to stderr: git and GUI clients show it with the push's own messages.
     if (format === 'text' || blocked) io.err(formatPushReport(result, remoteLabel, io.color));
@@ -77,7 +79,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     const message = redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e));
     if (resultFile) {
       try {
-        writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked: !failOpen, error: message });
+        if (resultFile) writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked: !failOpen, error: message });
       } catch {
         // the report below still says what happened
       }

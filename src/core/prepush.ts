@@ -33,6 +33,18 @@ export function parsePushInput(input: string): RefUpdate[] {
 }
 
 
+/**
+ * The ref line git would give the hook for pushing `branch` at `commit`: to its upstream when it
+ * has one, else as a new branch on `defaultRemote` (everything not on that remote is outgoing).
+ */
+export function pushInputFor(branch: string, commit: string, upstream: { remote: string; name: string; commit?: string } | undefined, defaultRemote: string): { remote: string; input: string } {
+  const zero = '0'.repeat(commit.length === 64 ? 64 : 40);
+  if (upstream) {
+    return { remote: upstream.remote, input: `refs/heads/${branch} ${commit} refs/heads/${upstream.name} ${upstream.commit ?? zero}\n` };
+  }
+  return { remote: defaultRemote, input: `refs/heads/${branch} ${commit} refs/heads/${branch} ${zero}\n` };
+}
+
 /** One file a commit changed, from `git log --raw -z`. */
 export interface FileChange {
   /** Path in the commit (the new path of a rename), `/` separators, exactly as stored. */

@@ -6,6 +6,11 @@ export const Commands = {
   addToBaseline: 'keysentry.addToBaseline',
   openRunbook: 'keysentry.openRunbook',
   revealFinding: 'keysentry.revealFinding',
+  revealPushFinding: 'keysentry.revealPushFinding',
+  safePush: 'keysentry.safePush',
+  installHook: 'keysentry.installHook',
+  uninstallHook: 'keysentry.uninstallHook',
+  rotateKey: 'keysentry.rotateKey',
 } as const;
 
 export const Views = {

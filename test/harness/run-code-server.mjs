@@ -2,7 +2,7 @@
 // Debian Chromium through playwright-core, then UI checks a person would make (the sidebar, the
 // Problems panel, screenshots). Relays results, ends with "N passed, N failed", sets the exit code,
 // always cleans up its processes, and fails if any raw fixture secret appears in any output.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,9 @@ async function main() {
   }
   const wsA = makeDemoWorkspace(path.join(tmp, 'suite', 'demo-shop'));
   const wsB = makeDemoWorkspace(path.join(tmp, 'ui', 'demo-shop'));
+  // The UI phase takes screenshots for the README: no hook offer toast over them.
+  mkdirSync(path.join(wsB.dir, '.vscode'), { recursive: true });
+  writeFileSync(path.join(wsB.dir, '.vscode', 'settings.json'), JSON.stringify({ 'keysentry.prePush.offerHook': false }, null, 2));
   secrets.push(...wsA.secrets, ...wsB.secrets);
   const resultsFile = path.join(tmp, 'results.json');
   server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile }, log: (s) => serverLog.push(s) });

@@ -31,6 +31,7 @@ test('account id decodes offline and round-trips; old I/J ids give none', () => 
   for (let i = 15; i >= 0; i--) body += alphabet[Number((bits >> BigInt(i * 5)) & 31n)];
   assert.equal(accountIdFromKeyId(`AKIA${body}`), '123456789012');
   assert.equal(accountIdFromKeyId('AKIAIZZZZZZZZZZZZZZZ'), undefined);
+  assert.equal(accountIdFromKeyId('AKIA7777777777777777'), undefined, 'more than 12 digits: not an account id');
 });
 
 test('secret keys: named, paired with an id, ending in / or +', async () => {

@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { KeysentryApi } from '../../../src/extension';
+import type { SafePushResult } from '../../../src/vscode/pushGuard';
 // @ts-expect-error plain ESM helper shared with the harness and the demo
 import { fakeKeyId, fakeSecret } from '../../fixtures/fake-keys.mjs';
 
@@ -158,5 +161,57 @@ suite('Keysentry in a real VS Code', () => {
     assert.match(panel.webview.html, /default-src 'none'/);
     assert.match(panel.webview.html, /script-src 'nonce-/);
     panel.dispose();
+  });
+
+  test('offers the pre-push hook once in a repository without one', async () => {
+    await api.push.ready;
+    await waitFor('the hook offer', () => api.push.offered.has(workspaceRoot().fsPath));
+  });
+
+  test('Safe Push scans the outgoing commits, finds the committed keys and pushes nothing', async () => {
+    const root = workspaceRoot().fsPath;
+    const remote = path.join(mkdtempSync(path.join(tmpdir(), 'keysentry-remote-')), 'origin.git');
+    execFileSync('git', ['init', '-q', '--bare', remote]);
+    execFileSync('git', ['remote', 'add', 'origin', remote], { cwd: root });
+    const result = await vscode.commands.executeCommand<SafePushResult>('keysentry.safePush', workspaceRoot());
+    assert.equal(result.pushed, false, result.error);
+    const files = new Set(result.findings.map((f) => f.file));
+    for (const f of ['.env', 'deploy/id_rsa', 'deploy/server.pem']) assert.ok(files.has(f), `${f} in ${[...files].join(', ')}`);
+    assert.ok(result.findings.every((f) => f.subject === 'Initial commit' && /^[0-9a-f]{40}$/.test(f.commit)));
+    for (const f of result.findings) if (f.kind === 'aws-secret-access-key') assert.match(f.preview, /^[A-Za-z0-9+/]{0,4}\*+$/, 'masked');
+    assert.equal(execFileSync('git', ['for-each-ref'], { cwd: remote, encoding: 'utf8' }).trim(), '', 'nothing reached the remote');
+    // The status bar and the incidents view learn it from the same state.
+    await waitFor('outgoing findings in the push state', () => api.push.count >= result.findings.length);
+    const state = api.push.repositories.find((r) => r.root.fsPath === root);
+    assert.ok(state?.outgoing?.findings.length);
+  });
+
+  test('Install Pre-Push Hook: a terminal push is blocked and the editor hears of it; uninstall removes it', async () => {
+    const root = workspaceRoot().fsPath;
+    assert.equal(await vscode.commands.executeCommand('keysentry.installHook', workspaceRoot()), true);
+    const hook = path.join(root, '.git', 'hooks', 'pre-push');
+    assert.match(readFileSync(hook, 'utf8'), /# >>> keysentry pre-push >>>/);
+    const before = api.push.blockedNotices.get(workspaceRoot().toString());
+    const push = spawnSync('git', ['push', 'origin', 'main'], { cwd: root, encoding: 'utf8' });
+    assert.equal(push.status, 1, push.stderr);
+    assert.match(push.stderr, /keysentry: push blocked/);
+    await waitFor('the blocked push to reach the editor', () => (api.push.blockedNotices.get(workspaceRoot().toString()) ?? before) !== before);
+    assert.equal(await vscode.commands.executeCommand('keysentry.uninstallHook', workspaceRoot()), true);
+    assert.equal(existsSync(hook), false, 'the hook file Keysentry created is gone');
+  });
+
+  test('Safe Push pushes a clean repository through the git extension', async () => {
+    // A second repository inside the workspace folder (the git extension opens those on request).
+    const dir = mkdtempSync(path.join(tmpdir(), 'keysentry-clean-'));
+    const remote = path.join(dir, 'origin.git');
+    const work = path.join(workspaceRoot().fsPath, 'clean-service');
+    const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' });
+    git(dir, 'init', '-q', '--bare', remote);
+    git(dir, 'init', '-q', '-b', 'main', work);
+    git(work, 'remote', 'add', 'origin', remote);
+    git(work, '-c', 'user.name=T', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'Clean start');
+    const result = await vscode.commands.executeCommand<SafePushResult>('keysentry.safePush', vscode.Uri.file(work));
+    assert.equal(result.pushed, true, result.error);
+    assert.equal(git(remote, 'rev-parse', 'refs/heads/main').trim(), git(work, 'rev-parse', 'HEAD').trim());
   });
 });
