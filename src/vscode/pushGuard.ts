@@ -58,6 +58,8 @@ export class PushGuard implements vscode.Disposable {
   readonly blockedNotices = new Map<string, string>();
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
+  /** Pushes through the git extension that the hook stopped and this handler explained. */
+  handledPushErrors = 0;
   /** Repositories the hook was offered for in this session. */
   readonly offered = new Set<string>();
 
@@ -340,6 +342,7 @@ export class PushGuard implements vscode.Disposable {
       return true;
     }
     if (!stderr.includes(BLOCKED_MARKER)) return false;
+    this.handledPushErrors++;
     const file = await gitPath(repo.rootUri.fsPath, PUSH_RESULT_FILE).catch(() => undefined);
     const data = file ? this.readResultFile(file) : undefined;
     const key = repo.rootUri.toString();

@@ -196,6 +196,15 @@ suite('Keysentry in a real VS Code', () => {
     assert.equal(push.status, 1, push.stderr);
     assert.match(push.stderr, /keysentry: push blocked/);
     await waitFor('the blocked push to reach the editor', () => (api.push.blockedNotices.get(workspaceRoot().toString()) ?? before) !== before);
+    // The same push through the git extension: the push-error handler recognises the hook.
+    type Repo = { rootUri: vscode.Uri; push(remote: string, branch: string): Promise<void> };
+    const gitApi = vscode.extensions.getExtension<{ getAPI(v: 1): { repositories: Repo[] } }>('vscode.git')!.exports.getAPI(1);
+    const repo = gitApi.repositories.find((r) => r.rootUri.fsPath === root);
+    assert.ok(repo);
+    const handled = api.push.handledPushErrors;
+    await repo.push('origin', 'main').catch(() => undefined);
+    await waitFor('the push-error handler', () => api.push.handledPushErrors > handled);
+    assert.equal(execFileSync('git', ['ls-remote', 'origin'], { cwd: root, encoding: 'utf8' }).trim(), '', 'the remote is still empty');
     assert.equal(await vscode.commands.executeCommand('keysentry.uninstallHook', workspaceRoot()), true);
     assert.equal(existsSync(hook), false, 'the hook file Keysentry created is gone');
   });
