@@ -7,6 +7,10 @@ export interface Io {
   version: string;
   /** All of standard input (git's pre-push ref lines). */
   readStdin?: () => Promise<string>;
+  /** Asks a yes/no question on the terminal; absent when there is none to ask. */
+  confirm?: (question: string) => Promise<boolean>;
+  /** Registers a handler for Ctrl-C / SIGTERM (a running rotation stops at the next step and rolls back). */
+  onInterrupt?: (handler: () => void) => void;
   /** Absolute path of the running CLI script, recorded in the hooks it installs. */
   scriptPath?: string;
 }

@@ -3,6 +3,7 @@ import { redact } from '../core/mask';
 import { KeysentryError } from '../core/types';
 import type { Io } from './io';
 import { allowlistCommand, ALLOWLIST_USAGE, installHookCommand, INSTALL_USAGE, prePushCommand, PREPUSH_USAGE } from './prepush';
+import { rotateCommand, ROTATE_USAGE } from './rotate';
 import { scanCommand, SCAN_USAGE } from './scan';
 
 declare const KEYSENTRY_VERSION: string;
@@ -17,12 +18,13 @@ commands:
   pre-push         scan what a push adds (run by the git hook; keysentry pre-push --help)
   install-hook     add (or --uninstall) the pre-push hook in this repository
   allowlist        accept the last blocked push's findings (--last-push)
+  rotate KEY_ID    rotate a leaked access key through IAM (keysentry rotate --help)
   help             show this help
   version          print the version
 
 Exit status: 0 clean, 1 findings, 2 error.`;
 
-const HELP: Record<string, string> = { scan: SCAN_USAGE, 'pre-push': PREPUSH_USAGE, 'install-hook': INSTALL_USAGE, allowlist: ALLOWLIST_USAGE };
+const HELP: Record<string, string> = { scan: SCAN_USAGE, 'pre-push': PREPUSH_USAGE, 'install-hook': INSTALL_USAGE, allowlist: ALLOWLIST_USAGE, rotate: ROTATE_USAGE };
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -32,6 +34,16 @@ function readStdin(): Promise<string> {
     process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     process.stdin.on('error', reject);
   });
+}
+
+async function confirmOnTty(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -46,6 +58,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await installHookCommand(rest, io);
       case 'allowlist':
         return await allowlistCommand(rest, io);
+      case 'rotate':
+        return await rotateCommand(rest, io);
       case 'version':
       case '--version':
         io.out(version);
@@ -76,6 +90,11 @@ if (require.main === module) {
     color: !!process.stdout.isTTY && !process.env.NO_COLOR,
     version,
     readStdin,
+    confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTty : undefined,
+    onInterrupt: (handler) => {
+      process.once('SIGINT', handler);
+      process.once('SIGTERM', handler);
+    },
     scriptPath: path.resolve(process.argv[1] ?? __filename),
   };
   main(process.argv.slice(2), io).then(

@@ -1,0 +1,43 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { profileRegion } from '../core/awsProfiles';
+
+/** Who signs and where the calls go: AWS's own conventions (profiles, SSO, env, regions, AWS_ENDPOINT_URL). */
+export interface AwsTarget {
+  /** Named profile; undefined = the default chain (env, default profile, SSO, process, IMDS). */
+  profile?: string;
+  region: string;
+  /** An endpoint override for every service (moto, LocalStack, a VPC endpoint). */
+  endpoint?: string;
+}
+
+export function resolveTarget(opts: { profile?: string; region?: string; endpoint?: string }): AwsTarget {
+  const profile = opts.profile || process.env.AWS_PROFILE || undefined;
+  const region = opts.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || profileRegion(profile ?? 'default') || 'us-east-1';
+  const endpoint = opts.endpoint || process.env.AWS_ENDPOINT_URL || undefined;
+  return { profile, region, endpoint };
+}
+
+// The pinned SDK runs on Node 20; its notice about future releases needing Node 22 is not for our users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const maxAttempts = (): number => Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6;
+
+function common(t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number) {
+  return {
+    region: t.region,
+    ...(t.endpoint ? { endpoint: t.endpoint } : {}),
+    credentials: credentials ?? fromNodeProviderChain(t.profile ? { profile: t.profile } : {}),
+    // Throttling, 5xx and dropped connections are retried with backoff.
+    maxAttempts: attempts ?? maxAttempts(),
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 30000 },
+  };
+}
+
+export const iamClient = (t: AwsTarget): IAMClient => new IAMClient(common(t));
+export const stsClient = (t: AwsTarget, credentials?: AwsCredentialIdentity, attempts?: number): STSClient => new STSClient(common(t, credentials, attempts));
+export const ec2Client = (t: AwsTarget, region?: string): EC2Client => new EC2Client(common({ ...t, region: region ?? t.region }));

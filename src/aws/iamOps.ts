@@ -1,0 +1,109 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUsersCommand,
+  UpdateAccessKeyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { GetAccessKeyInfoCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { AccessKeyMeta } from '../core/rotation/types';
+import type { AwsOps } from '../core/rotation/rotate';
+import { iamClient, stsClient, type AwsTarget } from './clients';
+import { explainAwsError } from './errors';
+
+const isNotFound = (e: unknown): boolean => /NoSuchEntity|NotFound/.test((e as { name?: string }).name ?? '');
+
+/** The rotation's calls, made with the AWS SDK against the user's own identity. */
+export class IamOps implements AwsOps {
+  private readonly iam: IAMClient;
+  private callerArn?: string;
+
+  constructor(private readonly target: AwsTarget) {
+    this.iam = iamClient(target);
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw explainAwsError(action, e, this.callerArn);
+    }
+  }
+
+  async callerIdentity(): Promise<{ account: string; arn: string; accessKeyId?: string }> {
+    const sts = stsClient(this.target);
+    const id = await this.call('GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
+    const creds = await this.call('GetCallerIdentity', () => (sts.config.credentials as () => Promise<{ accessKeyId: string }>)());
+    this.callerArn = id.Arn;
+    return { account: id.Account ?? '', arn: id.Arn ?? '', accessKeyId: creds.accessKeyId };
+  }
+
+  async keyAccount(keyId: string): Promise<string | undefined> {
+    try {
+      return (await stsClient(this.target).send(new GetAccessKeyInfoCommand({ AccessKeyId: keyId }))).Account;
+    } catch {
+      return undefined; // STS could not say: the IAM lookup decides
+    }
+  }
+
+  async keyOwner(keyId: string): Promise<{ userName?: string; lastUsed?: { date?: string; service?: string; region?: string } }> {
+    try {
+      const r = await this.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId }));
+      const u = r.AccessKeyLastUsed;
+      return {
+        userName: r.UserName,
+        lastUsed: u?.LastUsedDate ? { date: u.LastUsedDate.toISOString(), service: u.ServiceName, region: u.Region } : undefined,
+      };
+    } catch (e) {
+      if (!isNotFound(e) && !/AccessDenied/.test((e as { name?: string }).name ?? '')) throw explainAwsError('GetAccessKeyLastUsed', e, this.callerArn);
+    }
+    // Fallback: every user's keys.
+    let marker: string | undefined;
+    do {
+      const page = await this.call('ListUsers', () => this.iam.send(new ListUsersCommand({ Marker: marker })));
+      for (const user of page.Users ?? []) {
+        const keys = await this.listKeys(user.UserName ?? '');
+        if (keys.some((k) => k.id === keyId)) return { userName: user.UserName };
+      }
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return {};
+  }
+
+  async listKeys(userName: string): Promise<AccessKeyMeta[]> {
+    const r = await this.call('ListAccessKeys', () => this.iam.send(new ListAccessKeysCommand({ UserName: userName })));
+    return (r.AccessKeyMetadata ?? []).map((k) => ({ id: k.AccessKeyId ?? '', status: k.Status === 'Inactive' ? 'Inactive' : 'Active', created: k.CreateDate?.toISOString() }));
+  }
+
+  async attachedPolicies(userName: string): Promise<string[]> {
+    const r = await this.call('ListAttachedUserPolicies', () => this.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
+    return (r.AttachedPolicies ?? []).map((p) => p.PolicyName ?? '');
+  }
+
+  async setStatus(userName: string, keyId: string, status: 'Active' | 'Inactive'): Promise<void> {
+    await this.call('UpdateAccessKey', () => this.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: status })));
+  }
+
+  async createKey(userName: string): Promise<{ id: string; secret: string }> {
+    const r = await this.call('CreateAccessKey', () => this.iam.send(new CreateAccessKeyCommand({ UserName: userName })));
+    return { id: r.AccessKey?.AccessKeyId ?? '', secret: r.AccessKey?.SecretAccessKey ?? '' };
+  }
+
+  async deleteKey(userName: string, keyId: string): Promise<void> {
+    try {
+      await this.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: keyId }));
+    } catch (e) {
+      if (!isNotFound(e)) throw explainAwsError('DeleteAccessKey', e, this.callerArn);
+    }
+  }
+
+  async identityOf(keyId: string, secret: string): Promise<string> {
+    // One attempt each: the caller retries while IAM propagates the new key.
+    const sts = stsClient({ ...this.target, profile: undefined }, { accessKeyId: keyId, secretAccessKey: secret }, 1);
+    const r = await sts.send(new GetCallerIdentityCommand({}));
+    return r.Arn ?? '';
+  }
+}

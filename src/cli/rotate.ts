@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { resolveTarget } from '../aws/clients';
+import { IamOps } from '../aws/iamOps';
+import { credentialsFile } from '../core/awsProfiles';
+import { redact } from '../core/mask';
+import { loadJournal, saveJournal } from '../core/rotation/journal';
+import { checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
+import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
+import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
+import { scanPaths } from '../core/scanFiles';
+import { KeysentryError } from '../core/types';
+import { parseArgs } from './args';
+import type { Io } from './io';
+import { gitSource } from './scan';
+
+export const ROTATE_USAGE = `usage: keysentry rotate ACCESS_KEY_ID [--profile P] [--region R] [--endpoint-url URL]
+         [--update FILE]... [--exposed | --not-exposed] [--keep-old-inactive] [--delete-inactive]
+         [--yes] [--plan] [--format text|json] [--resume | --rollback]
+
+Rotates a leaked IAM access key, signing with your own AWS identity (never the leaked key):
+identifies the key's owner, deactivates it first when it is exposed, creates a new key, writes it
+into every file that held the old one (default: the files "keysentry scan" finds it in here, and
+the shared credentials file; --update names them instead), verifies it, then deactivates and
+deletes the old key. Every step is journaled in ~/.keysentry/rotations before it is taken: after a
+crash, a cancel or an error, --resume finishes the rotation and --rollback undoes it.
+The new secret goes only into those files: never to the terminal, a log or the JSON output.
+
+  --exposed / --not-exposed  the key was pushed or made public (default: it is in a git-tracked file)
+  --delete-inactive          allow deleting the user's other, inactive key under the 2-key limit
+  --keep-old-inactive        deactivate the old key but do not delete it
+  --plan                     print the plan and stop
+Exit status: 0 done, 1 refused (with guidance), 2 error, 130 cancelled and rolled back.`;
+
+const isTracked = (file: string): boolean => {
+  try {
+    return execFileSync('git', ['ls-files', '--', path.basename(file)], { cwd: path.dirname(file), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+  } catch {
+    return false;
+  }
+};
+
+/** Files that hold the key: what the scanner finds under `cwd`, and the shared credentials file. */
+export async function discoverFiles(keyId: string, cwd: string): Promise<string[]> {
+  const files = new Set<string>();
+  const result = await scanPaths({ paths: [], cwd }, gitSource).catch(() => undefined);
+  for (const f of result?.findings ?? []) if (f.kind === 'aws-access-key-id' && f.preview === keyId) files.add(path.resolve(cwd, f.file));
+  const shared = credentialsFile();
+  if (existsSync(shared) && readFileSync(shared, 'utf8').includes(keyId)) files.add(shared);
+  return [...files];
+}
+
+export function formatPlan(plan: RotationPlan, signer: string, files: string[], exposed: boolean): string {
+  return [
+    `Rotate ${plan.keyId} of IAM user ${plan.userName} (account ${plan.account}), signing as ${signer}.`,
+    `The key is ${exposed ? 'exposed: it is deactivated first' : 'not known to be public: the new key is in place before the old one stops'}.`,
+    ...plan.notes.map((n) => `note: ${n}`),
+    'Steps:',
+    ...plan.steps.map((s, i) => `  ${i + 1}. ${s.describe}`),
+    ...(files.length ? [] : ['(no file to update)']),
+  ].join('\n');
+}
+
+export function formatOutcome(o: RotationOutcome): string {
+  const out: string[] = [];
+  if (o.status === 'done') {
+    out.push(`keysentry: rotated ${o.keyId} → ${o.newKeyId} for ${o.userName}.`);
+    if (o.filesUpdated.length) out.push(`Updated: ${o.filesUpdated.join(', ')}`);
+  } else {
+    out.push(`keysentry: rolled back the rotation of ${o.keyId}.`);
+    if (o.filesUpdated.length) out.push(`Restored: ${o.filesUpdated.join(', ')}`);
+  }
+  for (const s of o.filesSkipped) out.push(`Not updated: ${s.path} (${s.reason})`);
+  for (const n of o.notes) out.push(`note: ${n}`);
+  if (o.checklist.length) out.push('Still to do:', ...o.checklist.map((c) => `  [ ] ${c}`));
+  return out.join('\n');
+}
+
+function hooksFor(io: Io, progress: boolean, format: string): { hooks: RunHooks; cancelled: () => boolean } {
+  let cancelled = false;
+  io.onInterrupt?.(() => {
+    cancelled = true;
+    io.err('keysentry: stopping after the current step, then rolling back…');
+  });
+  const crashAfter = process.env.KEYSENTRY_TEST_CRASH_AFTER as StepName | undefined;
+  const hooks: RunHooks = {
+    isCancelled: () => cancelled,
+    onStep: (step, phase, message) => {
+      if (progress) io.err(JSON.stringify({ step, phase, message }));
+      else if (format === 'text' && phase === 'done') io.err(`  ✓ ${message}`);
+    },
+    // Fault injection for the crash tests: die with no chance to clean up, like a killed process.
+    afterStep: (step) => {
+      if (crashAfter === step) process.kill(process.pid, 'SIGKILL');
+    },
+    verifyTimeoutMs: Number(process.env.KEYSENTRY_VERIFY_TIMEOUT_MS) || undefined,
+    verifyIntervalMs: Number(process.env.KEYSENTRY_VERIFY_INTERVAL_MS) || undefined,
+  };
+  return { hooks, cancelled: () => cancelled };
+}
+
+async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () => Promise<RotationOutcome>, cancelled: () => boolean): Promise<number> {
+  try {
+    const outcome = await run();
+    io.out(format === 'json' ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
+    return 0;
+  } catch (e) {
+    if (e instanceof RotationCancelled || cancelled()) {
+      const rolled = await rollbackRotation(ops, j);
+      io.out(format === 'json' ? JSON.stringify({ ...rolled, cancelled: true }, null, 2) : `keysentry: cancelled.\n${formatOutcome(rolled)}`);
+      return 130;
+    }
+    const message = redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e));
+    j.error = message;
+    const changed = j.steps.some((s) => s.state === 'done') || j.newKeyId;
+    if (!changed) {
+      j.status = 'rolled-back';
+      saveJournal(j);
+      throw new KeysentryError(`${message}\nNothing was changed.`);
+    }
+    saveJournal(j);
+    const at = j.steps.find((s) => s.state === 'started')?.name ?? j.steps.at(-1)?.name;
+    throw new KeysentryError(
+      `${message}\nThe rotation stopped at "${at}" and is journaled: nothing is lost. Run "keysentry rotate ${j.keyId} --resume" to finish it, or "--rollback" to undo it (the old key is ${j.steps.some((s) => s.name === 'delete-old' && s.state === 'done') ? 'deleted' : 'still there'}${j.newKeyId ? `, the new key is ${j.newKeyId}` : ''}).`,
+    );
+  }
+}
+
+export async function rotateCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(
+    argv,
+    ['profile', 'region', 'endpoint-url', 'format'],
+    ['exposed', 'not-exposed', 'keep-old-inactive', 'delete-inactive', 'yes', 'plan', 'resume', 'rollback', 'progress', 'help'],
+    ['update'],
+  );
+  if (args.flags.has('help')) {
+    io.out(ROTATE_USAGE);
+    return 0;
+  }
+  const format = (args.flags.get('format') as string | undefined) ?? 'text';
+  if (!['text', 'json'].includes(format)) throw new KeysentryError(`--format must be text or json (got "${format}")`);
+  const [keyId, ...extra] = args.positional;
+  if (!keyId) throw new KeysentryError(`rotate needs the access key id\n\n${ROTATE_USAGE}`);
+  if (extra.length) throw new KeysentryError(`unexpected argument "${extra[0]}" (files to update go after --update)`);
+  const refused = (e: RotationRefused): number => {
+    io.err(`keysentry: will not rotate: ${e.message}`);
+    if (format === 'json') io.out(JSON.stringify({ refused: e.reason, message: e.message }, null, 2));
+    return 1;
+  };
+  try {
+    checkKeyId(keyId);
+  } catch (e) {
+    if (e instanceof RotationRefused) return refused(e);
+    throw e;
+  }
+  const opt = (name: string): string | undefined => args.flags.get(name) as string | undefined;
+  const existing = loadJournal(keyId);
+  const progress = args.flags.has('progress');
+
+  if (args.flags.has('resume') || args.flags.has('rollback')) {
+    if (!existing || existing.status !== 'running') throw new KeysentryError(`no interrupted rotation of ${keyId} to ${args.flags.has('resume') ? 'resume' : 'roll back'}`);
+    const target = resolveTarget({ profile: opt('profile') ?? existing.profile, region: opt('region') ?? existing.region, endpoint: opt('endpoint-url') ?? existing.endpoint });
+    const ops = new IamOps(target);
+    const { hooks, cancelled } = hooksFor(io, progress, format);
+    if (args.flags.has('rollback')) return finish(io, format, ops, existing, () => rollbackRotation(ops, existing), () => false);
+    return finish(io, format, ops, existing, () => runRotation(ops, existing, hooks), cancelled);
+  }
+  if (existing?.status === 'running') {
+    const at = existing.steps.at(-1);
+    throw new KeysentryError(`a rotation of ${keyId} was interrupted${at ? ` at "${at.name}" (${at.state})` : ''}: run with --resume to finish it or --rollback to undo it`);
+  }
+
+  const updates = args.lists.get('update');
+  const files = updates?.length ? updates.map((f) => path.resolve(io.cwd, f)) : await discoverFiles(keyId, io.cwd);
+  for (const f of files) if (!existsSync(f)) throw new KeysentryError(`${f}: no such file`);
+  if (!files.length) {
+    throw new KeysentryError(`no file here holds ${keyId}: name the files that use it with --update FILE (a .env, ~/.aws/credentials, a config file), so the new key can go straight there`);
+  }
+  const exposed = args.flags.has('exposed') ? true : args.flags.has('not-exposed') ? false : files.some(isTracked);
+  const options = { exposed, keepOldInactive: args.flags.has('keep-old-inactive'), deleteInactive: args.flags.has('delete-inactive'), files };
+  const target = resolveTarget({ profile: opt('profile'), region: opt('region'), endpoint: opt('endpoint-url') });
+  const ops = new IamOps(target);
+  let plan: RotationPlan;
+  let facts;
+  try {
+    facts = await gatherFacts(ops, keyId);
+    plan = planRotation(facts, options);
+  } catch (e) {
+    if (e instanceof RotationRefused) return refused(e);
+    throw e;
+  }
+  const planText = formatPlan(plan, facts.caller.arn, files, exposed);
+  if (args.flags.has('plan')) {
+    io.out(format === 'json' ? JSON.stringify({ plan, exposed, files, signer: facts.caller.arn }, null, 2) : planText);
+    return 0;
+  }
+  io.err(planText);
+  if (!args.flags.has('yes')) {
+    if (!io.confirm) throw new KeysentryError('no terminal to confirm on: add --yes to rotate without a prompt');
+    if (!(await io.confirm('Proceed?'))) {
+      io.err('keysentry: nothing was changed.');
+      return 1;
+    }
+  }
+  const journal = newJournal(plan, options, facts, { profile: target.profile, region: target.region, endpoint: target.endpoint });
+  const { hooks, cancelled } = hooksFor(io, progress, format);
+  return finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);
+}
