@@ -7,6 +7,7 @@ import { getGitApi } from './vscode/gitApi';
 import { Log } from './vscode/log';
 import { PushGuard } from './vscode/pushGuard';
 import { QuickFixes } from './vscode/quickFixes';
+import { RotationController } from './vscode/rotation';
 import { RunbookPanels } from './vscode/runbookPanel';
 import { ScanController } from './vscode/scanController';
 import { StatusBar } from './vscode/statusBar';
@@ -17,6 +18,7 @@ export interface KeysentryApi {
   scanner: ScanController;
   runbooks: RunbookPanels;
   push: PushGuard;
+  rotation: RotationController;
   activationMs: number;
 }
 
@@ -30,11 +32,13 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const runbooks = new RunbookPanels(context, log);
   const git = getGitApi();
   const push = new PushGuard(context, log, cliPath, git, () => scanner.reloadFolderSettings());
+  const rotation = new RotationController(store, log, cliPath);
   context.subscriptions.push(
     log,
     store,
     new DiagnosticsView(store),
     push,
+    rotation,
     new StatusBar(store, push),
     new IncidentsView(store, push, git),
     new QuickFixes(store, log, () => scanner.reloadFolderSettings()),
@@ -45,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   if (vscode.workspace.getConfiguration('keysentry').get<boolean>('scan.onStartup', true)) void scanner.scanWorkspace({ notify: false });
   const activationMs = Math.round(performance.now() - started);
   log.info(`activated in ${activationMs} ms`);
-  return { store, scanner, runbooks, push, activationMs };
+  return { store, scanner, runbooks, push, rotation, activationMs };
 }
 
 export function deactivate(): void {

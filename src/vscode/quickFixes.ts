@@ -8,6 +8,7 @@ import type { FindingsStore } from './findingsStore';
 import { toRange } from './findingsStore';
 import { Commands, DIAGNOSTIC_SOURCE } from './ids';
 import type { Log } from './log';
+import { keyIdOf } from './rotation';
 
 const HASH_COMMENT = new Set(['dotenv', 'properties', 'shellscript', 'python', 'yaml', 'toml', 'ini', 'ruby', 'perl', 'r', 'dockerfile', 'makefile', 'powershell', 'plaintext', 'terraform', 'hcl']);
 const SLASH_COMMENT = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact', 'java', 'go', 'c', 'cpp', 'csharp', 'rust', 'kotlin', 'swift', 'scala', 'php', 'dart', 'jsonc', 'groovy']);
@@ -45,6 +46,14 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
       const finding = this.store.at(doc.uri, diagnostic.range.start);
       if (!finding) continue;
       const line = diagnostic.range.start.line;
+      const keyId = keyIdOf(finding);
+      if (keyId && keyId.startsWith('AKIA')) {
+        const rotate = new vscode.CodeAction(vscode.l10n.t('Rotate this key ({0}) through IAM…', keyId), vscode.CodeActionKind.QuickFix);
+        rotate.command = { command: Commands.rotateKey, title: rotate.title, arguments: [keyId] };
+        rotate.diagnostics = [diagnostic];
+        rotate.isPreferred = true;
+        actions.push(rotate);
+      }
       const runbook = new vscode.CodeAction(vscode.l10n.t('Open the runbook for a leaked {0}', KIND_TITLES[finding.kind].toLowerCase()), vscode.CodeActionKind.QuickFix);
       runbook.command = { command: Commands.openRunbook, title: runbook.title, arguments: [finding.kind] };
       runbook.diagnostics = [diagnostic];
@@ -67,7 +76,7 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     const f = this.store.at(doc.uri, position);
     if (!f) return undefined;
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook] };
+    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook, Commands.rotateKey] };
     md.appendMarkdown(`**Keysentry: ${KIND_TITLES[f.kind]}**\n\n`);
     md.appendMarkdown(`- ${vscode.l10n.t('Value')}: \`${f.preview}\`\n`);
     if (f.accountId) md.appendMarkdown(`- ${vscode.l10n.t('AWS account (decoded offline)')}: \`${f.accountId}\`\n`);
@@ -75,6 +84,8 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     md.appendMarkdown(`- ${vscode.l10n.t('Rule')}: \`${f.rule}\`\n\n`);
     const arg = (args: unknown[]): string => encodeURIComponent(JSON.stringify(args));
     const links = [`[${vscode.l10n.t('Open runbook')}](command:${Commands.openRunbook}?${arg([f.kind])})`];
+    const keyId = keyIdOf(f);
+    if (keyId?.startsWith('AKIA')) links.unshift(`[${vscode.l10n.t('Rotate this key')}](command:${Commands.rotateKey}?${arg([keyId])})`);
     if (ignoreComment(doc)) links.push(`[${vscode.l10n.t('Ignore this line')}](command:${Commands.ignoreLine}?${arg([doc.uri, f.line - 1])})`);
     links.push(`[${vscode.l10n.t('Add to baseline')}](command:${Commands.addToBaseline}?${arg([doc.uri, f.line - 1])})`);
     md.appendMarkdown(links.join(' · '));

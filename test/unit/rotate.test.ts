@@ -18,7 +18,14 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { assertNoSecret, tempDir } from './helpers';
-import { startFaultProxy, startMoto, type Moto } from '../aws/moto';
+// @ts-expect-error plain ESM helper shared with the VS Code harness
+import { startFaultProxy, startMoto } from '../aws/moto.mjs';
+
+interface Moto {
+  endpoint: string;
+  reset(): Promise<void>;
+  stop(): void;
+}
 import { planRotation } from '../../src/core/rotation/plan';
 import { STEP_ORDER } from '../../src/core/rotation/types';
 
@@ -237,7 +244,7 @@ test('throttling and dropped connections are retried; the rotation completes', a
   const r = await cli(w, ['rotate', w.leaked.id, '--yes']);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(Object.fromEntries(proxy.injected), { ListAccessKeys: 1, CreateAccessKey: 2, UpdateAccessKey: 1, DeleteAccessKey: 1 });
-  assert.equal(proxy.calls.filter((c) => c === 'CreateAccessKey').length, 3);
+  assert.equal(proxy.calls.filter((c: string) => c === 'CreateAccessKey').length, 3);
   await assertOneWorkingKey(w);
   // Throttled beyond the retries: said plainly, and nothing changed.
   proxy.inject('CreateAccessKey', 'throttle', 20);

@@ -1,38 +1,35 @@
 // moto_server (the AWS emulator, installed by scripts/setup.sh into .cache/venv) on 127.0.0.1,
 // and a fault-injecting proxy in front of it: throttling, dropped connections, AccessDenied.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Shared by the unit tests (rotation, account checks) and the VS Code harness.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function motoBinary(): string {
+function motoBinary() {
   const local = path.join(ROOT, '.cache', 'venv', 'bin', 'moto_server');
   return process.env.KEYSENTRY_MOTO_SERVER ?? (existsSync(local) ? local : 'moto_server');
 }
 
-async function freePort(): Promise<number> {
+async function freePort() {
   const srv = http.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
   await new Promise((r) => srv.close(r));
   return port;
 }
 
-export interface Moto {
-  endpoint: string;
-  reset(): Promise<void>;
-  stop(): void;
-}
-
-export async function startMoto(): Promise<Moto> {
+/** Starts moto_server; resolves to { endpoint, reset(), stop() }. */
+export async function startMoto() {
   const port = await freePort();
   // AWS managed policies (AWSCompromisedKeyQuarantineV3…) are loaded only on request.
-  const child: ChildProcess = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+  const child = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d) => (err += d.toString()));
+  child.on('error', (e) => (err += String(e)));
   const endpoint = `http://127.0.0.1:${port}`;
   const until = Date.now() + 30_000;
   for (;;) {
@@ -51,29 +48,21 @@ export async function startMoto(): Promise<Moto> {
   };
 }
 
-export type Fault = 'throttle' | 'drop' | 'deny';
-export interface FaultProxy {
-  endpoint: string;
-  /** Fail the next `times` calls of `action` with `fault`. */
-  inject(action: string, fault: Fault, times: number): void;
-  /** Faults injected so far, per action. */
-  injected: Map<string, number>;
-  /** Every action that passed through, in order. */
-  calls: string[];
-  stop(): Promise<void>;
-}
-
-const errorXml = (code: string, message: string): string =>
+const errorXml = (code, message) =>
   `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>keysentry-proxy</RequestId></ErrorResponse>`;
 
-export async function startFaultProxy(target: string): Promise<FaultProxy> {
-  const rules = new Map<string, Array<{ fault: Fault; left: number }>>();
-  const injected = new Map<string, number>();
-  const calls: string[] = [];
+/**
+ * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times) fails the next
+ * calls of that API action; `injected` counts faults per action, `calls` lists every action.
+ */
+export async function startFaultProxy(target) {
+  const rules = new Map();
+  const injected = new Map();
+  const calls = [];
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
@@ -99,9 +88,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       fwd.end(body);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://127.0.0.1:${server.address().port}`,
     inject: (action, fault, times) => rules.set(action, [...(rules.get(action) ?? []), { fault, left: times }]),
     injected,
     calls,
