@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDemoWorkspace, secretNeedles } from '../fixtures/fake-keys.mjs';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { startMoto } from '../aws/moto.mjs';
 import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,6 +27,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'keysentry-it-'));
 const secrets = [];
 let server;
 let browser;
+let moto;
 const serverLog = [];
 
 function* walkFiles(dir) {
@@ -59,7 +62,36 @@ async function main() {
   writeFileSync(path.join(wsB.dir, '.vscode', 'settings.json'), JSON.stringify({ 'keysentry.prePush.offerHook': false }, null, 2));
   secrets.push(...wsA.secrets, ...wsB.secrets);
   const resultsFile = path.join(tmp, 'results.json');
-  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile }, log: (s) => serverLog.push(s) });
+
+  // moto stands in for AWS: an admin who signs, and a developer whose key sits in a .env of wsB.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  moto = await startMoto();
+  const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
+  const userKey = async (user) => {
+    await iam.send(new CreateUserCommand({ UserName: user }));
+    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey;
+    secrets.push(k.SecretAccessKey);
+    return k;
+  };
+  const admin = await userKey('admin');
+  const dev = await userKey('billing-dev');
+  const rotateEnv = path.join(wsB.dir, 'services', 'billing', '.env');
+  mkdirSync(path.dirname(rotateEnv), { recursive: true });
+  const rotateEnvText = `# billing service\nAWS_ACCESS_KEY_ID=${dev.AccessKeyId}\nAWS_SECRET_ACCESS_KEY=${dev.SecretAccessKey}\nQUEUE=billing\n`;
+  writeFileSync(rotateEnv, rotateEnvText);
+  const awsHome = path.join(tmp, 'aws-home');
+  mkdirSync(awsHome, { recursive: true });
+  const awsEnv = {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: admin.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: admin.SecretAccessKey,
+    AWS_REGION: 'us-east-1',
+    AWS_SHARED_CREDENTIALS_FILE: path.join(awsHome, 'credentials'),
+    AWS_CONFIG_FILE: path.join(awsHome, 'config'),
+    KEYSENTRY_HOME: path.join(tmp, 'keysentry-home'),
+    KEYSENTRY_VERIFY_INTERVAL_MS: '200',
+  };
+  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, ...awsEnv }, log: (s) => serverLog.push(s) });
   browser = await launchChromium();
 
   // Phase 1: the mocha suite inside the extension host.
@@ -96,7 +128,7 @@ async function main() {
     await ui.screenshot({ path: path.join(screenshotsDir, 'sidebar.png') });
   });
   await uiTest(ui, '[ui] the status bar counts the findings', async () => {
-    const item = ui.locator('.statusbar-item').filter({ hasText: /^\s*6\s*$/ });
+    const item = ui.locator('.statusbar-item').filter({ hasText: /^\s*8\s*$/ });
     await item.first().waitFor({ timeout: 30_000 });
   });
   await uiTest(ui, '[ui] the Problems panel lists masked findings with source Keysentry', async () => {
@@ -120,9 +152,48 @@ async function main() {
     await frame.locator('.progress', { hasText: '1 of' }).waitFor({ timeout: 5_000 });
     await ui.screenshot({ path: path.join(screenshotsDir, 'runbook.png') });
   });
+  await uiTest(ui, '[ui] the "Rotate this key" quick fix rotates a key in a .env through IAM (moto)', async () => {
+    await ui.keyboard.press('Control+P');
+    await ui.keyboard.type('services/billing/.env');
+    await ui.waitForTimeout(600);
+    await ui.keyboard.press('Enter');
+    await ui.locator('.monaco-editor .view-lines').filter({ hasText: 'billing service' }).first().waitFor({ timeout: 30_000 });
+    await ui.keyboard.press('Control+G');
+    await ui.keyboard.type('2:24');
+    await ui.keyboard.press('Enter');
+    await ui.waitForTimeout(1500); // diagnostics
+    await ui.keyboard.press('Control+.');
+    // The preferred fix is focused first: Enter takes it, as a keyboard user would.
+    await ui.locator('.action-widget .monaco-list-row.focused').filter({ hasText: 'Rotate this key' }).first().waitFor({ timeout: 20_000 });
+    await ui.keyboard.press('Enter');
+    const dialog = ui.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    const dialogText = await dialog.innerText();
+    if (!/IAM user billing-dev/.test(dialogText) || !/iam:CreateAccessKey/.test(dialogText)) throw new Error(`the plan is not in the dialog: ${dialogText.slice(0, 300)}`);
+    await dialog.locator('a.monaco-button, button', { hasText: /^Rotate$/ }).first().click();
+    const until = Date.now() + 60_000;
+    let text = rotateEnvText;
+    while (Date.now() < until && text.includes(dev.AccessKeyId)) {
+      await ui.waitForTimeout(250);
+      text = readFileSync(rotateEnv, 'utf8');
+    }
+    const newId = /AWS_ACCESS_KEY_ID=(\S+)/.exec(text)?.[1];
+    const newSecret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(text)?.[1];
+    if (newSecret) secrets.push(newSecret);
+    if (!newId || newId === dev.AccessKeyId) throw new Error('the .env still holds the old key');
+    if (text !== rotateEnvText.replace(dev.AccessKeyId, newId).replace(dev.SecretAccessKey, newSecret)) throw new Error('the .env changed beyond the key');
+    const keys = (await iam.send(new ListAccessKeysCommand({ UserName: 'billing-dev' }))).AccessKeyMetadata ?? [];
+    if (keys.length !== 1 || keys[0].AccessKeyId !== newId || keys[0].Status !== 'Active') throw new Error(`billing-dev keys: ${JSON.stringify(keys.map((k) => [k.AccessKeyId, k.Status]))}`);
+    await ui.locator('.notifications-toasts').filter({ hasText: 'rotated' }).first().waitFor({ timeout: 30_000 });
+    // An editor shows a file's secret, as it should; screenshots and the last check do not.
+    await ui.keyboard.press('Control+K');
+    await ui.keyboard.press('W');
+    await ui.waitForTimeout(500);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'rotated.png') });
+  });
   await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
     const text = await ui.locator('body').innerText();
-    const leaked = secretNeedles(wsB.secrets).filter((s) => text.includes(s));
+    const leaked = secretNeedles(secrets).filter((s) => text.includes(s));
     if (leaked.length) throw new Error(`${leaked.length} raw secret(s) visible in the workbench`);
   });
   await ui.close();
@@ -136,6 +207,7 @@ try {
   record('harness', 'failed', 0, e?.stack ?? e);
 } finally {
   await browser?.close().catch(() => {});
+  moto?.stop();
   // Secrets check over every output of the run: server log, extension host logs (including
   // Keysentry's own log channel), results file.
   if (server) {
