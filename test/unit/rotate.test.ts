@@ -307,3 +307,27 @@ for (const exposed of [false, true]) {
     });
   }
 }
+
+test('cancel (SIGTERM, as the editor sends) after the new key exists: rolled back, the old key works', async (t) => {
+  const w = await world(t);
+  const result = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'rotate', w.leaked.id, '--yes', '--progress', '--format', 'json', '--not-exposed'], { cwd: w.project, env: { ...w.env, KEYSENTRY_VERIFY_INTERVAL_MS: '1500' } });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (/"step":"write-files","phase":"done"/.test(d)) child.kill('SIGTERM');
+    });
+    child.on('close', (code) => {
+      outputs.push(out, err);
+      resolve({ code, out, err });
+    });
+  });
+  assert.equal(result.code, 130, result.err);
+  const outcome = JSON.parse(result.out);
+  assert.equal(outcome.cancelled, true);
+  assert.ok(outcome.notes.some((n: string) => /deleted the new key/.test(n)));
+  await assertOneWorkingKey(w, w.leaked.id);
+  assert.equal(readFileSync(w.envFile, 'utf8'), w.envText);
+});
