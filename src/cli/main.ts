@@ -3,7 +3,6 @@ import { redact } from '../core/mask';
 import { KeysentryError } from '../core/types';
 import type { Io } from './io';
 import { allowlistCommand, ALLOWLIST_USAGE, installHookCommand, INSTALL_USAGE, prePushCommand, PREPUSH_USAGE } from './prepush';
-import { rotateCommand, ROTATE_USAGE } from './rotate';
 import { scanCommand, SCAN_USAGE } from './scan';
 
 declare const KEYSENTRY_VERSION: string;
@@ -24,7 +23,7 @@ commands:
 
 Exit status: 0 clean, 1 findings, 2 error.`;
 
-const HELP: Record<string, string> = { scan: SCAN_USAGE, 'pre-push': PREPUSH_USAGE, 'install-hook': INSTALL_USAGE, allowlist: ALLOWLIST_USAGE, rotate: ROTATE_USAGE };
+const HELP: Record<string, string> = { scan: SCAN_USAGE, 'pre-push': PREPUSH_USAGE, 'install-hook': INSTALL_USAGE, allowlist: ALLOWLIST_USAGE };
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -59,7 +58,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'allowlist':
         return await allowlistCommand(rest, io);
       case 'rotate':
-        return await rotateCommand(rest, io);
+        // Loaded on demand: the AWS SDK is not parsed for scans and pre-push hooks.
+        return await (await import('./rotate')).rotateCommand(rest, io);
       case 'version':
       case '--version':
         io.out(version);
@@ -68,6 +68,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        if (rest[0] === 'rotate') {
+          io.out((await import('./rotate')).ROTATE_USAGE);
+          return 0;
+        }
         io.out(command === undefined ? USAGE : (HELP[rest[0] ?? ''] ?? USAGE));
         return command === undefined ? 2 : 0;
       default:
