@@ -52,10 +52,10 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
   const failOpen = args.flags.has('fail-open');
   const format = (args.flags.get('format') as string | undefined) ?? 'text';
   if (!['text', 'json'].includes(format)) throw new KeysentryError(`--format must be text or json (got "${format}")`);
-  const [remote, url] = args.positional;
+  const [remote] = args.positional;
   if (!remote) throw new KeysentryError(`pre-push needs the remote name and URL that git passes to the hook\n\n${PREPUSH_USAGE}`);
-  // Pushing to a URL rather than a named remote, git passes the URL twice.
-  const remoteLabel = url && url !== remote ? remote : (url ?? remote);
+  // Pushing to a URL rather than a named remote, git passes the URL as the name too.
+  const remoteLabel = remote;
   let resultFile: string | undefined;
   try {
     const top = await gitTopLevelAsync(io.cwd);
