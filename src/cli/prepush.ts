@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/atomicFile';
 import { addToBaseline, BASELINE_FILE, parseBaseline } from '../core/baseline';
 import { redact } from '../core/mask';
 import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
@@ -38,9 +39,7 @@ export async function resultFilePath(cwd: string): Promise<string> {
 
 function writeResult(file: string, data: PushResultFile): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n');
 }
 
 export async function prePushCommand(argv: string[], io: Io): Promise<number> {

@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/atomicFile';
 import { blockCli, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/hookBlock';
 import { KeysentryError } from '../core/types';
 import { git, gitPath, gitTopLevelAsync } from './history';
@@ -33,14 +34,6 @@ export type UninstallAction = 'removed' | 'deleted' | 'restored' | 'absent';
 
 const isExecutable = (mode: number): boolean => (mode & 0o111) !== 0;
 
-/** Writes through a temporary file and a rename, keeping the mode: a crash never leaves half a hook. */
-function writeAtomic(file: string, content: string, mode: number): void {
-  const tmp = `${file}.keysentry-tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
-}
-
 export async function installHook(cwd: string, options: HookOptions): Promise<{ location: HookLocation; action: InstallAction }> {
   const location = await locatePrePushHook(cwd);
   const { file, husky } = location;
@@ -57,10 +50,10 @@ export async function installHook(cwd: string, options: HookOptions): Promise<{ 
     const kept = file + CHAINED_SUFFIX;
     if (existsSync(kept)) throw new KeysentryError(`${kept} already exists: remove or rename it, then install again.`);
     renameSync(file, kept);
-    writeAtomic(file, plan.content, 0o755);
+    writeFileAtomic(file, plan.content, 0o755);
     return { location, action: 'chained' };
   }
-  writeAtomic(file, plan.content, plan.kind === 'create' ? 0o755 : mode);
+  writeFileAtomic(file, plan.content, plan.kind === 'create' ? 0o755 : mode);
   return { location, action: plan.kind === 'create' ? 'created' : plan.kind === 'insert' ? 'added' : 'updated' };
 }
 
@@ -79,7 +72,7 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
       renameSync(file + CHAINED_SUFFIX, file);
       return { location, action: 'restored' };
     case 'rewrite':
-      writeAtomic(file, plan.content, statSync(file).mode & 0o7777);
+      writeFileAtomic(file, plan.content, statSync(file).mode & 0o7777);
       return { location, action: 'removed' };
   }
 }

@@ -1,6 +1,7 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
 import { KeysentryError } from '../types';
 import type { Journal, StepName } from './types';
 
@@ -13,14 +14,6 @@ export function rotationsDir(): string {
 }
 
 export const journalPath = (keyId: string): string => path.join(rotationsDir(), `${keyId}.json`);
-
-/** Writes through a temporary file and a rename: a crash leaves the old or the new, never half. */
-export function writeFileAtomic(file: string, content: string | Buffer, mode?: number): void {
-  const tmp = `${file}.keysentry-${process.pid}.tmp`;
-  writeFileSync(tmp, content, mode === undefined ? undefined : { mode });
-  if (mode !== undefined) chmodSync(tmp, mode);
-  renameSync(tmp, file);
-}
 
 export function saveJournal(j: Journal): void {
   mkdirSync(rotationsDir(), { recursive: true, mode: 0o700 });

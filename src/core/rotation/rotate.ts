@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { KeysentryError } from '../types';
-import { backupFile, fileMode, markStep, saveJournal, stepState, writeFileAtomic } from './journal';
+import { writeFileAtomic } from '../atomicFile';
+import { backupFile, fileMode, markStep, saveJournal, stepState } from './journal';
 import { replaceKey, secretFor } from './rewrite';
 import type { AccessKeyMeta, Journal, KeyFacts, KeyStatus, RotationOptions, RotationPlan, StepName } from './types';
 
