@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
-import { addToBaseline, BASELINE_FILE, parseBaseline } from '../core/baseline';
+import { BASELINE_FILE } from '../core/baseline';
 import { redact } from '../core/mask';
 import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
 import { scanPush } from '../core/pushScan';
-import { loadBaseline, loadIgnore } from '../core/scanFiles';
+import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/scanFiles';
 import { KeysentryError } from '../core/types';
 import { gitPath, gitTopLevelAsync, GitHistory } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
@@ -139,9 +139,7 @@ export async function allowlistCommand(argv: string[], io: Io): Promise<number> 
     io.out('keysentry: the last push had no findings; nothing to allowlist');
     return 0;
   }
-  const baselinePath = path.join(top, BASELINE_FILE);
-  const existing = existsSync(baselinePath) ? parseBaseline(readFileSync(baselinePath, 'utf8'), BASELINE_FILE) : undefined;
-  writeFileSync(baselinePath, addToBaseline(existing, findings, (args.flags.get('reason') as string | undefined) ?? 'allowlisted after a blocked push'));
+  addToBaselineFile(top, findings, (args.flags.get('reason') as string | undefined) ?? 'allowlisted after a blocked push');
   io.out(`keysentry: added ${findings.length} finding(s) to ${BASELINE_FILE}; commit it so teammates and CI share it`);
   return 0;
 }

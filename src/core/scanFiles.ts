@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
+import { writeFileAtomic } from './atomicFile';
+import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
 import { scanKeyContainer, scanText } from './engine';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
@@ -117,6 +118,17 @@ export function loadBaseline(file: string | undefined, root: string, cwd: string
     return new Set();
   }
   return baselineFingerprints(parseBaseline(readFileSync(p, 'utf8'), toPosix(path.relative(cwd, p)) || p));
+}
+
+/**
+ * Adds findings to `root`'s baseline file (created when missing) and returns its path. A malformed
+ * baseline is a KeysentryError and is left as it is, never overwritten.
+ */
+export function addToBaselineFile(root: string, findings: Finding[], reason?: string): string {
+  const file = path.join(root, BASELINE_FILE);
+  const existing = existsSync(file) ? parseBaseline(readFileSync(file, 'utf8'), BASELINE_FILE) : undefined;
+  writeFileAtomic(file, addToBaseline(existing, findings, reason));
+  return file;
 }
 
 /** Scans one file's bytes; shared by the CLI, the workspace scan and the pre-push gate. */

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { addToBaseline, BASELINE_FILE, parseBaseline } from '../core/baseline';
+import { BASELINE_FILE } from '../core/baseline';
 import { redact } from '../core/mask';
+import { addToBaselineFile } from '../core/scanFiles';
 import { pushInputFor, type PushFinding, type PushScanResult } from '../core/prepush';
 import { BLOCKED_MARKER, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
 import { gitPath } from '../git/history';
@@ -301,8 +302,7 @@ export class PushGuard implements vscode.Disposable {
     if (answer !== yes) return;
     const file = path.join(root.fsPath, BASELINE_FILE);
     try {
-      const existing = existsSync(file) ? parseBaseline(readFileSync(file, 'utf8'), BASELINE_FILE) : undefined;
-      writeFileSync(file, addToBaseline(existing, findings, 'allowlisted after a blocked push'));
+      addToBaselineFile(root.fsPath, findings, 'allowlisted after a blocked push');
       this.log.info(`added ${findings.length} finding(s) to ${file}`);
       this.onBaselineChanged();
       const repo = this.git?.getRepository(root);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as vscode from 'vscode';
-import { addToBaseline, BASELINE_FILE, parseBaseline } from '../core/baseline';
+import { BASELINE_FILE } from '../core/baseline';
+import { addToBaselineFile } from '../core/scanFiles';
+import { KeysentryError } from '../core/types';
 import { KIND_TITLES } from '../core/report';
 import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';
@@ -118,18 +118,14 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     if (!t) return void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: no finding on this line.'));
     const folder = vscode.workspace.getWorkspaceFolder(t.uri);
     if (!folder) return;
-    const file = path.join(folder.uri.fsPath, BASELINE_FILE);
-    let existing;
     try {
-      existing = parseBaseline(readFileSync(file, 'utf8'), BASELINE_FILE);
+      addToBaselineFile(folder.uri.fsPath, t.findings);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.log.error('cannot update the baseline', e);
-        return void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0} is invalid; fix it before adding to it.', BASELINE_FILE));
-      }
+      this.log.error('cannot update the baseline', e);
+      return void vscode.window.showErrorMessage(
+        e instanceof KeysentryError ? vscode.l10n.t('Keysentry: {0} is invalid; fix it before adding to it.', BASELINE_FILE) : vscode.l10n.t('Keysentry: could not write {0}.', BASELINE_FILE),
+      );
     }
-    const text = addToBaseline(existing, t.findings);
-    await vscode.workspace.fs.writeFile(vscode.Uri.file(file), Buffer.from(text, 'utf8'));
     this.onBaselineWritten();
     this.log.info(`added ${t.findings.length} finding(s) to ${BASELINE_FILE}`);
   }
