@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -9,6 +8,7 @@ import { pushInputFor, type PushFinding, type PushScanResult } from '../core/pre
 import { BLOCKED_MARKER, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
 import { gitPath } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
+import { runCliProcess } from './cliProcess';
 import type { GitApi, GitRepository } from './gitApi';
 import { Commands } from './ids';
 import type { Log } from './log';
@@ -28,21 +28,6 @@ export interface SafePushResult {
 
 const DISMISSED_KEY = 'keysentry.hookOffer.dismissed';
 const FAIL_STOPPED = 'scan failed, push stopped';
-
-/** Runs the Keysentry CLI as plain Node (Electron in desktop VS Code) and collects its output. */
-function runCli(cliPath: string, args: string[], cwd: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
-}
 
 /**
  * The editor's side of the pre-push gate: what outgoing commits carry (status bar, incidents
@@ -193,7 +178,7 @@ export class PushGuard implements vscode.Disposable {
 
   private async scanOutgoing(cwd: string, remote: string, input: string, record: boolean): Promise<PushScanResult> {
     const args = ['pre-push', '--format', 'json', ...(record ? [] : ['--no-record']), remote, remote];
-    const r = await runCli(this.cliPath, args, cwd, input);
+    const r = await runCliProcess(this.cliPath, args, { cwd, input });
     if (r.code !== 0 && r.code !== 1) throw new Error(r.stderr.trim().split('\n').slice(-3).join(' ') || `exit ${r.code}`);
     return JSON.parse(r.stdout) as PushScanResult;
   }

@@ -1,12 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { credentialsFile, listProfiles } from '../core/awsProfiles';
 import { redact } from '../core/mask';
+import { isKeyIdShape } from '../core/patterns';
 import { unfinishedJournals } from '../core/rotation/journal';
 import type { RotationOutcome } from '../core/rotation/rotate';
 import type { RotationPlan } from '../core/rotation/types';
 import type { Finding } from '../core/types';
+import { runCliProcess, type CliRun } from './cliProcess';
 import type { FindingsStore } from './findingsStore';
 import { Commands } from './ids';
 import type { Log } from './log';
@@ -16,14 +17,6 @@ export interface RotateResult {
   newKeyId?: string;
   message?: string;
 }
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}$/;
 
 /** The key id a finding stands for: the id itself, or the id its secret pairs with. */
 export const keyIdOf = (f: Finding): string | undefined => (f.kind === 'aws-access-key-id' ? f.preview : f.pairedKeyId);
@@ -51,32 +44,8 @@ export class RotationController implements vscode.Disposable {
 
   private run(args: string[], onStderrLine?: (line: string) => void, token?: vscode.CancellationToken): Promise<CliRun> {
     const endpoint = this.config.get<string>('endpointUrl', '');
-    return new Promise((resolve, reject) => {
-      const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-      const child = spawn(process.execPath, [this.cliPath, ...args], {
-        cwd,
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1', ...(endpoint ? { AWS_ENDPOINT_URL: endpoint } : {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      let partial = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        partial += d;
-        const lines = partial.split('\n');
-        partial = lines.pop() ?? '';
-        for (const l of lines) onStderrLine?.(l);
-      });
-      // Cancel: the CLI stops after the current step and rolls back.
-      const sub = token?.onCancellationRequested(() => child.kill('SIGTERM'));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        sub?.dispose();
-        resolve({ code, stdout, stderr });
-      });
-    });
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    return runCliProcess(this.cliPath, args, { cwd, env: endpoint ? { AWS_ENDPOINT_URL: endpoint } : {}, onStderrLine, token });
   }
 
   private awsArgs(profile: string | undefined): string[] {
@@ -107,7 +76,7 @@ export class RotationController implements vscode.Disposable {
   }
 
   private async resolveKeyId(arg: unknown, finding?: Finding): Promise<string | undefined> {
-    if (typeof arg === 'string' && KEY_ID.test(arg)) return arg;
+    if (typeof arg === 'string' && isKeyIdShape(arg)) return arg;
     const f = finding ?? (arg as { finding?: Finding } | undefined)?.finding;
     if (f && keyIdOf(f)) return keyIdOf(f);
     const editor = vscode.window.activeTextEditor;

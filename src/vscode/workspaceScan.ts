@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding, ScanResult } from '../core/types';
+import { runCliProcess } from './cliProcess';
 import type { Log } from './log';
 
 /**
@@ -17,57 +17,28 @@ export async function scanFolderInChild(
   token: vscode.CancellationToken,
   log: Log,
 ): Promise<ScanResult | undefined> {
-  const args = [cliPath, 'scan', '--format', 'json', '--progress', '--max-file-size', String(options.maxFileSize)];
+  const args = ['scan', '--format', 'json', '--progress', '--max-file-size', String(options.maxFileSize)];
   if (options.allFiles) args.push('--all-files');
-  return new Promise((resolve, reject) => {
-    // In desktop VS Code the extension host is Electron: ELECTRON_RUN_AS_NODE makes it plain Node.
-    const child = spawn(process.execPath, args, {
-      cwd: folder.fsPath,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    let errText = '';
-    let cancelled = false;
-    const sub = token.onCancellationRequested(() => {
-      cancelled = true;
-      child.kill();
-    });
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          const p = (JSON.parse(line) as { progress?: { done: number; total: number } }).progress;
-          if (p) {
-            progress(p.done, p.total);
-            continue;
-          }
-        } catch {
-          // not a progress line
-        }
-        errText += line + '\n';
-      }
-    });
-    child.on('error', (e) => {
-      sub.dispose();
-      reject(e);
-    });
-    child.on('close', (code) => {
-      sub.dispose();
-      if (cancelled) return resolve(undefined);
-      if (code !== 0 && code !== 1) {
-        return reject(new Error(`scan of ${path.basename(folder.fsPath)} failed (exit ${code}): ${errText.trim()}`));
-      }
-      try {
-        resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as ScanResult);
-      } catch (e) {
-        log.error('could not read the scan result', e);
-        reject(new Error('the scan process returned unreadable output'));
-      }
-    });
-  });
+  let errText = '';
+  const onStderrLine = (line: string): void => {
+    if (!line.trim()) return;
+    try {
+      const p = (JSON.parse(line) as { progress?: { done: number; total: number } }).progress;
+      if (p) return progress(p.done, p.total);
+    } catch {
+      // not a progress line
+    }
+    errText += line + '\n';
+  };
+  const r = await runCliProcess(cliPath, args, { cwd: folder.fsPath, onStderrLine, token });
+  if (token.isCancellationRequested) return undefined;
+  if (r.code !== 0 && r.code !== 1) throw new Error(`scan of ${path.basename(folder.fsPath)} failed (exit ${r.code}): ${errText.trim()}`);
+  try {
+    return JSON.parse(r.stdout) as ScanResult;
+  } catch (e) {
+    log.error('could not read the scan result', e);
+    throw new Error('the scan process returned unreadable output');
+  }
 }
 
 export function findingsByUri(folder: vscode.Uri, findings: Finding[]): Array<[vscode.Uri, Finding[]]> {

@@ -14,6 +14,11 @@ export class RotationRefused extends KeysentryError {
   }
 }
 
+/** True when `arn` names the IAM user `user` (any path): `arn:aws:iam::123456789012:user/team/dev`. */
+export function isUserArn(arn: string, user: string): boolean {
+  return new RegExp(`:user/(?:.*/)?${user.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(arn);
+}
+
 /** Refusals that need no AWS call: the shape of the id says it all. */
 export function checkKeyId(keyId: string): void {
   if (/^ASIA[A-Z2-7]{16}$/.test(keyId)) {
@@ -59,7 +64,7 @@ export function planRotation(facts: KeyFacts, options: RotationOptions): Rotatio
   const notes: string[] = [];
   const quarantine = facts.attachedPolicies.filter((p) => p.startsWith(QUARANTINE_PREFIX));
   if (quarantine.length) {
-    const signerIsUser = new RegExp(`:user/(?:.*/)?${user.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(facts.caller.arn);
+    const signerIsUser = isUserArn(facts.caller.arn, user);
     const explain =
       `AWS attached ${quarantine.join(', ')} to ${user}: AWS detected the key as exposed. The policy denies that user's own credentials the actions an attacker wants ` +
       `(creating keys and users, changing policies, launching instances…), including managing its own access keys in V3.`;

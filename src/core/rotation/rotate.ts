@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { KeysentryError } from '../types';
 import { writeFileAtomic } from '../atomicFile';
+import { isUserArn } from './plan';
 import { backupFile, fileMode, markStep, saveJournal, stepState } from './journal';
 import { replaceKey, secretFor } from './rewrite';
 import type { AccessKeyMeta, Journal, KeyFacts, KeyStatus, RotationOptions, RotationPlan, StepName } from './types';
@@ -170,7 +171,7 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         for (;;) {
           try {
             last = await ops.identityOf(j.newKeyId, secret);
-            if (new RegExp(`:user/(?:.*/)?${user.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(last)) break;
+            if (isUserArn(last, user)) break;
             last = `it signs as ${last}, not as ${user}`;
           } catch (e) {
             last = (e as Error).message;
