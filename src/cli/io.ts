@@ -11,6 +11,8 @@ export interface Io {
   confirm?: (question: string) => Promise<boolean>;
   /** Registers a handler for Ctrl-C / SIGTERM (a running rotation stops at the next step and rolls back). */
   onInterrupt?: (handler: () => void) => void;
+  /** Shows transient progress (a terminal's status line); absent when stderr is not a terminal. */
+  progress?: (text: string) => void;
   /** Absolute path of the running CLI script, recorded in the hooks it installs. */
   scriptPath?: string;
 }

@@ -18,6 +18,8 @@ commands:
   install-hook     add (or --uninstall) the pre-push hook in this repository
   allowlist        accept the last blocked push's findings (--last-push)
   rotate KEY_ID    rotate a leaked access key through IAM (keysentry rotate --help)
+  audit            check an AWS account for open SSH/RDP, unknown instances, old keys, no MFA…
+  notice FILE      read an AWS abuse notice and print what it says (keysentry notice --help)
   help             show this help
   version          print the version
 
@@ -60,6 +62,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'rotate':
         // Loaded on demand: the AWS SDK is not parsed for scans and pre-push hooks.
         return await (await import('./rotate')).rotateCommand(rest, io);
+      case 'audit':
+        return await (await import('./audit')).auditCommand(rest, io);
+      case 'notice':
+        return await (await import('./audit')).noticeCommand(rest, io);
       case 'version':
       case '--version':
         io.out(version);
@@ -70,6 +76,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case '-h':
         if (rest[0] === 'rotate') {
           io.out((await import('./rotate')).ROTATE_USAGE);
+          return 0;
+        }
+        if (rest[0] === 'audit' || rest[0] === 'notice') {
+          const m = await import('./audit');
+          io.out(rest[0] === 'audit' ? m.AUDIT_USAGE : m.NOTICE_USAGE);
           return 0;
         }
         io.out(command === undefined ? USAGE : (HELP[rest[0] ?? ''] ?? USAGE));
@@ -100,6 +111,7 @@ if (require.main === module) {
       process.once('SIGTERM', handler);
     },
     scriptPath: path.resolve(process.argv[1] ?? __filename),
+    progress: process.stderr.isTTY ? (text) => process.stderr.write(`\r\x1b[K${text}`) : undefined,
   };
   main(process.argv.slice(2), io).then(
     (code) => {

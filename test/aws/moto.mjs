@@ -9,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function motoBinary() {
-  const local = path.join(ROOT, '.cache', 'venv', 'bin', 'moto_server');
-  return process.env.KEYSENTRY_MOTO_SERVER ?? (existsSync(local) ? local : 'moto_server');
+/** moto's own server app, run by test/aws/moto_server.py, which adds a clock for seeding old resources. */
+function motoCommand() {
+  if (process.env.KEYSENTRY_MOTO_PYTHON) return [process.env.KEYSENTRY_MOTO_PYTHON, path.join(ROOT, 'test', 'aws', 'moto_server.py')];
+  const local = path.join(ROOT, '.cache', 'venv', 'bin', 'python');
+  return [existsSync(local) ? local : 'python3', path.join(ROOT, 'test', 'aws', 'moto_server.py')];
 }
 
 async function freePort() {
@@ -22,11 +24,12 @@ async function freePort() {
   return port;
 }
 
-/** Starts moto_server; resolves to { endpoint, reset(), stop() }. */
+/** Starts moto_server; resolves to { endpoint, reset(), backdate(kind, id, days), stop() }. */
 export async function startMoto() {
   const port = await freePort();
   // AWS managed policies (AWSCompromisedKeyQuarantineV3…) are loaded only on request.
-  const child = spawn(motoBinary(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+  const [cmd, ...args] = motoCommand();
+  const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
   let err = '';
   child.stderr.on('data', (d) => (err += d.toString()));
   child.on('error', (e) => (err += String(e)));
@@ -44,10 +47,17 @@ export async function startMoto() {
     reset: async () => {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
+    /** Moves an access key's creation or an instance's launch `days` into the past. */
+    backdate: async (kind, id, days) => {
+      const r = await fetch(`${endpoint}/__keysentry/backdate?kind=${kind}&id=${encodeURIComponent(id)}&days=${days}`, { method: 'POST' });
+      if (!r.ok) throw new Error(`moto: cannot backdate ${kind} ${id}`);
+    },
     stop: () => child.kill(),
   };
 }
 
+// EC2 answers errors in its own envelope; IAM and STS in the query-protocol one.
+const ec2ErrorXml = (code, message) => `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>keysentry-proxy</RequestID></Response>`;
 const errorXml = (code, message) =>
   `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>keysentry-proxy</RequestId></ErrorResponse>`;
 
@@ -75,9 +85,16 @@ export async function startFaultProxy(target) {
           req.socket.destroy();
           return;
         }
-        const [status, code, msg] = rule.fault === 'throttle' ? [400, 'Throttling', 'Rate exceeded'] : [403, 'AccessDenied', `User is not authorized to perform: iam:${action}`];
+        const ec2 = new URLSearchParams(body.toString('utf8')).get('Version') === '2016-11-15';
+        const [status, code, msg] = ec2
+          ? rule.fault === 'throttle'
+            ? [503, 'RequestLimitExceeded', 'Request limit exceeded.']
+            : [403, 'UnauthorizedOperation', 'You are not authorized to perform this operation.']
+          : rule.fault === 'throttle'
+            ? [400, 'Throttling', 'Rate exceeded']
+            : [403, 'AccessDenied', `User is not authorized to perform: iam:${action}`];
         res.writeHead(status, { 'content-type': 'text/xml' });
-        res.end(errorXml(code, msg));
+        res.end(ec2 ? ec2ErrorXml(code, msg) : errorXml(code, msg));
         return;
       }
       const fwd = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {

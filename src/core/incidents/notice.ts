@@ -1,0 +1,366 @@
+import { createHash } from 'node:crypto';
+import { redact } from '../mask';
+import type { IncidentDraft, IncidentType, ResourceRef } from './types';
+
+// AWS abuse notices arrive as email to the account's security contact. There is no API for
+// them without a Business support plan, so people paste them or save the .eml. They vary a
+// lot (plain text, HTML, quoted-printable, forwarded, with or without log excerpts), so this
+// reads what it can and says plainly what it could not find.
+
+export type AbuseType = 'dos' | 'port-scan' | 'intrusion' | 'spam' | 'malware' | 'phishing' | 'mining' | 'copyright' | 'exposed-key';
+
+export const ABUSE_LABELS: Record<AbuseType, string> = {
+  dos: 'Denial of service (DoS/DDoS)',
+  'port-scan': 'Port scanning',
+  intrusion: 'Intrusion attempts (brute force, exploits)',
+  spam: 'Spam / unsolicited email',
+  malware: 'Malware hosting or botnet',
+  phishing: 'Phishing',
+  mining: 'Cryptocurrency mining',
+  copyright: 'Copyright infringement',
+  'exposed-key': 'Exposed access key',
+};
+
+const ABUSE_WORDS: Record<AbuseType, RegExp[]> = {
+  dos: [/denial[- ]of[- ]service/gi, /\bd?dos\b/gi, /\b(?:syn|udp|icmp|http) flood/gi, /\bflood(?:ing)?\b/gi, /amplification|reflection attack/gi],
+  'port-scan': [/port[- ]?scan\w*/gi, /\bscann(?:ing|er)\b/gi, /\bprob(?:e|es|ing)\b/gi, /\bn?map\b|masscan|zmap/gi],
+  intrusion: [/brute[- ]?forc\w*/gi, /(?:login|authentication|ssh|rdp) (?:attempts?|failures?|attacks?)/gi, /intrusion/gi, /exploit(?:ation)? attempts?/gi, /unauthori[sz]ed access/gi],
+  spam: [/\bspam\w*/gi, /unsolicited (?:commercial |bulk )?e-?mail/gi, /\buce\b/gi, /bulk e-?mail/gi],
+  malware: [/malware/gi, /malicious (?:software|code|files?)/gi, /\btrojan\b|\bvirus\b|ransomware/gi, /botnet|command[- ]and[- ]control|\bc2\b/gi],
+  phishing: [/phish\w*/gi, /credential harvesting/gi, /spoofed (?:login|site|page)/gi],
+  mining: [/(?:crypto|coin|monero|bitcoin)[- ]?(?:currency )?min(?:ing|er)/gi, /xmrig|stratum\+tcp/gi],
+  copyright: [/copyright/gi, /\bdmca\b/gi, /infring\w*/gi, /pirat(?:ed|ing)/gi],
+  'exposed-key': [/AWS_RISK_CREDENTIALS_EXPOSED/g, /(?:access )?keys? (?:\w+ ){0,3}(?:was |were |been )?(?:found |publicly )?(?:exposed|publicly available|compromised|leaked)/gi, /exposed (?:aws )?(?:access )?keys?/gi, /AWSCompromisedKeyQuarantine\w*/g],
+};
+
+const REGION_NAMES: Array<[RegExp, string]> = [
+  [/US East \(N\.? ?Virginia\)|Northern Virginia/i, 'us-east-1'],
+  [/US East \(Ohio\)/i, 'us-east-2'],
+  [/US West \(N\.? ?California\)/i, 'us-west-1'],
+  [/US West \(Oregon\)/i, 'us-west-2'],
+  [/Africa \(Cape Town\)/i, 'af-south-1'],
+  [/Asia Pacific \(Hong Kong\)/i, 'ap-east-1'],
+  [/Asia Pacific \(Mumbai\)/i, 'ap-south-1'],
+  [/Asia Pacific \(Hyderabad\)/i, 'ap-south-2'],
+  [/Asia Pacific \(Tokyo\)/i, 'ap-northeast-1'],
+  [/Asia Pacific \(Seoul\)/i, 'ap-northeast-2'],
+  [/Asia Pacific \(Osaka\)/i, 'ap-northeast-3'],
+  [/Asia Pacific \(Singapore\)/i, 'ap-southeast-1'],
+  [/Asia Pacific \(Sydney\)/i, 'ap-southeast-2'],
+  [/Asia Pacific \(Jakarta\)/i, 'ap-southeast-3'],
+  [/Asia Pacific \(Melbourne\)/i, 'ap-southeast-4'],
+  [/Canada \(Central\)/i, 'ca-central-1'],
+  [/Europe \(Frankfurt\)/i, 'eu-central-1'],
+  [/Europe \(Zurich\)/i, 'eu-central-2'],
+  [/Europe \(Ireland\)/i, 'eu-west-1'],
+  [/Europe \(London\)/i, 'eu-west-2'],
+  [/Europe \(Paris\)/i, 'eu-west-3'],
+  [/Europe \(Milan\)/i, 'eu-south-1'],
+  [/Europe \(Spain\)/i, 'eu-south-2'],
+  [/Europe \(Stockholm\)/i, 'eu-north-1'],
+  [/Israel \(Tel Aviv\)/i, 'il-central-1'],
+  [/Middle East \(Bahrain\)/i, 'me-south-1'],
+  [/Middle East \(UAE\)/i, 'me-central-1'],
+  [/South America \(S[aã]o Paulo\)/i, 'sa-east-1'],
+];
+const REGION_CODE = /\b((?:us|eu|ap|sa|ca|me|af|il|mx)(?:-gov)?-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d)\b/g;
+const EC2_HOST = /\bec2-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\.(?:([a-z]{2}(?:-gov)?-[a-z]+-\d)\.compute|compute-1)\.amazonaws\.com\b/gi;
+const INSTANCE = /\bi-(?:[0-9a-f]{17}|[0-9a-f]{8})\b/g;
+const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g;
+const IPV6 = /(?<![0-9a-f:])(?:[0-9a-f]{1,4}:){1,7}(?::|(?::[0-9a-f]{1,4}){1,6}|[0-9a-f]{1,4})(?![0-9a-f:])/gi;
+const KEY_ID = /\b(?:AKIA|ASIA)[A-Z2-7]{16}\b/g;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+export interface ParsedNotice {
+  format: 'email' | 'text';
+  subject?: string;
+  from?: string;
+  /** When the notice was sent (the email's Date header). */
+  receivedAt?: string;
+  abuseType?: AbuseType;
+  /** Every abuse type the text mentions, the most mentioned first. */
+  abuseTypes: AbuseType[];
+  caseId?: string;
+  accountId?: string;
+  instanceIds: string[];
+  /** Public IP addresses mentioned (private and loopback ones are dropped). */
+  ips: string[];
+  /** IPs that belong to EC2 (from ec2-a-b-c-d hostnames): most likely the account's own instances. */
+  ec2Ips: string[];
+  region?: string;
+  regions: string[];
+  accessKeyIds: string[];
+  urls: string[];
+  window?: { from: string; to: string };
+  replyWithin?: string;
+  deadline?: string;
+  /** What was understood, for the user to check, label/value. */
+  understood: Array<[string, string]>;
+  /** What a notice normally has and this one did not show. */
+  missing: string[];
+  warnings: string[];
+  /** The text as read (decoded, redacted), kept with the incident. */
+  text: string;
+}
+
+function decodeQuotedPrintable(s: string): Buffer {
+  const bytes: number[] = [];
+  const t = s.replace(/=\r?\n/g, '');
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i] as string;
+    const hex = t.slice(i + 1, i + 3);
+    if (c === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(c, 'utf8'));
+  }
+  return Buffer.from(bytes);
+}
+
+function decodeBody(body: string, encoding: string, charset: string): string {
+  let buf: Buffer;
+  if (/base64/i.test(encoding)) buf = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  else if (/quoted-printable/i.test(encoding)) buf = decodeQuotedPrintable(body);
+  else return body;
+  return /iso-8859-1|latin1|windows-1252/i.test(charset) ? buf.toString('latin1') : buf.toString('utf8');
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style|head)\b[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<br\s*\/?>|<\/(?:p|div|tr|li|h\d|table|pre)>/gi, '\n')
+    .replace(/<\/t[dh]>/gi, ' \t')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) =>
+      e.startsWith('#x') || e.startsWith('#X') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : (ENTITIES[e.toLowerCase()] ?? m),
+    );
+}
+
+function decodeHeaderWords(v: string): string {
+  return v.replace(/=\?([^?]+)\?([bq])\?([^?]*)\?=/gi, (_m, charset: string, enc: string, text: string) =>
+    /b/i.test(enc) ? decodeBody(text, 'base64', charset) : decodeBody(text.replace(/_/g, ' '), 'quoted-printable', charset),
+  );
+}
+
+function parseHeaders(block: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/.exec(line);
+    if (m && !out.has((m[1] as string).toLowerCase())) out.set((m[1] as string).toLowerCase(), decodeHeaderWords(m[2] as string));
+  }
+  return out;
+}
+
+/** The text parts of a MIME entity, plain text preferred over HTML. */
+function mimeText(headers: Map<string, string>, body: string, depth = 0): string {
+  const type = headers.get('content-type') ?? 'text/plain';
+  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (/^multipart\//i.test(type) && boundary && depth < 5) {
+    const parts = body.split(new RegExp(`^--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:--)?\\s*$`, 'm')).slice(1);
+    const decoded = parts
+      .map((p) => {
+        const split = /\r?\n\r?\n/.exec(p);
+        if (!split) return undefined;
+        const h = parseHeaders(p.slice(0, split.index).replace(/^\r?\n/, ''));
+        return { type: h.get('content-type') ?? 'text/plain', text: mimeText(h, p.slice(split.index + split[0].length), depth + 1) };
+      })
+      .filter((p): p is { type: string; text: string } => !!p && p.text.trim().length > 0);
+    const plain = decoded.find((p) => /^text\/plain/i.test(p.type) || /^multipart/i.test(p.type));
+    return (plain ?? decoded[0])?.text ?? '';
+  }
+  const charset = /charset="?([^";]+)"?/i.exec(type)?.[1] ?? 'utf-8';
+  const text = decodeBody(body, headers.get('content-transfer-encoding') ?? '', charset);
+  if (/^text\/html/i.test(type)) return htmlToText(text);
+  if (!/^text\//i.test(type) && !/^multipart\//i.test(type) && !/^message\//i.test(type)) return '';
+  return text;
+}
+
+const isPrivateV4 = (ip: string): boolean => {
+  const [a, b] = ip.split('.').map(Number) as [number, number];
+  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+};
+
+function parseTimestamps(text: string, yearHint: number): Date[] {
+  const out: Date[] = [];
+  const push = (d: Date): void => {
+    if (!Number.isNaN(d.getTime()) && d.getUTCFullYear() > 2005 && d.getUTCFullYear() < 2100) out.push(d);
+  };
+  const zone = (z: string | undefined): string => {
+    if (!z || /^(?:utc|gmt|z)$/i.test(z)) return 'Z';
+    if (/^[+-]\d{4}$/.test(z)) return `${z.slice(0, 3)}:${z.slice(3)}`;
+    if (/^[+-]\d\d:\d\d$/.test(z)) return z;
+    return 'Z';
+  };
+  for (const m of text.matchAll(/\b(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?\s*(Z|UTC|GMT|[+-]\d\d:?\d\d)?/gi)) {
+    push(new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${zone(m[7]?.replace(/^([+-]\d\d)(\d\d)$/, '$1$2'))}`));
+  }
+  for (const m of text.matchAll(/\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w* (\d{4}),? (\d\d):(\d\d)(?::(\d\d))?\s*(UTC|GMT|[+-]\d{4})?/gi)) {
+    const mon = MONTHS.indexOf((m[2] as string).slice(0, 3).toLowerCase()) + 1;
+    push(new Date(`${m[3]}-${String(mon).padStart(2, '0')}-${(m[1] as string).padStart(2, '0')}T${m[4]}:${m[5]}:${m[6] ?? '00'}${zone(m[7])}`));
+  }
+  // syslog / firewall style: "Nov 20 03:14:15" (no year: the notice's year)
+  for (const m of text.matchAll(/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?! \d{4})/g)) {
+    const mon = MONTHS.indexOf((m[1] as string).toLowerCase()) + 1;
+    push(new Date(`${yearHint}-${String(mon).padStart(2, '0')}-${(m[2] as string).padStart(2, '0')}T${m[3]}:${m[4]}:${m[5]}Z`));
+  }
+  return out;
+}
+
+/** Reads a notice: an .eml file, a pasted email with headers, or just its text. */
+export function parseNotice(input: string | Buffer): ParsedNotice {
+  const warnings: string[] = [];
+  let raw = typeof input === 'string' ? input : input.toString('utf8');
+  if (raw.includes('\u0000')) {
+    if (typeof input !== 'string' && input.length > 1 && input[1] === 0) raw = input.toString('utf16le');
+    if (raw.includes('\u0000')) {
+      raw = raw.replace(/\u0000/g, '');
+      warnings.push('the file holds binary data; only its readable text was used');
+    }
+  }
+  raw = raw.replace(/^\uFEFF/, '');
+  let format: ParsedNotice['format'] = 'text';
+  let headers = new Map<string, string>();
+  let body = raw;
+  // An email starts with headers; a pasted one may start after a few blank lines or a "Forwarded" line.
+  const start = /^(?:[ \t]*\r?\n)*/.exec(raw)?.[0].length ?? 0;
+  const headerEnd = /\r?\n\r?\n/.exec(raw.slice(start));
+  if (headerEnd) {
+    const block = raw.slice(start, start + headerEnd.index);
+    const h = parseHeaders(block);
+    const lines = block.split(/\r?\n/).filter((l) => !/^[ \t]/.test(l));
+    if (lines.length && lines.every((l) => /^[A-Za-z][A-Za-z0-9-]*:/.test(l)) && (h.has('from') || h.has('subject') || h.has('received') || h.has('date'))) {
+      format = 'email';
+      headers = h;
+      body = mimeText(h, raw.slice(start + headerEnd.index + headerEnd[0].length));
+    }
+  }
+  if (format === 'text' && /<html|<body|<p>|<br\s*\/?>/i.test(body)) body = htmlToText(body);
+  const subject = headers.get('subject') ?? /^\s*Subject:\s*(.+)$/im.exec(body)?.[1]?.trim();
+  const from = headers.get('from') ?? /^\s*From:\s*(.+)$/im.exec(body)?.[1]?.trim();
+  const dateHeader = headers.get('date') ?? /^\s*(?:Date|Sent):\s*(.+)$/im.exec(body)?.[1]?.trim();
+  const received = dateHeader ? new Date(dateHeader) : undefined;
+  const receivedAt = received && !Number.isNaN(received.getTime()) ? received.toISOString() : undefined;
+  const all = `${subject ?? ''}\n${body}`;
+
+  // Abuse types by how often each is named.
+  const scores = (Object.keys(ABUSE_WORDS) as AbuseType[])
+    .map((t) => ({ t, n: ABUSE_WORDS[t].reduce((n, re) => n + (all.match(re)?.length ?? 0), 0) }))
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.n - a.n);
+  const accessKeyIds = [...new Set(all.match(KEY_ID) ?? [])];
+  // A notice naming an access key as exposed is about the key, whatever else it mentions.
+  const keyNotice = scores.some((s) => s.t === 'exposed-key') && accessKeyIds.length > 0;
+  const abuseTypes = scores.map((s) => s.t);
+  const abuseType = keyNotice ? 'exposed-key' : abuseTypes[0];
+
+  const ec2Ips: string[] = [];
+  const regionsFromHosts: string[] = [];
+  for (const m of all.matchAll(EC2_HOST)) {
+    ec2Ips.push(m.slice(1, 5).join('.'));
+    regionsFromHosts.push(m[5]?.toLowerCase() ?? 'us-east-1');
+  }
+  const ips = [...new Set([...(all.match(IPV4) ?? []).filter((ip) => !isPrivateV4(ip)), ...(all.match(IPV6) ?? []).filter((ip) => /[a-f]/i.test(ip) || ip.includes('::')).filter((ip) => !/^(?:::1|fe80:|fc|fd)/i.test(ip))])];
+  const regions = [...new Set([...(all.match(REGION_CODE) ?? []).map((r) => r.toLowerCase()), ...regionsFromHosts, ...REGION_NAMES.filter(([re]) => re.test(all)).map(([, code]) => code)])];
+  const instanceIds = [...new Set(all.match(INSTANCE) ?? [])];
+  const urls = [...new Set(all.match(/https?:\/\/[^\s<>"')\]]+/g) ?? [])].filter((u) => !/aws\.amazon\.com|amazon\.com\/(?:support|aup)|console\.aws/i.test(u)).slice(0, 20);
+
+  const caseId =
+    /\[AWS ID ([0-9A-Za-z-]+)\]/i.exec(all)?.[1] ??
+    /\b(?:abuse )?(?:case|ticket|report|reference)(?: (?:number|no\.?|id))?\s*[:#]\s*([A-Za-z0-9][A-Za-z0-9-]{4,})/i.exec(all)?.[1] ??
+    /\b(?:case|ticket) #?(\d{6,})/i.exec(all)?.[1];
+  const accountId = /\baccount(?: id| number| #)?:?\s*(\d{4}-?\d{4}-?\d{4})\b/i.exec(all)?.[1]?.replace(/-/g, '') ?? /arn:aws:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):/.exec(all)?.[1];
+
+  const year = received?.getUTCFullYear() ?? new Date().getUTCFullYear();
+  const stamps = parseTimestamps(body, year).filter((d) => !receivedAt || Math.abs(d.getTime() - Date.parse(receivedAt)) > 1000);
+  stamps.sort((a, b) => a.getTime() - b.getTime());
+  const window = stamps.length ? { from: (stamps[0] as Date).toISOString(), to: (stamps[stamps.length - 1] as Date).toISOString() } : undefined;
+
+  const within = /\bwithin (\d+|twenty[- ]four|forty[- ]eight|seventy[- ]two|one|two|three|five|seven) (hours?|days?|business days?)/i.exec(all);
+  let replyWithin: string | undefined;
+  let deadline: string | undefined;
+  if (within) {
+    const words: Record<string, number> = { 'twenty-four': 24, 'twenty four': 24, 'forty-eight': 48, 'forty eight': 48, 'seventy-two': 72, 'seventy two': 72, one: 1, two: 2, three: 3, five: 5, seven: 7 };
+    const n = Number(within[1]) || (words[(within[1] as string).toLowerCase()] ?? 0);
+    const unit = (within[2] as string).toLowerCase();
+    replyWithin = `${n} ${unit.replace(/s$/, '')}${n === 1 ? '' : 's'}`;
+    if (receivedAt && n) deadline = new Date(Date.parse(receivedAt) + n * (unit.startsWith('hour') ? 3_600_000 : 86_400_000)).toISOString();
+  }
+
+  const understood: Array<[string, string]> = [];
+  const missing: string[] = [];
+  const note = (label: string, value: string | undefined, required: boolean): void => {
+    if (value) understood.push([label, value]);
+    else if (required) missing.push(label);
+  };
+  note('Abuse type', abuseType && [ABUSE_LABELS[abuseType], ...abuseTypes.filter((t) => t !== abuseType).map((t) => ABUSE_LABELS[t])].join('; '), true);
+  note('Case', caseId, false);
+  note('Account', accountId, false);
+  note('Instances', instanceIds.join(', '), !keyNotice);
+  note('Access keys', accessKeyIds.join(', '), keyNotice);
+  note('Region', regions.join(', '), !keyNotice);
+  note('IP addresses', ips.slice(0, 20).join(', ') + (ips.length > 20 ? ` and ${ips.length - 20} more` : ''), false);
+  note('EC2 addresses', ec2Ips.join(', '), false);
+  note('Activity window', window && (window.from === window.to ? window.from : `${window.from} to ${window.to}`), !keyNotice);
+  note('Received', receivedAt, false);
+  note('Reply within', replyWithin, true);
+  note('Reply deadline', deadline, false);
+  if (replyWithin && !deadline) warnings.push(`the notice asks for a reply within ${replyWithin}, but the time it was sent is unknown (paste the Date header, or use the .eml)`);
+  if (!instanceIds.length && !accessKeyIds.length && !ips.length && !abuseType) warnings.push('this does not look like an AWS abuse notice: no instance id, IP address, access key id or type of abuse was found');
+  if (regions.length > 1) warnings.push(`several regions are named (${regions.join(', ')}); check each one`);
+
+  return {
+    format,
+    subject,
+    from,
+    receivedAt,
+    abuseType,
+    abuseTypes,
+    caseId,
+    accountId,
+    instanceIds,
+    ips,
+    ec2Ips,
+    region: regions[0],
+    regions,
+    accessKeyIds,
+    urls,
+    window,
+    replyWithin,
+    deadline,
+    understood,
+    missing,
+    warnings,
+    text: redact(body.trim()).slice(0, 20_000),
+  };
+}
+
+/** True when enough was understood to open an incident. */
+export const isUsableNotice = (n: ParsedNotice): boolean => !!(n.instanceIds.length || n.accessKeyIds.length || n.ips.length || n.abuseType);
+
+/** The incident a notice opens: exposed key or compromised instance, with what was parsed as facts. */
+export function noticeIncident(n: ParsedNotice): IncidentDraft & { account?: string } {
+  const type: IncidentType = n.abuseType === 'exposed-key' ? 'exposed-key' : 'compromised-instance';
+  const id = `notice:${n.caseId ?? createHash('sha256').update(n.text).digest('hex').slice(0, 16)}`;
+  const region = n.region;
+  const resources: ResourceRef[] = [
+    ...n.instanceIds.map((i): ResourceRef => ({ kind: 'instance', id: i, region })),
+    ...n.accessKeyIds.map((k): ResourceRef => ({ kind: 'access-key', id: k })),
+    ...n.ec2Ips.map((ip): ResourceRef => ({ kind: 'ip', id: ip, label: 'EC2 address named in the notice' })),
+  ];
+  const what = n.abuseType ? ABUSE_LABELS[n.abuseType] : 'Abuse report';
+  const subjectOf = n.instanceIds.length ? n.instanceIds.join(', ') : n.accessKeyIds.length ? n.accessKeyIds.join(', ') : n.ec2Ips.join(', ') || 'unspecified resources';
+  return {
+    id,
+    type,
+    severity: type === 'exposed-key' || n.abuseType === 'dos' || n.abuseType === 'malware' || n.abuseType === 'mining' ? 'critical' : 'high',
+    title: `AWS abuse notice${n.caseId ? ` ${n.caseId}` : ''}: ${what} from ${subjectOf}`,
+    summary:
+      type === 'exposed-key'
+        ? 'AWS reports that an access key of this account is exposed. Treat it as in use by someone else: deactivate it, see what it did, rotate it, and reply to AWS.'
+        : `AWS reports ${what.toLowerCase()} coming from this account${region ? ` in ${region}` : ''}. Treat the instance as compromised: contain it, keep evidence, rebuild it, and reply to AWS${n.replyWithin ? ` within ${n.replyWithin}` : ''} or the account may be restricted.`,
+    resources,
+    facts: [...n.understood, ...(n.subject ? [['Subject', n.subject] as [string, string]] : []), ...(n.missing.length ? [['Not found in the notice', n.missing.join(', ')] as [string, string]] : [])],
+    account: n.accountId,
+  };
+}
