@@ -138,7 +138,8 @@ export function htmlToText(html: string): string {
 }
 
 function decodeHeaderWords(v: string): string {
-  return v.replace(/=\?([^?]+)\?([bq])\?([^?]*)\?=/gi, (_m, charset: string, enc: string, text: string) =>
+  // RFC 2047: white space between two encoded words is not part of the text.
+  return v.replace(/(\?=)\s+(?==\?)/g, '$1').replace(/=\?([^?]+)\?([bq])\?([^?]*)\?=/gi, (_m, charset: string, enc: string, text: string) =>
     /b/i.test(enc) ? decodeBody(text, 'base64', charset) : decodeBody(text.replace(/_/g, ' '), 'quoted-printable', charset),
   );
 }
@@ -199,8 +200,13 @@ function parseTimestamps(text: string, yearHint: number): Date[] {
     const mon = MONTHS.indexOf((m[2] as string).slice(0, 3).toLowerCase()) + 1;
     push(new Date(`${m[3]}-${String(mon).padStart(2, '0')}-${(m[1] as string).padStart(2, '0')}T${m[4]}:${m[5]}:${m[6] ?? '00'}${zone(m[7])}`));
   }
+  // Java/Unix date style: "Wed Nov 18 21:03:00 UTC 2026"
+  for (const m of text.matchAll(/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (UTC|GMT|Z) (\d{4})\b/g)) {
+    const mon = MONTHS.indexOf((m[1] as string).toLowerCase()) + 1;
+    push(new Date(`${m[7]}-${String(mon).padStart(2, '0')}-${(m[2] as string).padStart(2, '0')}T${m[3]}:${m[4]}:${m[5]}Z`));
+  }
   // syslog / firewall style: "Nov 20 03:14:15" (no year: the notice's year)
-  for (const m of text.matchAll(/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?! \d{4})/g)) {
+  for (const m of text.matchAll(/\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?! (?:[A-Z]{3,4} )?\d{4})/g)) {
     const mon = MONTHS.indexOf((m[1] as string).toLowerCase()) + 1;
     push(new Date(`${yearHint}-${String(mon).padStart(2, '0')}-${(m[2] as string).padStart(2, '0')}T${m[3]}:${m[4]}:${m[5]}Z`));
   }
@@ -265,11 +271,15 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
   const instanceIds = [...new Set(all.match(INSTANCE) ?? [])];
   const urls = [...new Set(all.match(/https?:\/\/[^\s<>"')\]]+/g) ?? [])].filter((u) => !/aws\.amazon\.com|amazon\.com\/(?:support|aup)|console\.aws/i.test(u)).slice(0, 20);
 
+  // "Your EC2 Abuse Report [12345678901] [AWS ID 123456789012]": the first is the case, the second the account.
   const caseId =
-    /\[AWS ID ([0-9A-Za-z-]+)\]/i.exec(all)?.[1] ??
-    /\b(?:abuse )?(?:case|ticket|report|reference)(?: (?:number|no\.?|id))?\s*[:#]\s*([A-Za-z0-9][A-Za-z0-9-]{4,})/i.exec(all)?.[1] ??
+    /abuse report\s*\[(\d{5,})\]/i.exec(all)?.[1] ??
+    /\b(?:abuse )?(?:case|ticket|report|reference)(?: (?:number|no\.?|id))?\s*[:#]\s*((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{4,})/i.exec(all)?.[1] ??
     /\b(?:case|ticket) #?(\d{6,})/i.exec(all)?.[1];
-  const accountId = /\baccount(?: id| number| #)?:?\s*(\d{4}-?\d{4}-?\d{4})\b/i.exec(all)?.[1]?.replace(/-/g, '') ?? /arn:aws:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):/.exec(all)?.[1];
+  const accountId =
+    /\bAWS ID:?\s*(\d{12})\b/i.exec(all)?.[1] ??
+    /\baccount(?: id| number| #)?:?\s*(\d{4}-?\d{4}-?\d{4})\b/i.exec(all)?.[1]?.replace(/-/g, '') ??
+    /arn:aws:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):/.exec(all)?.[1];
 
   const year = received?.getUTCFullYear() ?? new Date().getUTCFullYear();
   const stamps = parseTimestamps(body, year).filter((d) => !receivedAt || Math.abs(d.getTime() - Date.parse(receivedAt)) > 1000);
@@ -300,13 +310,14 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
   note('Access keys', accessKeyIds.join(', '), keyNotice);
   note('Region', regions.join(', '), !keyNotice);
   note('IP addresses', ips.slice(0, 20).join(', ') + (ips.length > 20 ? ` and ${ips.length - 20} more` : ''), false);
-  note('EC2 addresses', ec2Ips.join(', '), false);
+  note('EC2 addresses', [...new Set(ec2Ips)].join(', '), false);
   note('Activity window', window && (window.from === window.to ? window.from : `${window.from} to ${window.to}`), !keyNotice);
   note('Received', receivedAt, false);
   note('Reply within', replyWithin, true);
   note('Reply deadline', deadline, false);
   if (replyWithin && !deadline) warnings.push(`the notice asks for a reply within ${replyWithin}, but the time it was sent is unknown (paste the Date header, or use the .eml)`);
   if (!instanceIds.length && !accessKeyIds.length && !ips.length && !abuseType) warnings.push('this does not look like an AWS abuse notice: no instance id, IP address, access key id or type of abuse was found');
+  if (format === 'email' && !body.trim()) warnings.push('the email has headers but no readable text (an attachment only, or cut off when saved)');
   if (regions.length > 1) warnings.push(`several regions are named (${regions.join(', ')}); check each one`);
 
   return {
@@ -346,7 +357,7 @@ export function noticeIncident(n: ParsedNotice): IncidentDraft & { account?: str
   const resources: ResourceRef[] = [
     ...n.instanceIds.map((i): ResourceRef => ({ kind: 'instance', id: i, region })),
     ...n.accessKeyIds.map((k): ResourceRef => ({ kind: 'access-key', id: k })),
-    ...n.ec2Ips.map((ip): ResourceRef => ({ kind: 'ip', id: ip, label: 'EC2 address named in the notice' })),
+    ...[...new Set(n.ec2Ips)].map((ip): ResourceRef => ({ kind: 'ip', id: ip, label: 'EC2 address named in the notice' })),
   ];
   const what = n.abuseType ? ABUSE_LABELS[n.abuseType] : 'Abuse report';
   const subjectOf = n.instanceIds.length ? n.instanceIds.join(', ') : n.accessKeyIds.length ? n.accessKeyIds.join(', ') : n.ec2Ips.join(', ') || 'unspecified resources';
