@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
+import { AccountIncidents } from './vscode/accountIncidents';
 import { FindingsStore } from './vscode/findingsStore';
 import { DiagnosticsView } from './vscode/diagnostics';
 import { Commands } from './vscode/ids';
+import { IncidentPanels } from './vscode/incidentPanel';
 import { IncidentsView } from './vscode/incidentsView';
 import { getGitApi } from './vscode/gitApi';
 import { Log } from './vscode/log';
@@ -19,6 +21,8 @@ export interface KeysentryApi {
   runbooks: RunbookPanels;
   push: PushGuard;
   rotation: RotationController;
+  incidents: AccountIncidents;
+  incidentPanels: IncidentPanels;
   activationMs: number;
 }
 
@@ -33,6 +37,8 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const git = getGitApi();
   const push = new PushGuard(context, log, cliPath, git, () => scanner.reloadFolderSettings());
   const rotation = new RotationController(store, log, cliPath);
+  const incidents = new AccountIncidents(context, log);
+  const incidentPanels = new IncidentPanels(context, incidents, log);
   context.subscriptions.push(
     log,
     store,
@@ -40,7 +46,9 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
     push,
     rotation,
     new StatusBar(store, push),
-    new IncidentsView(store, push, git),
+    incidents,
+    incidentPanels,
+    new IncidentsView(store, push, git, incidents),
     new QuickFixes(store, log, () => scanner.reloadFolderSettings()),
     scanner,
     runbooks,
@@ -49,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   if (vscode.workspace.getConfiguration('keysentry').get<boolean>('scan.onStartup', true)) void scanner.scanWorkspace({ notify: false });
   const activationMs = Math.round(performance.now() - started);
   log.info(`activated in ${activationMs} ms`);
-  return { store, scanner, runbooks, push, rotation, activationMs };
+  return { store, scanner, runbooks, push, rotation, incidents, incidentPanels, activationMs };
 }
 
 export function deactivate(): void {

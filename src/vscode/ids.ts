@@ -11,6 +11,15 @@ export const Commands = {
   installHook: 'keysentry.installHook',
   uninstallHook: 'keysentry.uninstallHook',
   rotateKey: 'keysentry.rotateKey',
+  auditAccount: 'keysentry.auditAccount',
+  importNotice: 'keysentry.importNotice',
+  newIncident: 'keysentry.newIncident',
+  openIncident: 'keysentry.openIncident',
+  exportIncidents: 'keysentry.exportIncidents',
+  importIncidents: 'keysentry.importIncidents',
+  exportReport: 'keysentry.exportReport',
+  setIncidentStatus: 'keysentry.setIncidentStatus',
+  deleteIncident: 'keysentry.deleteIncident',
 } as const;
 
 export const Views = {

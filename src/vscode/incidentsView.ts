@@ -2,6 +2,8 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { KIND_TITLES } from '../core/report';
 import type { PushFinding } from '../core/prepush';
+import { SEVERITIES, STATUSES, type Incident } from '../core/incidents/types';
+import type { AccountIncidents, AccountState } from './accountIncidents';
 import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';
 import { toRange } from './findingsStore';
@@ -11,12 +13,21 @@ import type { PushGuard, RepoPushState } from './pushGuard';
 
 type Node =
   | { type: 'group'; label: string }
+  | { type: 'account'; state: AccountState }
+  | { type: 'notices' }
+  | { type: 'incident'; incident: Incident }
+  | { type: 'hint'; label: string; detail?: string; icon: string; command: vscode.Command; error?: boolean }
   | { type: 'outgoing'; state: RepoPushState }
   | { type: 'pushFinding'; root: vscode.Uri; finding: PushFinding }
   | { type: 'file'; uri: vscode.Uri; findings: Finding[] }
   | { type: 'finding'; uri: vscode.Uri; finding: Finding };
 
-/** The "Incidents" view: the workspace's leaked keys and key files, by file. */
+const rank = (i: Incident): number => STATUSES.indexOf(i.status) * 10 + SEVERITIES.indexOf(i.severity);
+
+/**
+ * The "Incidents" view: outgoing commits that would be blocked, the workspace's leaked keys and
+ * key files (by file), each audited AWS account's incidents, and notices / hand-opened incidents.
+ */
 export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
@@ -27,12 +38,14 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
     private readonly store: FindingsStore,
     private readonly push: PushGuard,
     private readonly git: Promise<GitApi | undefined>,
+    private readonly incidents: AccountIncidents,
   ) {
     this.view = vscode.window.createTreeView(Views.incidents, { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(
       this.view,
       store.onDidChange(() => this.refresh()),
       push.onDidChange(() => this.refresh()),
+      incidents.onDidChange(() => this.refresh()),
       vscode.commands.registerCommand(Commands.revealPushFinding, (root: vscode.Uri, finding: PushFinding) => this.revealInCommit(root, finding)),
       vscode.commands.registerCommand(Commands.revealFinding, (uri: vscode.Uri, finding: Finding) => this.reveal(uri, finding)),
     );
@@ -40,8 +53,8 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
   }
 
   private refresh(): void {
-    const n = this.store.count + this.push.count;
-    this.view.badge = n ? { value: n, tooltip: vscode.l10n.t('{0} leaked credential(s)', n) } : undefined;
+    const n = this.store.count + this.push.count + this.incidents.openCount;
+    this.view.badge = n ? { value: n, tooltip: vscode.l10n.t('{0} leaked credential(s) and open incident(s)', n) } : undefined;
     this.emitter.fire(undefined);
   }
 
@@ -52,8 +65,16 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
   getChildren(node?: Node): Node[] {
     if (!node) {
       const out: Node[] = this.outgoingStates().map((state) => ({ type: 'outgoing', state }));
-      if (this.store.count) out.push({ type: 'group', label: vscode.l10n.t('Workspace') });
+      out.push({ type: 'group', label: vscode.l10n.t('Workspace') });
+      for (const state of this.incidents.accounts) out.push({ type: 'account', state });
+      out.push({ type: 'notices' });
       return out;
+    }
+    if (node.type === 'account') return this.accountChildren(node.state);
+    if (node.type === 'notices') {
+      const list = this.incidents.incidentsFor().sort((a, b) => rank(a) - rank(b));
+      if (list.length) return list.map((incident) => ({ type: 'incident', incident }));
+      return [{ type: 'hint', label: vscode.l10n.t('Import an AWS abuse notice…'), icon: 'mail', command: { command: Commands.importNotice, title: vscode.l10n.t('Import AWS Abuse Notice') } }];
     }
     if (node.type === 'outgoing') return (node.state.outgoing?.findings ?? []).map((finding) => ({ type: 'pushFinding', root: node.state.root, finding }));
     if (node.type === 'group') return this.store.entries().map((e) => ({ type: 'file', uri: e.uri, findings: e.findings }));
@@ -61,7 +82,74 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
     return [];
   }
 
+  private accountChildren(state: AccountState): Node[] {
+    const out: Node[] = [];
+    const showLog = { command: Commands.showLog, title: vscode.l10n.t('Show Log') };
+    if (state.error) out.push({ type: 'hint', label: vscode.l10n.t('Audit failed: {0}', state.error), detail: state.error, icon: 'error', command: showLog, error: true });
+    if (!state.snapshot && !state.running && !state.error)
+      out.push({ type: 'hint', label: vscode.l10n.t('Audit this account…'), detail: vscode.l10n.t('Read-only calls to EC2 (every enabled region) and IAM'), icon: 'cloud', command: { command: Commands.auditAccount, title: vscode.l10n.t('Audit AWS Account') } });
+    const errors = state.snapshot?.errors ?? [];
+    if (errors.length) out.push({ type: 'hint', label: vscode.l10n.t('{0} check(s) could not run', errors.length), detail: errors.join('\n'), icon: 'warning', command: showLog });
+    const list = this.incidents.incidentsFor(state).sort((a, b) => rank(a) - rank(b));
+    out.push(...list.map((incident): Node => ({ type: 'incident', incident })));
+    if (state.snapshot && !list.length && !errors.length) out.push({ type: 'hint', label: vscode.l10n.t('No incidents found'), icon: 'pass', command: { command: Commands.auditAccount, title: vscode.l10n.t('Audit Again') } });
+    return out;
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node.type === 'account') {
+      const s = node.state;
+      const item = new vscode.TreeItem(vscode.l10n.t('Account: {0}', s.profile || vscode.l10n.t('default credentials')), vscode.TreeItemCollapsibleState.Expanded);
+      const open = this.incidents.incidentsFor(s).filter((i) => i.status !== 'resolved').length;
+      item.description = s.running
+        ? vscode.l10n.t('auditing… {0}', s.progress ?? '')
+        : s.error
+          ? vscode.l10n.t('audit failed')
+          : s.snapshot
+            ? vscode.l10n.t('{0} · {1} open · {2} region(s) · {3}', s.snapshot.account, open, s.snapshot.regions.length, new Date(s.snapshot.takenAt).toLocaleTimeString())
+            : vscode.l10n.t('not audited yet');
+      item.tooltip = s.snapshot ? vscode.l10n.t('Account {0}, as {1}; {2} instance(s), {3} key pair(s) seen', s.snapshot.account, s.snapshot.caller, s.snapshot.instances, s.snapshot.keyPairs) : undefined;
+      item.iconPath = new vscode.ThemeIcon(s.running ? 'sync~spin' : s.error ? 'error' : 'cloud', s.error ? new vscode.ThemeColor('errorForeground') : undefined);
+      item.contextValue = 'keysentry.account';
+      return item;
+    }
+    if (node.type === 'notices') {
+      const n = this.incidents.incidentsFor().filter((i) => i.status !== 'resolved').length;
+      const item = new vscode.TreeItem(vscode.l10n.t('Notices'), vscode.TreeItemCollapsibleState.Expanded);
+      item.description = n ? vscode.l10n.t('{0} open', n) : undefined;
+      item.iconPath = new vscode.ThemeIcon('mail');
+      item.contextValue = 'keysentry.notices';
+      return item;
+    }
+    if (node.type === 'hint') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.tooltip = node.detail;
+      item.iconPath = new vscode.ThemeIcon(node.icon, node.error ? new vscode.ThemeColor('errorForeground') : undefined);
+      item.command = node.command;
+      item.contextValue = node.error ? 'keysentry.error' : 'keysentry.hint';
+      return item;
+    }
+    if (node.type === 'incident') {
+      const i = node.incident;
+      const item = new vscode.TreeItem(i.title, vscode.TreeItemCollapsibleState.None);
+      item.id = `incident:${i.id}`;
+      item.description = `${i.severity} · ${i.status}`;
+      const md = new vscode.MarkdownString(undefined, true);
+      md.appendText(`${i.title}\n\n${i.summary}\n\n`);
+      md.appendText(vscode.l10n.t('Status: {0} · updated {1}', i.status, i.updatedAt));
+      item.tooltip = md;
+      const color = i.severity === 'critical' || i.severity === 'high' ? 'errorForeground' : i.severity === 'medium' ? 'list.warningForeground' : 'descriptionForeground';
+      item.iconPath =
+        i.status === 'resolved'
+          ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
+          : i.status === 'contained'
+            ? new vscode.ThemeIcon('shield', new vscode.ThemeColor(color))
+            : new vscode.ThemeIcon(i.severity === 'low' ? 'info' : i.severity === 'medium' ? 'warning' : 'error', new vscode.ThemeColor(color));
+      item.contextValue = `keysentry.incident.${i.status}`;
+      item.command = { command: Commands.openIncident, title: vscode.l10n.t('Open Runbook'), arguments: [i.id] };
+      item.accessibilityInformation = { label: `${i.severity} ${i.status}: ${i.title}` };
+      return item;
+    }
     if (node.type === 'outgoing') {
       const s = node.state;
       const n = s.outgoing?.findings.length ?? 0;
@@ -85,8 +173,8 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
       return item;
     }
     if (node.type === 'group') {
-      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
-      item.description = vscode.l10n.t('{0} leaked credential(s)', this.store.count);
+      const item = new vscode.TreeItem(node.label, this.store.count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      item.description = this.store.count ? vscode.l10n.t('{0} leaked credential(s)', this.store.count) : vscode.l10n.t('no leaked credentials found');
       item.iconPath = new vscode.ThemeIcon('repo');
       item.contextValue = 'keysentry.group.workspace';
       return item;

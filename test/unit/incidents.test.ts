@@ -3,7 +3,7 @@
 // lands in the timeline; denied and throttled calls are explained and the checklist survives.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupRulesCommand, DescribeSnapshotsCommand, EC2Client, ModifyInstanceAttributeCommand, CreateSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { GetUserPolicyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
@@ -339,10 +339,10 @@ test('incidents: export then import into another book merges without losing anyt
 test('incidents: an unreadable store is kept aside, never overwritten', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'incidents.json');
-  require('node:fs').writeFileSync(file, '{"format":"keysentry-incidents","version":1,"incidents":[{"id":');
+  writeFileSync(file, '{"format":"keysentry-incidents","version":1,"incidents":[{"id":');
   const book = new IncidentBook(file);
   assert.match(book.loadProblem ?? '', /not valid JSON.*kept as .*unreadable-/);
-  const aside = require('node:fs').readdirSync(dir).find((f: string) => f.includes('.unreadable-'));
+  const aside = readdirSync(dir).find((f) => f.includes('.unreadable-'));
   assert.ok(aside);
   assert.match(readFileSync(path.join(dir, aside), 'utf8'), /"id":$/);
 });

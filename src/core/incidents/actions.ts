@@ -111,7 +111,6 @@ export interface ActionPlan {
   warnings: string[];
 }
 
-const ISOLATION_TAG = 'keysentry:isolation';
 const TAG_PREFIX = 'keysentry:';
 
 async function needInstance(ops: ContainmentOps, r: ResourceRef): Promise<InstanceState> {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { redact } from '../mask';
 import { KeysentryError } from '../types';
@@ -74,7 +75,9 @@ export class IncidentBook {
   }
 
   private save(): void {
-    if (this.file) writeFileAtomic(this.file, serializeIncidents(this.list), 0o600);
+    if (!this.file) return;
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    writeFileAtomic(this.file, serializeIncidents(this.list), 0o600);
   }
 
   private touch(i: Incident, entry: Omit<TimelineEntry, 'at'> & { at?: string }): void {

@@ -220,7 +220,7 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
   if (raw.includes('\u0000')) {
     if (typeof input !== 'string' && input.length > 1 && input[1] === 0) raw = input.toString('utf16le');
     if (raw.includes('\u0000')) {
-      raw = raw.replace(/\u0000/g, '');
+      raw = raw.split('\u0000').join('');
       warnings.push('the file holds binary data; only its readable text was used');
     }
   }

@@ -1,7 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
+import { keysentryHome } from '../home';
 import { KeysentryError } from '../types';
 import type { Journal, StepName } from './types';
 
@@ -10,7 +10,7 @@ import type { Journal, StepName } from './types';
  * `$KEYSENTRY_HOME/rotations` (default `~/.keysentry/rotations`), with file backups beside them.
  */
 export function rotationsDir(): string {
-  return path.join(process.env.KEYSENTRY_HOME || path.join(homedir(), '.keysentry'), 'rotations');
+  return path.join(keysentryHome(), 'rotations');
 }
 
 export const journalPath = (keyId: string): string => path.join(rotationsDir(), `${keyId}.json`);

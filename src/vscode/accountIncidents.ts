@@ -1,0 +1,453 @@
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { actionTargets, describePlan, planAction, runPlan, type ActionKind, type ActionPlan } from '../core/incidents/actions';
+import { IncidentBook } from '../core/incidents/book';
+import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
+import { isUsableNotice, noticeIncident, parseNotice } from '../core/incidents/notice';
+import { incidentReport } from '../core/incidents/report';
+import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
+import { keysentryHome } from '../core/home';
+import { containKeys, parseRunbooks, type Runbook } from '../core/runbooks';
+import { Commands, Views } from './ids';
+import type { Log } from './log';
+
+/** What the Account group shows for one profile. */
+export interface AccountState {
+  /** '' = the default credential chain. */
+  profile: string;
+  running: boolean;
+  progress?: string;
+  error?: string;
+  snapshot?: Pick<AccountSnapshot, 'account' | 'caller' | 'takenAt' | 'regions' | 'errors'> & { instances: number; keyPairs: number };
+}
+
+/** Injected by tests; the editor asks with a modal dialog. */
+export type Confirm = (plan: ActionPlan) => Promise<boolean>;
+
+type AwsModule = typeof import('../aws/account');
+
+/**
+ * Account incidents: audits through the AWS SDK (loaded on first use), notices, hand-opened
+ * incidents, the checklist and timeline of each, and the containment actions of its runbook.
+ * Everything is kept in $KEYSENTRY_HOME/incidents.json and survives reloads.
+ */
+export class AccountIncidents implements vscode.Disposable {
+  readonly book: IncidentBook;
+  readonly runbooks: Record<string, Runbook>;
+  private readonly states = new Map<string, AccountState>();
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private aws: Promise<AwsModule> | undefined;
+  private callers = new Map<string, string>();
+  /** Replaced by tests to answer the confirmation dialog. */
+  confirm: Confirm = (plan) => this.askConfirm(plan);
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Log,
+    storeFile = path.join(keysentryHome(), 'incidents.json'),
+  ) {
+    this.book = new IncidentBook(storeFile);
+    if (this.book.loadProblem) {
+      log.error(`incidents: ${this.book.loadProblem}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the incidents file could not be read. {0}', this.book.loadProblem));
+    }
+    this.runbooks = parseRunbooks(readFileSync(vscode.Uri.joinPath(context.extensionUri, 'media', 'runbooks', 'incidents.json').fsPath, 'utf8'));
+    for (const p of this.profiles()) this.states.set(p, { profile: p, running: false });
+    this.disposables.push(
+      this.emitter,
+      vscode.commands.registerCommand(Commands.auditAccount, () => this.refreshAll()),
+      vscode.commands.registerCommand(Commands.importNotice, (uri?: vscode.Uri) => this.importNotice(uri)),
+      vscode.commands.registerCommand(Commands.newIncident, () => this.newIncident()),
+      vscode.commands.registerCommand(Commands.exportIncidents, () => this.exportIncidents()),
+      vscode.commands.registerCommand(Commands.importIncidents, () => this.importIncidents()),
+      vscode.commands.registerCommand(Commands.exportReport, (arg?: unknown) => this.exportReport(idOf(arg))),
+      vscode.commands.registerCommand(Commands.setIncidentStatus, (arg?: unknown, status?: IncidentStatus) => this.pickStatus(idOf(arg), status)),
+      vscode.commands.registerCommand(Commands.deleteIncident, (arg?: unknown) => this.deleteIncident(idOf(arg))),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('keysentry.audit') || e.affectsConfiguration('keysentry.aws')) this.configure();
+      }),
+    );
+    this.configure();
+    if (this.config().get<boolean>('onStartup', false)) void this.refreshAll();
+  }
+
+  private config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('keysentry.audit');
+  }
+
+  /** The profiles to audit: keysentry.audit.profiles, else keysentry.aws.profile, else the default chain. */
+  profiles(): string[] {
+    const list = this.config().get<string[]>('profiles', []).filter((p) => typeof p === 'string');
+    if (list.length) return [...new Set(list)];
+    return [vscode.workspace.getConfiguration('keysentry.aws').get<string>('profile', '')];
+  }
+
+  private configure(): void {
+    const wanted = this.profiles();
+    for (const p of [...this.states.keys()]) if (!wanted.includes(p)) this.states.delete(p);
+    for (const p of wanted) if (!this.states.has(p)) this.states.set(p, { profile: p, running: false });
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const minutes = this.config().get<number>('refreshIntervalMinutes', 0);
+    if (minutes > 0) this.timer = setInterval(() => void this.refreshAll(), Math.max(1, minutes) * 60_000);
+    this.emitter.fire();
+  }
+
+  get accounts(): AccountState[] {
+    return [...this.states.values()];
+  }
+
+  /** Incidents of one profile's account, or of no account (notices, hand-opened). */
+  incidentsFor(state?: AccountState): Incident[] {
+    const account = state?.snapshot?.account;
+    return this.book.incidents.filter((i) => (state ? i.source === 'audit' && i.account === account : i.source !== 'audit'));
+  }
+
+  get openCount(): number {
+    return this.book.incidents.filter((i) => i.status !== 'resolved').length;
+  }
+
+  private awsModule(): Promise<AwsModule> {
+    return (this.aws ??= import('../aws/account'));
+  }
+
+  private target(profile: string): { profile?: string; region?: string; endpoint?: string } {
+    const aws = vscode.workspace.getConfiguration('keysentry.aws');
+    return { profile: profile || undefined, region: aws.get<string>('region', '') || undefined, endpoint: aws.get<string>('endpointUrl', '') || undefined };
+  }
+
+  private actor(profile: string): string {
+    const who = this.callers.get(profile);
+    let user = 'someone';
+    try {
+      user = userInfo().username;
+    } catch {
+      // no passwd entry (a container): keep "someone"
+    }
+    return who ? `${user} as ${who}` : user;
+  }
+
+  private trusted(): boolean {
+    if (vscode.workspace.isTrusted) return true;
+    void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: AWS calls run only in trusted workspaces (workspace settings choose the profile and endpoint).'));
+    return false;
+  }
+
+  async refreshAll(): Promise<void> {
+    if (!this.trusted()) return;
+    await vscode.window.withProgress({ location: { viewId: Views.incidents }, title: vscode.l10n.t('Auditing AWS account') }, () => Promise.all(this.accounts.map((s) => this.refresh(s.profile))));
+  }
+
+  /** Audits one profile's account; a failure becomes an error node, never a pop-up. */
+  async refresh(profile: string): Promise<AccountState> {
+    const state = this.states.get(profile) ?? { profile, running: false };
+    this.states.set(profile, state);
+    if (state.running) return state;
+    state.running = true;
+    state.error = undefined;
+    state.progress = vscode.l10n.t('starting…');
+    this.emitter.fire();
+    const label = profile || 'default credentials';
+    try {
+      const { snapshotAccount, resolveTarget } = await this.awsModule().then(async (m) => ({ ...m, resolveTarget: (await import('../aws/clients')).resolveTarget }));
+      const c = this.config();
+      const t = resolveTarget(this.target(profile));
+      const started = Date.now();
+      const snap = await snapshotAccount(t, {
+        regions: c.get<string[]>('regions', []),
+        homeRegions: c.get<string[]>('homeRegions', []),
+        onProgress: (done, total, what) => {
+          state.progress = vscode.l10n.t('{0}/{1} · {2}', done, total, what);
+          this.emitter.fire();
+        },
+      });
+      this.callers.set(profile, snap.caller);
+      const drafts = checkAccount(snap, {
+        maxKeyAgeDays: c.get<number>('maxKeyAgeDays', DEFAULT_CHECKS.maxKeyAgeDays),
+        unusedKeyDays: c.get<number>('unusedKeyDays', DEFAULT_CHECKS.unusedKeyDays),
+        recentLaunchDays: c.get<number>('recentLaunchDays', DEFAULT_CHECKS.recentLaunchDays),
+        now: new Date(),
+      });
+      const scanned = new Set(snap.regions);
+      const iamRead = snap.users !== undefined;
+      const added = this.book.mergeAudit(drafts, {
+        account: snap.account,
+        profile: profile || undefined,
+        actor: this.actor(profile),
+        // Only what this audit could see is resolved when missing.
+        covers: (i) => {
+          const regional = i.resources.filter((r) => r.region).map((r) => r.region as string);
+          if (regional.length) return regional.every((r) => scanned.has(r)) && !snap.errors.some((e) => regional.some((r) => e.startsWith(`${r}:`)));
+          return iamRead;
+        },
+      });
+      state.snapshot = { account: snap.account, caller: snap.caller, takenAt: snap.takenAt, regions: snap.regions, errors: snap.errors, instances: snap.instances.length, keyPairs: snap.keyPairs.length };
+      this.log.info(`audit of ${label} (account ${snap.account}) in ${Date.now() - started} ms: ${snap.regions.length} region(s), ${drafts.length} incident(s), ${added.length} new`);
+      for (const e of snap.errors) this.log.warn(`audit of ${label}: ${e}`);
+    } catch (e) {
+      state.error = (e as Error).message ?? String(e);
+      this.log.error(`audit of ${label} failed`, e);
+    } finally {
+      state.running = false;
+      state.progress = undefined;
+      this.emitter.fire();
+    }
+    return state;
+  }
+
+  // ------------------------------------------------------------------------ notices & incidents
+
+  /** Imports an abuse notice from a file, the clipboard or the active editor. */
+  async importNotice(uri?: vscode.Uri): Promise<Incident | undefined> {
+    let input: Buffer | string | undefined;
+    let from = '';
+    if (uri instanceof vscode.Uri) {
+      input = await this.readNoticeFile(uri);
+      from = path.basename(uri.fsPath);
+    } else {
+      const editor = vscode.window.activeTextEditor;
+      const picks = [
+        { label: vscode.l10n.t('$(file) From a file…'), detail: vscode.l10n.t('A saved email (.eml) or text file'), id: 'file' },
+        { label: vscode.l10n.t('$(clippy) From the clipboard'), detail: vscode.l10n.t('Copy the whole email (with its headers if you can) first'), id: 'clipboard' },
+        ...(editor ? [{ label: vscode.l10n.t('$(edit) From the active editor'), detail: editor.document.fileName, id: 'editor' }] : []),
+      ];
+      const pick = await vscode.window.showQuickPick(picks, { placeHolder: vscode.l10n.t('Import the AWS abuse notice from…') });
+      if (!pick) return undefined;
+      if (pick.id === 'file') {
+        const [file] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { [vscode.l10n.t('Email or text')]: ['eml', 'txt', 'msg', 'html'], [vscode.l10n.t('All files')]: ['*'] }, openLabel: vscode.l10n.t('Import Notice') })) ?? [];
+        if (!file) return undefined;
+        input = await this.readNoticeFile(file);
+        from = path.basename(file.fsPath);
+      } else if (pick.id === 'clipboard') {
+        input = await vscode.env.clipboard.readText();
+        from = 'the clipboard';
+      } else if (editor) {
+        input = editor.selection.isEmpty ? editor.document.getText() : editor.document.getText(editor.selection);
+        from = path.basename(editor.document.fileName);
+      }
+    }
+    if (input === undefined) return undefined;
+    return this.openNotice(input, from);
+  }
+
+  private async readNoticeFile(uri: vscode.Uri): Promise<Buffer | undefined> {
+    try {
+      const size = statSync(uri.fsPath).size;
+      if (size > 10 * 1024 * 1024) {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0} is {1} MB; an abuse notice is a few KB. Is this the right file?', path.basename(uri.fsPath), Math.round(size / 1048576)));
+        return undefined;
+      }
+      return Buffer.from(await vscode.workspace.fs.readFile(uri));
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: cannot read {0}: {1}', uri.fsPath, (e as Error).message));
+      return undefined;
+    }
+  }
+
+  /** Parses a notice and opens (or finds) its incident; says what was and was not understood. */
+  async openNotice(input: Buffer | string, from: string, opts: { quiet?: boolean } = {}): Promise<Incident | undefined> {
+    const n = parseNotice(input);
+    if (!isUsableNotice(n)) {
+      const msg = vscode.l10n.t('Keysentry: {0} does not look like an AWS abuse notice: no instance id, IP address, access key id or type of abuse was found.', from);
+      if (opts.quiet) return undefined;
+      const anyway = vscode.l10n.t('Create Incident Anyway');
+      if ((await vscode.window.showWarningMessage(msg, anyway)) !== anyway) return undefined;
+    }
+    const draft = noticeIncident(n);
+    const existing = this.book.get(draft.id);
+    const inc = this.book.add({ ...draft, source: 'notice', account: draft.account }, this.actor(''), `Imported from ${from}: ${n.understood.length} field(s) understood${n.missing.length ? `; not found: ${n.missing.join(', ')}` : ''}.`);
+    for (const w of n.warnings) if (!existing) this.book.record(inc.id, { actor: this.actor(''), kind: 'note', text: `Parser: ${w}` });
+    this.emitter.fire();
+    this.log.info(`notice from ${from} → incident ${inc.id} (${inc.type})`);
+    if (!opts.quiet) {
+      const open = vscode.l10n.t('Open Runbook');
+      const summary = existing
+        ? vscode.l10n.t('Keysentry: this notice was imported before ({0}).', inc.title)
+        : vscode.l10n.t('Keysentry: opened "{0}". Understood: {1}.{2}', inc.title, n.understood.map(([k]) => k).join(', '), n.missing.length ? ' ' + vscode.l10n.t('Not found: {0}.', n.missing.join(', ')) : '');
+      void vscode.window.showInformationMessage(summary, open).then((a) => a === open && vscode.commands.executeCommand(Commands.openIncident, inc.id));
+    }
+    return inc;
+  }
+
+  /** Opens an incident by hand: a billing spike, a key pair, anything no check detects. */
+  async newIncident(): Promise<Incident | undefined> {
+    const types = INCIDENT_TYPES.map((t) => ({ label: this.runbooks[t]?.title ?? t, description: t, type: t as IncidentType }));
+    const pick = await vscode.window.showQuickPick(types, { placeHolder: vscode.l10n.t('What happened?') });
+    if (!pick) return undefined;
+    const raw = await vscode.window.showInputBox({
+      prompt: vscode.l10n.t('Affected resources, separated by spaces: instance ids, security group ids, access key ids, key pair names (key-pair:NAME), user names (user:NAME), and a region'),
+      placeHolder: 'i-0abc1234def567890 sg-0123456789abcdef0 ap-south-1',
+      validateInput: (v) => (v.length > 2000 ? vscode.l10n.t('Too long') : undefined),
+    });
+    if (raw === undefined) return undefined;
+    const tokens = raw.split(/[\s,]+/).filter(Boolean);
+    const region = tokens.find((x) => /^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(x));
+    const resources: ResourceRef[] = [];
+    for (const tok of tokens) {
+      if (tok === region) continue;
+      if (/^i-[0-9a-f]{8,17}$/.test(tok)) resources.push({ kind: 'instance', id: tok, region });
+      else if (/^sg-[0-9a-f]{8,17}$/.test(tok)) resources.push({ kind: 'security-group', id: tok, region });
+      else if (/^(AKIA|ASIA)[A-Z2-7]{16}$/.test(tok)) resources.push({ kind: 'access-key', id: tok });
+      else if (tok.startsWith('key-pair:')) resources.push({ kind: 'key-pair', id: tok.slice(9), region });
+      else if (tok.startsWith('user:')) resources.push({ kind: 'user', id: tok.slice(5) });
+      else {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: "{0}" is not an instance id, security group id, access key id, key-pair:NAME, user:NAME or region.', tok));
+        return undefined;
+      }
+    }
+    const rb = this.runbooks[pick.type];
+    const id = `manual:${pick.type}:${Date.now().toString(36)}`;
+    const inc = this.book.add(
+      { id, type: pick.type, severity: 'high', title: `${rb?.title ?? pick.type}${resources.length ? `: ${resources.map((r) => r.id).join(', ')}` : ''}`, summary: rb?.summary ?? '', source: 'manual', resources, facts: region ? [['Region', region]] : [] },
+      this.actor(''),
+      'Opened by hand.',
+    );
+    this.emitter.fire();
+    await vscode.commands.executeCommand(Commands.openIncident, inc.id);
+    return inc;
+  }
+
+  async pickStatus(id: string | undefined, status?: IncidentStatus): Promise<void> {
+    const inc = id ? this.book.get(id) : undefined;
+    if (!inc) return;
+    const next =
+      status && STATUSES.includes(status)
+        ? status
+        : (await vscode.window.showQuickPick(
+            STATUSES.filter((s) => s !== inc.status).map((s) => ({ label: s })),
+            { placeHolder: vscode.l10n.t('Set the status of "{0}"', inc.title) },
+          ))?.label;
+    if (!next) return;
+    this.setStatus(inc.id, next as IncidentStatus);
+  }
+
+  setStatus(id: string, status: IncidentStatus): void {
+    this.book.setStatus(id, status, this.actor(this.book.get(id)?.profile ?? ''));
+    this.emitter.fire();
+  }
+
+  setStep(id: string, key: string, done: boolean): void {
+    const inc = this.book.get(id);
+    if (!inc) return;
+    const rb = this.runbooks[inc.type];
+    const step = rb?.phases.flatMap((p) => p.steps.map((s) => ({ key: `${p.name}/${s.id}`, label: s.title ?? s.what }))).find((s) => s.key === key);
+    if (!step) return;
+    this.book.setStep(id, key, done, this.actor(inc.profile ?? ''), containKeys(rb), step.label);
+    this.emitter.fire();
+  }
+
+  private async deleteIncident(id: string | undefined): Promise<void> {
+    const inc = id ? this.book.get(id) : undefined;
+    if (!inc) return;
+    const del = vscode.l10n.t('Delete');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Delete the incident "{0}" with its checklist and timeline?', inc.title), { modal: true, detail: vscode.l10n.t('Export it first if you may need the record. An audit opens it again if the problem is still there.') }, del);
+    if (answer !== del) return;
+    this.book.remove(inc.id);
+    this.emitter.fire();
+  }
+
+  private async exportIncidents(): Promise<void> {
+    if (!this.book.incidents.length) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: there are no incidents to export.'));
+      return;
+    }
+    const uri = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, defaultUri: vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? keysentryHome(), `keysentry-incidents-${new Date().toISOString().slice(0, 10)}.json`)) });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(this.book.export()));
+    void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: exported {0} incident(s) to {1}.', this.book.incidents.length, uri.fsPath));
+  }
+
+  private async importIncidents(): Promise<void> {
+    const [uri] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { JSON: ['json'] }, openLabel: vscode.l10n.t('Import Incidents') })) ?? [];
+    if (!uri) return;
+    try {
+      const res = this.book.import(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'), this.actor(''));
+      this.emitter.fire();
+      void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: imported {0} new incident(s), merged {1}.', res.added, res.merged));
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}', (e as Error).message));
+    }
+  }
+
+  report(id: string): string | undefined {
+    const inc = this.book.get(id);
+    return inc && incidentReport(inc, this.runbooks[inc.type], this.actor(inc.profile ?? ''));
+  }
+
+  /** Opens the Markdown report in an editor, to save or paste into the reply to AWS. */
+  async exportReport(id: string | undefined): Promise<vscode.TextDocument | undefined> {
+    const text = id ? this.report(id) : undefined;
+    if (!text) return undefined;
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    return doc;
+  }
+
+  // ------------------------------------------------------------------------------- actions
+
+  private async askConfirm(plan: ActionPlan): Promise<boolean> {
+    const run = vscode.l10n.t('Run {0} Call(s)', plan.calls.length);
+    const answer = await vscode.window.showWarningMessage(plan.title, { modal: true, detail: describePlan(plan).split('\n').slice(2).join('\n') }, run);
+    return answer === run;
+  }
+
+  /**
+   * The button of a runbook step: plans the action for one resource, shows the plan, runs it
+   * after confirmation, and records calls, results and errors in the timeline.
+   */
+  async runAction(id: string, stepKey: string, kind: ActionKind, resourceId: string): Promise<'done' | 'failed' | 'declined' | 'refused'> {
+    const inc = this.book.get(id);
+    if (!inc || !this.trusted()) return 'refused';
+    const target = actionTargets(inc, kind).find((t) => t.resource.id === resourceId);
+    if (!target) return 'refused';
+    if (kind === 'rotate-key') {
+      await vscode.commands.executeCommand(Commands.rotateKey, resourceId);
+      return 'done';
+    }
+    const profile = inc.profile ?? this.profiles()[0] ?? '';
+    const { AwsContainment, explainCall } = await this.awsModule();
+    const { resolveTarget } = await import('../aws/clients');
+    const ops = new AwsContainment(resolveTarget(this.target(profile)));
+    let plan: ActionPlan;
+    try {
+      plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: planning "{0}"…', target.label) }, () => planAction(target, inc, ops));
+      if (!this.callers.has(profile)) this.callers.set(profile, (await ops.caller()).arn);
+    } catch (e) {
+      const message = explainCall(kind, e);
+      this.book.record(id, { actor: this.actor(profile), kind: 'note', text: `${target.label}: not run: ${message}` });
+      this.emitter.fire();
+      this.log.warn(`${target.label}: ${message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}: {1}', target.label, message));
+      return 'refused';
+    }
+    if (!(await this.confirm(plan))) return 'declined';
+    const rb = this.runbooks[inc.type];
+    const step = rb?.phases.flatMap((p) => p.steps.map((s) => ({ key: `${p.name}/${s.id}`, label: s.title ?? s.what }))).find((s) => s.key === stepKey);
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: plan.title }, (progress) =>
+      runPlan(plan, (api, e) => explainCall(api, e, this.callers.get(profile)), (c, i) => progress.report({ message: `${i + 1}/${plan.calls.length} ${c.api}` })),
+    );
+    this.book.recordAction(id, plan.title, result, this.actor(profile), step ? { ...step, containKeys: containKeys(rb) } : undefined);
+    this.emitter.fire();
+    for (const c of result.calls) this.log.info(`${plan.title}: ${c.api} ${c.target}${c.region ? ` (${c.region})` : ''} ${c.ok ? 'ok' : `failed: ${c.error}`}`);
+    if (result.ok) void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: {0}: done ({1} call(s)). Recorded in the timeline.', plan.title, result.calls.length));
+    else void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}', result.error ?? plan.title));
+    return result.ok ? 'done' : 'failed';
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Commands get an incident id, or a tree node that carries one. */
+function idOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const o = arg as { incident?: { id?: unknown } } | undefined;
+  return typeof o?.incident?.id === 'string' ? o.incident.id : undefined;
+}
