@@ -1,11 +1,13 @@
 // The demo: the same path a user takes with the .vsix, in code-server instead of desktop VS Code.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDemoWorkspace } from '../test/fixtures/fake-keys.mjs';
 import { codeServerBin } from '../test/harness/ensure-code-server.mjs';
 import { freePort } from '../test/harness/code-server.mjs';
+import { startMoto } from '../test/aws/moto.mjs';
+import { seedAccount } from '../test/aws/seedAccount.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cache = path.join(root, '.vscode-test', 'demo');
@@ -18,6 +20,30 @@ const vsix = path.join(root, 'dist', 'keysentry.vsix');
 const workspace = path.join(cache, 'demo-shop');
 rmSync(workspace, { recursive: true, force: true });
 makeDemoWorkspace(workspace);
+
+// A test AWS account for the Incidents view: moto (an AWS emulator) on 127.0.0.1, seeded with an
+// open SSH rule, an old key, a user without MFA and an instance in a region the account never
+// uses; plus an abuse notice about that instance to import. No real AWS account is touched.
+console.log('demo: starting a test AWS account (moto on 127.0.0.1)...');
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const moto = await startMoto();
+const seeded = await seedAccount(moto);
+mkdirSync(path.join(workspace, 'notices'), { recursive: true });
+const notice = readFileSync(path.join(root, 'test', 'fixtures', 'notices', 'dos-ec2.txt'), 'utf8').replaceAll('i-0f3e7a91c2d4b5a68', seeded.stray.instance).replaceAll('731492036518', '123456789012');
+writeFileSync(path.join(workspace, 'notices', 'aws-abuse-report.txt'), notice);
+const home = path.join(cache, 'home');
+rmSync(home, { recursive: true, force: true });
+mkdirSync(path.join(home, 'aws'), { recursive: true });
+const awsEnv = {
+  AWS_ENDPOINT_URL: moto.endpoint,
+  AWS_ACCESS_KEY_ID: seeded.admin.id,
+  AWS_SECRET_ACCESS_KEY: seeded.admin.secret,
+  AWS_REGION: 'us-east-1',
+  AWS_PROFILE: '',
+  AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'aws', 'credentials'),
+  AWS_CONFIG_FILE: path.join(home, 'aws', 'config'),
+  KEYSENTRY_HOME: path.join(home, 'keysentry'),
+};
 const userData = path.join(cache, 'user-data');
 const extensions = path.join(cache, 'extensions');
 mkdirSync(userData, { recursive: true });
@@ -25,17 +51,23 @@ const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
 execFileSync(process.execPath, [codeServerBin, ...common, '--install-extension', vsix, '--force'], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (!existsSync(extensions)) throw new Error('the .vsix did not install');
 
-const child = spawn(process.execPath, [codeServerBin, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace], { stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(process.execPath, [codeServerBin, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', workspace], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...awsEnv } });
 let shown = false;
 const onData = (b) => {
   if (!shown && /HTTP server listening/.test(b.toString())) {
     shown = true;
-    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py.\nPress Ctrl+C to stop.`);
+    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nPress Ctrl+C to stop.`);
   }
 };
 child.stdout.on('data', onData);
 child.stderr.on('data', onData);
-const stop = () => child.kill('SIGTERM');
+const stop = () => {
+  child.kill('SIGTERM');
+  moto.stop();
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-child.on('exit', (code) => process.exit(code ?? 0));
+child.on('exit', (code) => {
+  moto.stop();
+  process.exit(code ?? 0);
+});

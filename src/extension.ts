@@ -23,6 +23,7 @@ export interface KeysentryApi {
   rotation: RotationController;
   incidents: AccountIncidents;
   incidentPanels: IncidentPanels;
+  incidentsView: IncidentsView;
   activationMs: number;
 }
 
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const rotation = new RotationController(store, log, cliPath);
   const incidents = new AccountIncidents(context, log);
   const incidentPanels = new IncidentPanels(context, incidents, log);
+  const incidentsView = new IncidentsView(store, push, git, incidents);
   context.subscriptions.push(
     log,
     store,
@@ -48,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
     new StatusBar(store, push),
     incidents,
     incidentPanels,
-    new IncidentsView(store, push, git, incidents),
+    incidentsView,
     new QuickFixes(store, log, () => scanner.reloadFolderSettings()),
     scanner,
     runbooks,
@@ -57,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   if (vscode.workspace.getConfiguration('keysentry').get<boolean>('scan.onStartup', true)) void scanner.scanWorkspace({ notify: false });
   const activationMs = Math.round(performance.now() - started);
   log.info(`activated in ${activationMs} ms`);
-  return { store, scanner, runbooks, push, rotation, incidents, incidentPanels, activationMs };
+  return { store, scanner, runbooks, push, rotation, incidents, incidentPanels, incidentsView, activationMs };
 }
 
 export function deactivate(): void {

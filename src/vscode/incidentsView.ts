@@ -173,7 +173,7 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
       return item;
     }
     if (node.type === 'group') {
-      const item = new vscode.TreeItem(node.label, this.store.count ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
       item.description = this.store.count ? vscode.l10n.t('{0} leaked credential(s)', this.store.count) : vscode.l10n.t('no leaked credentials found');
       item.iconPath = new vscode.ThemeIcon('repo');
       item.contextValue = 'keysentry.group.workspace';

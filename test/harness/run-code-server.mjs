@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { makeDemoWorkspace, secretNeedles } from '../fixtures/fake-keys.mjs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { startMoto } from '../aws/moto.mjs';
+import { seedAccount } from '../aws/seedAccount.mjs';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,9 +65,13 @@ async function main() {
   secrets.push(...wsA.secrets, ...wsB.secrets);
   const resultsFile = path.join(tmp, 'results.json');
 
-  // moto stands in for AWS: an admin who signs, and a developer whose key sits in a .env of wsB.
+  // moto stands in for AWS: the seeded account of the incident tests (an admin who signs, an old
+  // key, a user without MFA, an open SSH rule, instances in two regions), and a developer whose
+  // key sits in a .env of wsB.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   moto = await startMoto();
+  const seeded = await seedAccount(moto);
+  secrets.push(...seeded.secrets);
   const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
   const userKey = async (user) => {
     await iam.send(new CreateUserCommand({ UserName: user }));
@@ -73,7 +79,7 @@ async function main() {
     secrets.push(k.SecretAccessKey);
     return k;
   };
-  const admin = await userKey('admin');
+  const admin = { AccessKeyId: seeded.admin.id, SecretAccessKey: seeded.admin.secret };
   const dev = await userKey('billing-dev');
   const rotateEnv = path.join(wsB.dir, 'services', 'billing', '.env');
   mkdirSync(path.dirname(rotateEnv), { recursive: true });
@@ -91,7 +97,9 @@ async function main() {
     KEYSENTRY_HOME: path.join(tmp, 'keysentry-home'),
     KEYSENTRY_VERIFY_INTERVAL_MS: '200',
   };
-  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, ...awsEnv }, log: (s) => serverLog.push(s) });
+  // What the suite expects the audit to find (ids only: no secret).
+  const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId });
+  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...awsEnv }, log: (s) => serverLog.push(s) });
   browser = await launchChromium();
 
   // Phase 1: the mocha suite inside the extension host.
@@ -194,6 +202,50 @@ async function main() {
     if (keys.length !== 1 || keys[0].AccessKeyId !== newId || keys[0].Status !== 'Active') throw new Error(`billing-dev keys: ${JSON.stringify(keys.map((k) => [k.AccessKeyId, k.Status]))}`);
     await closeEditors();
     await ui.screenshot({ path: path.join(screenshotsDir, 'rotated.png') });
+  });
+  await uiTest(ui, '[ui] Audit AWS Account fills the Account group with the seeded incidents (moto)', async () => {
+    await closeEditors();
+    const sidebar = ui.locator('.sidebar');
+    // The activity bar entry toggles the side bar: click it only when the view is not showing.
+    if (!(await sidebar.locator('.monaco-list-row', { hasText: 'Account: default credentials' }).first().isVisible().catch(() => false))) {
+      await ui.locator('.activitybar [aria-label^="Keysentry"]').first().click();
+    }
+    await sidebar.locator('.monaco-list-row', { hasText: 'Account: default credentials' }).first().waitFor({ timeout: 30_000 });
+    await sidebar.locator('.monaco-list-row', { hasText: 'Account: default credentials' }).first().hover();
+    await sidebar.locator('[aria-label="Audit AWS Account"]').first().click();
+    const rows = sidebar.locator('.monaco-list-row');
+    for (const text of ['running in ap-south-1', 'open to the internet on SSH (22)', 'intern has no MFA device', `Access key ${seeded.oldKeyId}`]) {
+      await rows.filter({ hasText: text }).first().waitFor({ timeout: 60_000 });
+    }
+    // Collapse the Workspace group so the account fits in the screenshot.
+    const ws = rows.filter({ hasText: /^Workspace/ }).first();
+    if ((await ws.getAttribute('aria-expanded')) === 'true') await ws.click();
+    await ui.mouse.move(700, 400);
+    await ui.waitForTimeout(500);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'incidents.png') });
+  });
+  await uiTest(ui, '[ui] an incident runbook opens and its Isolate action runs after confirmation (moto)', async () => {
+    const sidebar = ui.locator('.sidebar');
+    await sidebar.locator('.monaco-list-row', { hasText: 'running in ap-south-1' }).first().click();
+    const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
+    await frame.locator('h1', { hasText: 'ap-south-1' }).waitFor({ timeout: 30_000 });
+    await frame.locator('h2', { hasText: '1. Contain' }).waitFor({ timeout: 5_000 });
+    await frame.locator('button', { hasText: `Isolate ${seeded.stray.instance} (ap-south-1)` }).first().click();
+    const dialog = ui.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 60_000 });
+    const plan = await dialog.innerText();
+    for (const call of ['ec2:ModifyInstanceAttribute', 'ec2:CreateSecurityGroup', 'ec2:CreateSnapshots', 'ec2:CreateTags']) if (!plan.includes(call)) throw new Error(`the plan does not show ${call}: ${plan.slice(0, 400)}`);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'action-plan.png') });
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await frame.locator('.timeline .entry.action', { hasText: `Isolate instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
+    const ec2 = new EC2Client({ region: 'ap-south-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
+    const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [seeded.stray.instance] }))).Reservations?.[0]?.Instances?.[0];
+    const groups = (inst?.SecurityGroups ?? []).map((g) => g.GroupName).join(',');
+    if (groups !== 'keysentry-isolation') throw new Error(`the instance is in ${groups}, not the isolation group`);
+    await frame.locator('input[type=checkbox][data-key="Contain/isolate"]:checked').waitFor({ timeout: 10_000 });
+    await ui.keyboard.press('Escape');
+    await ui.waitForTimeout(800);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'incident-runbook.png') });
   });
   await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
     // An editor shows a file's secret, as it should; the check is on everything else.

@@ -223,4 +223,97 @@ suite('Keysentry in a real VS Code', () => {
     assert.equal(result.pushed, true, result.error);
     assert.equal(git(remote, 'rev-parse', 'refs/heads/main').trim(), git(work, 'rev-parse', 'HEAD').trim());
   });
+
+  // ------------------------------------------------------------------ account incidents (moto)
+
+  type TreeNode = { type: string; incident?: { id: string; status: string; title: string }; state?: { profile: string } };
+  const treeItems = async (): Promise<Array<{ node: TreeNode; item: vscode.TreeItem; children: Array<{ node: TreeNode; item: vscode.TreeItem }> }>> => {
+    const view = api.incidentsView as unknown as { getChildren(n?: TreeNode): TreeNode[]; getTreeItem(n: TreeNode): vscode.TreeItem };
+    return view.getChildren().map((node) => ({ node, item: view.getTreeItem(node), children: view.getChildren(node).map((c) => ({ node: c, item: view.getTreeItem(c) })) }));
+  };
+  const seed = (): { web: { instance: string; group: string }; stray: { instance: string; region: string }; recent: string; oldKeyId: string } => JSON.parse(process.env.KEYSENTRY_TEST_SEED ?? '{}');
+
+  test('the Account group shows exactly the incidents of the seeded account after an audit', async () => {
+    const s = seed();
+    assert.ok(s.web, 'the harness passes the seeded resource ids');
+    const state = await api.incidents.refresh('');
+    assert.equal(state.error, undefined, state.error);
+    assert.equal(state.snapshot?.account, '123456789012');
+    const account = (await treeItems()).find((r) => r.node.type === 'account');
+    assert.ok(account, 'an Account node');
+    assert.match(String(account.item.description), /123456789012 · \d+ open/);
+    const ids = account.children.filter((c) => c.node.type === 'incident').map((c) => c.node.incident?.id).sort();
+    assert.deepEqual(ids, [
+      'no-mfa:123456789012:billing-dev',
+      'no-mfa:123456789012:intern',
+      `open-ingress:123456789012:us-east-1:${s.web.group}`,
+      `stale-key:123456789012:${s.oldKeyId}`,
+      'unknown-resources:123456789012:ap-south-1',
+      'unknown-resources:123456789012:us-east-1:recent',
+    ]);
+    const sshItem = account.children.find((c) => c.node.incident?.id.startsWith('open-ingress'));
+    assert.equal(sshItem?.item.contextValue, 'keysentry.incident.open');
+    assert.equal(sshItem?.item.command?.command, 'keysentry.openIncident');
+  });
+
+  test('importing an abuse notice opens an incident under Notices; a non-notice is refused', async () => {
+    const text = readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'notices', 'dos-ec2.txt'));
+    const inc = await api.incidents.openNotice(text, 'dos-ec2.txt', { quiet: true });
+    assert.ok(inc);
+    assert.equal(inc.id, 'notice:48213377501');
+    assert.equal(inc.type, 'compromised-instance');
+    const notices = (await treeItems()).find((r) => r.node.type === 'notices');
+    assert.ok(notices?.children.some((c) => c.node.incident?.id === inc.id));
+    assert.equal(await api.incidents.openNotice('Lunch moved to 1pm.', 'lunch.txt', { quiet: true }), undefined);
+  });
+
+  test('an incident runbook opens in a webview; its action runs only after confirmation and lands in the timeline', async () => {
+    const s = seed();
+    const id = `open-ingress:123456789012:us-east-1:${s.web.group}`;
+    await vscode.commands.executeCommand('keysentry.openIncident', id);
+    await waitFor('the incident panel', () => api.incidentPanels.openPanels.includes(id));
+    // Declined: nothing runs, nothing is recorded as done.
+    const ask = api.incidents.confirm;
+    let shown = '';
+    api.incidents.confirm = async (plan) => {
+      shown = plan.calls.map((c) => `${c.api} ${c.target}`).join('\n');
+      return false;
+    };
+    try {
+      assert.equal(await api.incidents.runAction(id, 'Contain/revoke', 'revoke-ingress', s.web.group), 'declined');
+    } finally {
+      api.incidents.confirm = ask;
+    }
+    assert.match(shown, new RegExp(`ec2:RevokeSecurityGroupIngress ${s.web.group}`));
+    assert.equal(api.incidents.book.get(id)?.timeline.some((e) => e.kind === 'action'), false);
+    // Confirmed: the rule goes (a new audit no longer finds it) and the timeline says who did what.
+    api.incidents.confirm = async () => true;
+    try {
+      assert.equal(await api.incidents.runAction(id, 'Contain/revoke', 'revoke-ingress', s.web.group), 'done');
+    } finally {
+      api.incidents.confirm = ask;
+    }
+    const inc = api.incidents.book.get(id);
+    const entry = inc?.timeline.find((e) => e.kind === 'action');
+    assert.match(entry?.text ?? '', /Revoke open ingress on sg-\w+: done/);
+    assert.match(entry?.actor ?? '', /as arn:aws:iam::123456789012:user\/admin$/);
+    assert.equal(inc?.steps['Contain/revoke']?.done, true);
+    await api.incidents.refresh('');
+    assert.equal(api.incidents.book.get(id)?.status, 'resolved');
+    // The report for the reply to AWS
+    const doc = await api.incidents.exportReport(id);
+    assert.ok(doc);
+    assert.equal(doc.languageId, 'markdown');
+    assert.match(doc.getText(), /`ec2:RevokeSecurityGroupIngress` sg-\w+ \(us-east-1\): done/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('incidents persist on disk with their checklist and timeline', async () => {
+    const file = path.join(process.env.KEYSENTRY_HOME ?? '', 'incidents.json');
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(data.format, 'keysentry-incidents');
+    const sg = data.incidents.find((i: { id: string }) => i.id.startsWith('open-ingress'));
+    assert.equal(sg.steps['Contain/revoke'].done, true);
+    assert.ok(sg.timeline.length >= 4);
+  });
 });
