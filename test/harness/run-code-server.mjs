@@ -217,10 +217,18 @@ async function main() {
     for (const text of ['running in ap-south-1', 'open to the internet on SSH (22)', 'intern has no MFA device', `Access key ${seeded.oldKeyId}`]) {
       await rows.filter({ hasText: text }).first().waitFor({ timeout: 60_000 });
     }
-    // Collapse the Workspace group so the account fits in the screenshot.
+    // For the screenshot: the Workspace group collapsed, the panel closed, a wider side bar.
     const ws = rows.filter({ hasText: /^Workspace/ }).first();
     if ((await ws.getAttribute('aria-expanded')) === 'true') await ws.click();
-    await ui.mouse.move(700, 400);
+    if (await ui.locator('.part.panel').isVisible().catch(() => false)) await ui.keyboard.press('Control+J');
+    const box = await sidebar.boundingBox();
+    if (box && box.width < 500) {
+      await ui.mouse.move(box.x + box.width + 1, box.y + 300);
+      await ui.mouse.down();
+      await ui.mouse.move(box.x + 560, box.y + 300, { steps: 8 });
+      await ui.mouse.up();
+    }
+    await ui.mouse.move(900, 500);
     await ui.waitForTimeout(500);
     await ui.screenshot({ path: path.join(screenshotsDir, 'incidents.png') });
   });
@@ -244,6 +252,7 @@ async function main() {
     if (groups !== 'keysentry-isolation') throw new Error(`the instance is in ${groups}, not the isolation group`);
     await frame.locator('input[type=checkbox][data-key="Contain/isolate"]:checked').waitFor({ timeout: 10_000 });
     await ui.keyboard.press('Escape');
+    await frame.locator('h1').first().scrollIntoViewIfNeeded();
     await ui.waitForTimeout(800);
     await ui.screenshot({ path: path.join(screenshotsDir, 'incident-runbook.png') });
   });
