@@ -41,6 +41,8 @@ import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
+
+export { resolveTarget } from './clients';
 import { explainAwsError } from './errors';
 
 const iso = (d: Date | undefined): string | undefined => (d ? new Date(d).toISOString() : undefined);

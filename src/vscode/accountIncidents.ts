@@ -9,6 +9,7 @@ import { isUsableNotice, noticeIncident, parseNotice } from '../core/incidents/n
 import { incidentReport } from '../core/incidents/report';
 import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
 import { keysentryHome } from '../core/home';
+import { redact } from '../core/mask';
 import { containKeys, parseRunbooks, type Runbook } from '../core/runbooks';
 import { Commands, Views } from './ids';
 import type { Log } from './log';
@@ -60,7 +61,7 @@ export class AccountIncidents implements vscode.Disposable {
     for (const p of this.profiles()) this.states.set(p, { profile: p, running: false });
     this.disposables.push(
       this.emitter,
-      vscode.commands.registerCommand(Commands.auditAccount, () => this.refreshAll()),
+      vscode.commands.registerCommand(Commands.auditAccount, () => this.refreshAll(true)),
       vscode.commands.registerCommand(Commands.importNotice, (uri?: vscode.Uri) => this.importNotice(uri)),
       vscode.commands.registerCommand(Commands.newIncident, () => this.newIncident()),
       vscode.commands.registerCommand(Commands.exportIncidents, () => this.exportIncidents()),
@@ -73,7 +74,7 @@ export class AccountIncidents implements vscode.Disposable {
       }),
     );
     this.configure();
-    if (this.config().get<boolean>('onStartup', false)) void this.refreshAll();
+    if (this.config().get<boolean>('onStartup', false)) void this.refreshAll(false);
   }
 
   private config(): vscode.WorkspaceConfiguration {
@@ -94,7 +95,7 @@ export class AccountIncidents implements vscode.Disposable {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const minutes = this.config().get<number>('refreshIntervalMinutes', 0);
-    if (minutes > 0) this.timer = setInterval(() => void this.refreshAll(), Math.max(1, minutes) * 60_000);
+    if (minutes > 0) this.timer = setInterval(() => void this.refreshAll(false), Math.max(1, minutes) * 60_000);
     this.emitter.fire();
   }
 
@@ -132,14 +133,15 @@ export class AccountIncidents implements vscode.Disposable {
     return who ? `${user} as ${who}` : user;
   }
 
-  private trusted(): boolean {
+  private trusted(interactive = true): boolean {
     if (vscode.workspace.isTrusted) return true;
-    void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: AWS calls run only in trusted workspaces (workspace settings choose the profile and endpoint).'));
+    if (interactive) void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: AWS calls run only in trusted workspaces (workspace settings choose the profile and endpoint).'));
     return false;
   }
 
-  async refreshAll(): Promise<void> {
-    if (!this.trusted()) return;
+  /** Audits every configured profile; `interactive` = the user asked (an untrusted workspace then says why not). */
+  async refreshAll(interactive = true): Promise<void> {
+    if (!this.trusted(interactive)) return;
     await vscode.window.withProgress({ location: { viewId: Views.incidents }, title: vscode.l10n.t('Auditing AWS account') }, () => Promise.all(this.accounts.map((s) => this.refresh(s.profile))));
   }
 
@@ -154,7 +156,7 @@ export class AccountIncidents implements vscode.Disposable {
     this.emitter.fire();
     const label = profile || 'default credentials';
     try {
-      const { snapshotAccount, resolveTarget } = await this.awsModule().then(async (m) => ({ ...m, resolveTarget: (await import('../aws/clients')).resolveTarget }));
+      const { snapshotAccount, resolveTarget } = await this.awsModule();
       const c = this.config();
       const t = resolveTarget(this.target(profile));
       const started = Date.now();
@@ -181,6 +183,7 @@ export class AccountIncidents implements vscode.Disposable {
         actor: this.actor(profile),
         // Only what this audit could see is resolved when missing.
         covers: (i) => {
+          if (i.type === 'root-key') return snap.rootKeysPresent !== undefined;
           const regional = i.resources.filter((r) => r.region).map((r) => r.region as string);
           if (regional.length) return regional.every((r) => scanned.has(r)) && !snap.errors.some((e) => regional.some((r) => e.startsWith(`${r}:`)));
           return iamRead;
@@ -190,7 +193,7 @@ export class AccountIncidents implements vscode.Disposable {
       this.log.info(`audit of ${label} (account ${snap.account}) in ${Date.now() - started} ms: ${snap.regions.length} region(s), ${drafts.length} incident(s), ${added.length} new`);
       for (const e of snap.errors) this.log.warn(`audit of ${label}: ${e}`);
     } catch (e) {
-      state.error = (e as Error).message ?? String(e);
+      state.error = redact((e as Error).message ?? String(e));
       this.log.error(`audit of ${label} failed`, e);
     } finally {
       state.running = false;
@@ -410,8 +413,7 @@ export class AccountIncidents implements vscode.Disposable {
       return 'done';
     }
     const profile = inc.profile ?? this.profiles()[0] ?? '';
-    const { AwsContainment, explainCall } = await this.awsModule();
-    const { resolveTarget } = await import('../aws/clients');
+    const { AwsContainment, explainCall, resolveTarget } = await this.awsModule();
     const ops = new AwsContainment(resolveTarget(this.target(profile)));
     let plan: ActionPlan;
     try {

@@ -85,7 +85,9 @@ test('notice: an exposed-key notice opens an exposed-key incident for that key',
   const inc = noticeIncident(n);
   assert.equal(inc.type, 'exposed-key');
   assert.equal(inc.severity, 'critical');
-  assert.deepEqual(inc.resources.map((r) => `${r.kind}:${r.id}`), [`access-key:${id}`]);
+  assert.deepEqual(n.userNames, ['ci-deploy']);
+  assert.deepEqual(inc.resources.map((r) => `${r.kind}:${r.id}`), [`access-key:${id}`, 'user:ci-deploy']);
+  assert.equal(inc.resources[0]?.user, 'ci-deploy');
 });
 
 test('notice: the same notice imported twice gives the same incident id; another notice another id', () => {

@@ -90,6 +90,8 @@ export interface ParsedNotice {
   region?: string;
   regions: string[];
   accessKeyIds: string[];
+  /** IAM users the notice names (AWS's exposed-key notices say whose key it is). */
+  userNames: string[];
   urls: string[];
   window?: { from: string; to: string };
   replyWithin?: string;
@@ -269,6 +271,7 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
   const ips = [...new Set([...(all.match(IPV4) ?? []).filter((ip) => !isPrivateV4(ip)), ...(all.match(IPV6) ?? []).filter((ip) => /[a-f]/i.test(ip) || ip.includes('::')).filter((ip) => !/^(?:::1|fe80:|fc|fd)/i.test(ip))])];
   const regions = [...new Set([...(all.match(REGION_CODE) ?? []).map((r) => r.toLowerCase()), ...regionsFromHosts, ...REGION_NAMES.filter(([re]) => re.test(all)).map(([, code]) => code)])];
   const instanceIds = [...new Set(all.match(INSTANCE) ?? [])];
+  const userNames = [...new Set([...all.matchAll(/\bIAM user(?: name)?:?\s+["“]?([\w+=,.@-]{1,64}?)["”]?(?=[\s),.;]|$)/gi)].map((m) => m[1] as string))];
   const urls = [...new Set(all.match(/https?:\/\/[^\s<>"')\]]+/g) ?? [])].filter((u) => !/aws\.amazon\.com|amazon\.com\/(?:support|aup)|console\.aws/i.test(u)).slice(0, 20);
 
   // "Your EC2 Abuse Report [12345678901] [AWS ID 123456789012]": the first is the case, the second the account.
@@ -308,6 +311,7 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
   note('Account', accountId, false);
   note('Instances', instanceIds.join(', '), !keyNotice);
   note('Access keys', accessKeyIds.join(', '), keyNotice);
+  note('IAM users', userNames.join(', '), false);
   note('Region', regions.join(', '), !keyNotice);
   note('IP addresses', ips.slice(0, 20).join(', ') + (ips.length > 20 ? ` and ${ips.length - 20} more` : ''), false);
   note('EC2 addresses', [...new Set(ec2Ips)].join(', '), false);
@@ -335,6 +339,7 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
     region: regions[0],
     regions,
     accessKeyIds,
+    userNames,
     urls,
     window,
     replyWithin,
@@ -356,7 +361,8 @@ export function noticeIncident(n: ParsedNotice): IncidentDraft & { account?: str
   const region = n.region;
   const resources: ResourceRef[] = [
     ...n.instanceIds.map((i): ResourceRef => ({ kind: 'instance', id: i, region })),
-    ...n.accessKeyIds.map((k): ResourceRef => ({ kind: 'access-key', id: k })),
+    ...n.accessKeyIds.map((k): ResourceRef => ({ kind: 'access-key', id: k, user: n.accessKeyIds.length === 1 && n.userNames.length === 1 ? n.userNames[0] : undefined })),
+    ...n.userNames.map((u): ResourceRef => ({ kind: 'user', id: u })),
     ...[...new Set(n.ec2Ips)].map((ip): ResourceRef => ({ kind: 'ip', id: ip, label: 'EC2 address named in the notice' })),
   ];
   const what = n.abuseType ? ABUSE_LABELS[n.abuseType] : 'Abuse report';
