@@ -31,7 +31,8 @@ export async function startMoto() {
   const [cmd, ...args] = motoCommand();
   const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
   let err = '';
-  child.stderr.on('data', (d) => (err += d.toString()));
+  // moto logs every request: keep only the tail, for start-up errors.
+  child.stderr.on('data', (d) => (err = (err + d.toString()).slice(-4000)));
   child.on('error', (e) => (err += String(e)));
   const endpoint = `http://127.0.0.1:${port}`;
   const until = Date.now() + 30_000;
