@@ -135,7 +135,7 @@ export class AccountIncidents implements vscode.Disposable {
 
   private trusted(interactive = true): boolean {
     if (vscode.workspace.isTrusted) return true;
-    if (interactive) void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: AWS calls run only in trusted workspaces (workspace settings choose the profile and endpoint).'));
+    if (interactive) void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: AWS calls run only in trusted workspaces (workspace settings choose the profile and regions).'));
     return false;
   }
 

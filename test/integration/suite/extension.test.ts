@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { KeysentryApi } from '../../../src/extension';
 import type { SafePushResult } from '../../../src/vscode/pushGuard';
+import { isIncidentMessage } from '../../../src/vscode/incidentPanel';
 // @ts-expect-error plain ESM helper shared with the harness and the demo
 import { fakeKeyId, fakeSecret } from '../../fixtures/fake-keys.mjs';
 
@@ -315,5 +316,35 @@ suite('Keysentry in a real VS Code', () => {
     const sg = data.incidents.find((i: { id: string }) => i.id.startsWith('open-ingress'));
     assert.equal(sg.steps['Contain/revoke'].done, true);
     assert.ok(sg.timeline.length >= 4);
+  });
+
+  test('an audit that cannot reach AWS shows an error node linking to the log, not a pop-up', async () => {
+    const aws = vscode.workspace.getConfiguration('keysentry.aws');
+    const attempts = process.env.KEYSENTRY_AWS_MAX_ATTEMPTS;
+    process.env.KEYSENTRY_AWS_MAX_ATTEMPTS = '1';
+    await aws.update('endpointUrl', 'http://127.0.0.1:9', vscode.ConfigurationTarget.Global);
+    try {
+      const state = await api.incidents.refresh('');
+      assert.match(state.error ?? '', /cannot reach AWS for GetCallerIdentity/);
+      const account = (await treeItems()).find((r) => r.node.type === 'account');
+      assert.match(String(account?.item.description), /audit failed/);
+      const err = account?.children.find((c) => c.item.contextValue === 'keysentry.error');
+      assert.ok(err, 'an error node');
+      assert.equal(err.item.command?.command, 'keysentry.showLog');
+      // the incidents of the last good audit are still there
+      assert.ok(api.incidents.book.incidents.some((i) => i.source === 'audit'));
+    } finally {
+      await aws.update('endpointUrl', undefined, vscode.ConfigurationTarget.Global);
+      if (attempts === undefined) delete process.env.KEYSENTRY_AWS_MAX_ATTEMPTS;
+      else process.env.KEYSENTRY_AWS_MAX_ATTEMPTS = attempts;
+    }
+    assert.equal((await api.incidents.refresh('')).error, undefined);
+  });
+
+  test('the incident webview accepts only well-formed messages', () => {
+    const ok = [{ type: 'ready' }, { type: 'step', key: 'Contain/isolate', done: true }, { type: 'action', step: 'Contain/isolate', action: 'isolate-instance', resource: 'i-0abc' }, { type: 'status', status: 'contained' }, { type: 'report' }, { type: 'copy', text: 'aws ec2 describe-flow-logs' }];
+    const bad = [null, 'ready', { type: 'eval', code: '1' }, { type: 'action', step: 'x', action: 'rm-rf', resource: 'i-0abc' }, { type: 'status', status: 'deleted' }, { type: 'step', key: 'x'.repeat(500), done: true }, { type: 'step', key: 'a', done: 'yes' }, { type: 'copy', text: '' }];
+    for (const m of ok) assert.equal(isIncidentMessage(m), true, JSON.stringify(m));
+    for (const m of bad) assert.equal(isIncidentMessage(m), false, JSON.stringify(m));
   });
 });
