@@ -103,10 +103,20 @@ export class AccountIncidents implements vscode.Disposable {
     return [...this.states.values()];
   }
 
-  /** Incidents of one profile's account, or of no account (notices, hand-opened). */
+  /** Whether an audit incident belongs to a profile's account: its audited account, else (before this session's first audit) the profile it was found with. */
+  private claims(state: AccountState, i: Incident): boolean {
+    if (i.source !== 'audit') return false;
+    return state.snapshot ? i.account === state.snapshot.account : (i.profile ?? '') === state.profile;
+  }
+
+  /**
+   * Incidents of one profile's account; without a profile, everything else: notices, incidents
+   * opened by hand, and audit incidents of profiles no longer audited (kept, never hidden).
+   */
   incidentsFor(state?: AccountState): Incident[] {
-    const account = state?.snapshot?.account;
-    return this.book.incidents.filter((i) => (state ? i.source === 'audit' && i.account === account : i.source !== 'audit'));
+    if (state) return this.book.incidents.filter((i) => this.claims(state, i));
+    const states = this.accounts;
+    return this.book.incidents.filter((i) => !states.some((st) => this.claims(st, i)));
   }
 
   get openCount(): number {

@@ -107,7 +107,9 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
           ? vscode.l10n.t('audit failed')
           : s.snapshot
             ? vscode.l10n.t('{0} · {1} open · {2} region(s) · {3}', s.snapshot.account, open, s.snapshot.regions.length, new Date(s.snapshot.takenAt).toLocaleTimeString())
-            : vscode.l10n.t('not audited yet');
+            : this.incidents.incidentsFor(s).length
+              ? vscode.l10n.t('{0} open · from an earlier audit', open)
+              : vscode.l10n.t('not audited yet');
       item.tooltip = s.snapshot ? vscode.l10n.t('Account {0}, as {1}; {2} instance(s), {3} key pair(s) seen', s.snapshot.account, s.snapshot.caller, s.snapshot.instances, s.snapshot.keyPairs) : undefined;
       item.iconPath = new vscode.ThemeIcon(s.running ? 'sync~spin' : s.error ? 'error' : 'cloud', s.error ? new vscode.ThemeColor('errorForeground') : undefined);
       item.contextValue = 'keysentry.account';
@@ -116,6 +118,7 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
     if (node.type === 'notices') {
       const n = this.incidents.incidentsFor().filter((i) => i.status !== 'resolved').length;
       const item = new vscode.TreeItem(vscode.l10n.t('Notices'), vscode.TreeItemCollapsibleState.Expanded);
+      item.tooltip = vscode.l10n.t('AWS abuse notices, incidents opened by hand, and incidents of accounts no longer audited');
       item.description = n ? vscode.l10n.t('{0} open', n) : undefined;
       item.iconPath = new vscode.ThemeIcon('mail');
       item.contextValue = 'keysentry.notices';

@@ -214,6 +214,8 @@ async function main() {
     await sidebar.locator('.monaco-list-row', { hasText: 'Account: default credentials' }).first().hover();
     await sidebar.locator('[aria-label="Audit AWS Account"]').first().click();
     const rows = sidebar.locator('.monaco-list-row');
+    // The first run's incidents show before the audit (they persist); wait for this audit to finish.
+    await rows.filter({ hasText: /123456789012 · \d+ open · 38 region/ }).first().waitFor({ timeout: 60_000 });
     for (const text of ['running in ap-south-1', 'open to the internet on SSH (22)', 'intern has no MFA device', `Access key ${seeded.oldKeyId}`]) {
       await rows.filter({ hasText: text }).first().waitFor({ timeout: 60_000 });
     }
