@@ -54,15 +54,21 @@ export class IncidentBook {
   /** Set when the file on disk could not be read and was moved aside. */
   readonly loadProblem: string | undefined;
 
-  constructor(private readonly file?: string) {
+  constructor(private file?: string) {
     if (!file || !existsSync(file)) return;
     try {
       this.list = parseIncidents(readFileSync(file, 'utf8'), file);
     } catch (e) {
-      // Never overwrite what we cannot read: keep it beside the new file.
+      // Never overwrite what we cannot read: keep it beside the new file, or, when it cannot be
+      // moved either, keep this session's incidents in memory only.
       const aside = `${file}.unreadable-${Date.now()}`;
-      renameSync(file, aside);
-      this.loadProblem = `${(e as Error).message}. It was kept as ${aside}; starting with no incidents.`;
+      try {
+        renameSync(file, aside);
+        this.loadProblem = `${(e as Error).message}. It was kept as ${aside}; starting with no incidents.`;
+      } catch (moveError) {
+        this.file = undefined;
+        this.loadProblem = `${(e as Error).message}, and it could not be moved aside (${(moveError as Error).message}). Incidents of this session are not saved until it is fixed or removed.`;
+      }
     }
   }
 
