@@ -361,3 +361,16 @@ test('report: Markdown for the reply to AWS lists actions with time, actor and A
   assert.match(md, /- \[ \] Check for logins/);
   assert.equal(fillPlaceholders('aws ec2 revoke-security-group-ingress --group-id {group} --region {region}', book.get(id)!), `aws ec2 revoke-security-group-ingress --group-id ${seed.web.group} --region us-east-1`);
 });
+
+test('incidents: status changes are recorded with who and when; setting the same status records nothing', async (t) => {
+  const file = path.join(tempDir(t), 'incidents.json');
+  const book = new IncidentBook(file);
+  book.add({ id: 'manual:x', type: 'data-transfer', severity: 'high', title: 'Night-time transfer', summary: 's', source: 'manual', resources: [], facts: [] }, ACTOR, 'Opened by hand');
+  book.setStatus('manual:x', 'contained', ACTOR, 'egress closed');
+  book.setStatus('manual:x', 'contained', ACTOR);
+  book.setStatus('manual:x', 'resolved', 'colleague');
+  const inc = new IncidentBook(file).get('manual:x') as Incident;
+  assert.equal(inc.status, 'resolved');
+  assert.deepEqual(inc.timeline.map((e) => `${e.kind}|${e.actor}|${e.text}`), [`note|${ACTOR}|Opened by hand`, `status|${ACTOR}|Status open → contained: egress closed`, 'status|colleague|Status contained → resolved']);
+  assert.throws(() => book.setStatus('nope', 'open', ACTOR), /no incident "nope"/);
+});
