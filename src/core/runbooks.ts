@@ -55,6 +55,12 @@ export function parseRunbooks(text: string): Record<string, Runbook> {
 /** Checklist keys ("Phase/stepId") of the Contain phase: all done → the incident is contained. */
 export const containKeys = (rb: Runbook | undefined): string[] => rb?.phases.find((p) => p.name === 'Contain')?.steps.map((s) => `Contain/${s.id}`) ?? [];
 
+/** A checklist step by its key ("Phase/stepId"), with the line the timeline names it by. */
+export function findStep(rb: Runbook | undefined, key: string): { key: string; label: string } | undefined {
+  for (const p of rb?.phases ?? []) for (const s of p.steps) if (`${p.name}/${s.id}` === key) return { key, label: s.title ?? s.what };
+  return undefined;
+}
+
 const PLACEHOLDER: Record<string, ResourceRef['kind'] | 'region'> = {
   instance: 'instance',
   key: 'access-key',

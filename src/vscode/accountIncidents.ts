@@ -10,7 +10,8 @@ import { incidentReport } from '../core/incidents/report';
 import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
 import { keysentryHome } from '../core/home';
 import { redact } from '../core/mask';
-import { containKeys, parseRunbooks, type Runbook } from '../core/runbooks';
+import { isKeyIdShape } from '../core/patterns';
+import { containKeys, findStep, parseRunbooks, type Runbook } from '../core/runbooks';
 import { Commands, Views } from './ids';
 import type { Log } from './log';
 
@@ -36,7 +37,7 @@ type AwsModule = typeof import('../aws/account');
  */
 export class AccountIncidents implements vscode.Disposable {
   readonly book: IncidentBook;
-  readonly runbooks: Record<string, Runbook>;
+  private runbookData: Record<string, Runbook> | undefined;
   private readonly states = new Map<string, AccountState>();
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
@@ -57,7 +58,6 @@ export class AccountIncidents implements vscode.Disposable {
       log.error(`incidents: ${this.book.loadProblem}`);
       void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the incidents file could not be read. {0}', this.book.loadProblem));
     }
-    this.runbooks = parseRunbooks(readFileSync(vscode.Uri.joinPath(context.extensionUri, 'media', 'runbooks', 'incidents.json').fsPath, 'utf8'));
     for (const p of this.profiles()) this.states.set(p, { profile: p, running: false });
     this.disposables.push(
       this.emitter,
@@ -66,15 +66,21 @@ export class AccountIncidents implements vscode.Disposable {
       vscode.commands.registerCommand(Commands.newIncident, () => this.newIncident()),
       vscode.commands.registerCommand(Commands.exportIncidents, () => this.exportIncidents()),
       vscode.commands.registerCommand(Commands.importIncidents, () => this.importIncidents()),
-      vscode.commands.registerCommand(Commands.exportReport, (arg?: unknown) => this.exportReport(idOf(arg))),
-      vscode.commands.registerCommand(Commands.setIncidentStatus, (arg?: unknown, status?: IncidentStatus) => this.pickStatus(idOf(arg), status)),
-      vscode.commands.registerCommand(Commands.deleteIncident, (arg?: unknown) => this.deleteIncident(idOf(arg))),
+      vscode.commands.registerCommand(Commands.exportReport, (arg?: unknown) => this.exportReport(incidentIdOf(arg))),
+      vscode.commands.registerCommand(Commands.setIncidentStatus, (arg?: unknown, status?: IncidentStatus) => this.pickStatus(incidentIdOf(arg), status)),
+      vscode.commands.registerCommand(Commands.deleteIncident, (arg?: unknown) => this.deleteIncident(incidentIdOf(arg))),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('keysentry.audit') || e.affectsConfiguration('keysentry.aws')) this.configure();
       }),
     );
     this.configure();
     if (this.config().get<boolean>('onStartup', false)) void this.refreshAll(false);
+  }
+
+  /** The runbook of each incident type, read on first use (not at activation). */
+  get runbooks(): Record<string, Runbook> {
+    this.runbookData ??= parseRunbooks(readFileSync(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'runbooks', 'incidents.json').fsPath, 'utf8'));
+    return this.runbookData;
   }
 
   private config(): vscode.WorkspaceConfiguration {
@@ -305,7 +311,7 @@ export class AccountIncidents implements vscode.Disposable {
       if (tok === region) continue;
       if (/^i-[0-9a-f]{8,17}$/.test(tok)) resources.push({ kind: 'instance', id: tok, region });
       else if (/^sg-[0-9a-f]{8,17}$/.test(tok)) resources.push({ kind: 'security-group', id: tok, region });
-      else if (/^(AKIA|ASIA)[A-Z2-7]{16}$/.test(tok)) resources.push({ kind: 'access-key', id: tok });
+      else if (isKeyIdShape(tok)) resources.push({ kind: 'access-key', id: tok });
       else if (tok.startsWith('key-pair:')) resources.push({ kind: 'key-pair', id: tok.slice(9), region });
       else if (tok.startsWith('user:')) resources.push({ kind: 'user', id: tok.slice(5) });
       else {
@@ -348,7 +354,7 @@ export class AccountIncidents implements vscode.Disposable {
     const inc = this.book.get(id);
     if (!inc) return;
     const rb = this.runbooks[inc.type];
-    const step = rb?.phases.flatMap((p) => p.steps.map((s) => ({ key: `${p.name}/${s.id}`, label: s.title ?? s.what }))).find((s) => s.key === key);
+    const step = findStep(rb, key);
     if (!step) return;
     this.book.setStep(id, key, done, this.actor(inc.profile ?? ''), containKeys(rb), step.label);
     this.emitter.fire();
@@ -439,7 +445,7 @@ export class AccountIncidents implements vscode.Disposable {
     }
     if (!(await this.confirm(plan))) return 'declined';
     const rb = this.runbooks[inc.type];
-    const step = rb?.phases.flatMap((p) => p.steps.map((s) => ({ key: `${p.name}/${s.id}`, label: s.title ?? s.what }))).find((s) => s.key === stepKey);
+    const step = findStep(rb, stepKey);
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: plan.title }, (progress) =>
       runPlan(plan, (api, e) => explainCall(api, e, this.callers.get(profile)), (c, i) => progress.report({ message: `${i + 1}/${plan.calls.length} ${c.api}` })),
     );
@@ -458,7 +464,7 @@ export class AccountIncidents implements vscode.Disposable {
 }
 
 /** Commands get an incident id, or a tree node that carries one. */
-function idOf(arg: unknown): string | undefined {
+export function incidentIdOf(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   const o = arg as { incident?: { id?: unknown } } | undefined;
   return typeof o?.incident?.id === 'string' ? o.incident.id : undefined;

@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import { ACTION_KINDS, actionTargets, type ActionKind } from '../core/incidents/actions';
 import { STATUSES, type Incident, type IncidentStatus } from '../core/incidents/types';
 import { fillPlaceholders, type Runbook } from '../core/runbooks';
-import type { AccountIncidents } from './accountIncidents';
+import { incidentIdOf, type AccountIncidents } from './accountIncidents';
 import { Commands } from './ids';
 import type { Log } from './log';
-import { webviewHtml } from './runbookPanel';
+import { webviewHtml, webviewOptions } from './runbookPanel';
 
 const VIEW_TYPE = 'keysentry.incident';
 
@@ -44,17 +44,21 @@ export function isIncidentMessage(m: unknown): m is FromWebview {
 function view(inc: Incident, rb: Runbook | undefined, busy: string | undefined): unknown {
   const phases = (rb?.phases ?? []).map((p) => ({
     name: p.name,
-    steps: p.steps.map((s) => ({
-      key: `${p.name}/${s.id}`,
-      title: s.title ?? s.what,
-      what: s.what,
-      why: s.why,
-      console: s.console && fillPlaceholders(s.console, inc),
-      cli: s.cli && fillPlaceholders(s.cli, inc),
-      actions: s.action ? actionTargets(inc, s.action).map((t) => ({ action: t.kind, resource: t.resource.id, label: t.label })) : [],
-      done: inc.steps[`${p.name}/${s.id}`]?.done ?? false,
-      doneBy: inc.steps[`${p.name}/${s.id}`]?.done ? `${inc.steps[`${p.name}/${s.id}`]?.at} · ${inc.steps[`${p.name}/${s.id}`]?.by}` : undefined,
-    })),
+    steps: p.steps.map((s) => {
+      const key = `${p.name}/${s.id}`;
+      const state = inc.steps[key];
+      return {
+        key,
+        title: s.title ?? s.what,
+        what: s.what,
+        why: s.why,
+        console: s.console && fillPlaceholders(s.console, inc),
+        cli: s.cli && fillPlaceholders(s.cli, inc),
+        actions: s.action ? actionTargets(inc, s.action).map((t) => ({ action: t.kind, resource: t.resource.id, label: t.label })) : [],
+        done: state?.done ?? false,
+        doneBy: state?.done ? `${state.at} · ${state.by}` : undefined,
+      };
+    }),
   }));
   return {
     type: 'incident',
@@ -91,7 +95,7 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
   ) {
     this.disposables.push(
       vscode.commands.registerCommand(Commands.openIncident, (arg?: unknown) => {
-        const id = typeof arg === 'string' ? arg : (arg as { incident?: Incident } | undefined)?.incident?.id;
+        const id = incidentIdOf(arg);
         return id ? this.open(id) : undefined;
       }),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, this),
@@ -130,11 +134,7 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
   }
 
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      enableFindWidget: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.context.extensionUri, 'media')],
-    };
+    return { ...webviewOptions(this.context.extensionUri), enableFindWidget: true };
   }
 
   private post(id: string): void {

@@ -53,23 +53,17 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
       void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: no runbook for "{0}".', kind));
       return undefined;
     }
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, runbook.title, vscode.ViewColumn.Beside, this.options());
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, runbook.title, vscode.ViewColumn.Beside, webviewOptions(this.context.extensionUri));
     this.attach(panel, kind);
     return panel;
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const kind = typeof (state as { kind?: unknown })?.kind === 'string' ? (state as { kind: string }).kind : 'aws-access-key-id';
-    panel.webview.options = this.options();
+    panel.webview.options = webviewOptions(this.context.extensionUri);
     this.attach(panel, kind);
   }
 
-  private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.context.extensionUri, 'media')],
-    };
-  }
 
   private attach(panel: vscode.WebviewPanel, kind: string): void {
     this.panels.set(kind, panel);
@@ -106,6 +100,14 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
     for (const p of this.panels.values()) p.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** Scripts on; local resources limited to the built webview bundle and media/. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
 }
 
 /** The page every Keysentry webview loads: strict CSP, one nonce'd script, styles from media/. */

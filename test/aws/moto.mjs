@@ -76,7 +76,8 @@ export async function startFaultProxy(target) {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
+      const params = new URLSearchParams(body.toString('utf8'));
+      const action = params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
       calls.push(action);
       const rule = rules.get(action)?.find((r) => r.left > 0);
       if (rule) {
@@ -86,7 +87,7 @@ export async function startFaultProxy(target) {
           req.socket.destroy();
           return;
         }
-        const ec2 = new URLSearchParams(body.toString('utf8')).get('Version') === '2016-11-15';
+        const ec2 = params.get('Version') === '2016-11-15';
         const [status, code, msg] = ec2
           ? rule.fault === 'throttle'
             ? [503, 'RequestLimitExceeded', 'Request limit exceeded.']

@@ -16,30 +16,13 @@ import { incidentReport } from '../../src/core/incidents/report';
 import type { Incident } from '../../src/core/incidents/types';
 import { containKeys, fillPlaceholders, parseRunbooks } from '../../src/core/runbooks';
 import { assertNoSecret, runCli, tempDir } from './helpers';
-// @ts-expect-error plain ESM helper shared with the VS Code harness
-import { startFaultProxy, startMoto } from '../aws/moto.mjs';
-// @ts-expect-error plain ESM helper shared with the VS Code harness
-import { seedAccount } from '../aws/seedAccount.mjs';
-
-interface Moto {
-  endpoint: string;
-  reset(): Promise<void>;
-  backdate(kind: string, id: string, days: number): Promise<void>;
-  stop(): void;
-}
-interface Seeded {
-  admin: { id: string; secret: string };
-  oldKeyId: string;
-  web: { instance: string; group: string };
-  recent: string;
-  stray: { instance: string; keyPair: string; region: string };
-  secrets: string[];
-}
+import { startFaultProxy, startMoto, type Moto } from '../aws/moto.mjs';
+import { seedAccount, type SeededAccount } from '../aws/seedAccount.mjs';
 
 const RUNBOOKS = parseRunbooks(readFileSync(path.join(__dirname, '..', '..', 'media', 'runbooks', 'incidents.json'), 'utf8'));
 const REGIONS = ['us-east-1', 'ap-south-1', 'eu-west-1'];
 let moto: Moto;
-let seed: Seeded;
+let seed: SeededAccount;
 const outputs: string[] = [];
 const secrets: string[] = [];
 
@@ -72,6 +55,14 @@ async function auditInto(book: IncidentBook, endpoint = moto.endpoint): Promise<
   return [...book.incidents];
 }
 
+/** A book in a fresh file, filled by an audit of the seeded account. */
+async function auditedBook(t: { after: (fn: () => void) => void }): Promise<{ book: IncidentBook; file: string }> {
+  const file = path.join(tempDir(t), 'incidents.json');
+  const book = new IncidentBook(file);
+  await auditInto(book);
+  return { book, file };
+}
+
 /** Plans and runs the action of a runbook step the way the editor does, recording it in the book. */
 async function act(book: IncidentBook, incidentId: string, kind: ActionKind, resourceId?: string, endpoint = moto.endpoint) {
   const inc = book.get(incidentId) as Incident;
@@ -93,8 +84,8 @@ async function act(book: IncidentBook, incidentId: string, kind: ActionKind, res
 const byType = (list: Incident[], type: string): Incident[] => list.filter((i) => i.type === type);
 
 test('audit: finds exactly the seeded open SSH rule, old key, user without MFA and instances in two regions', async (t) => {
-  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
-  const list = await auditInto(book);
+  const { book } = await auditedBook(t);
+  const list = [...book.incidents];
   const ids = list.map((i) => i.id).sort();
   assert.deepEqual(ids, [
     `no-mfa:123456789012:intern`,
@@ -117,9 +108,7 @@ test('audit: finds exactly the seeded open SSH rule, old key, user without MFA a
 });
 
 test('audit: a second audit keeps checklist and timeline, resolves what is gone and reopens what returns', async (t) => {
-  const file = path.join(tempDir(t), 'incidents.json');
-  const book = new IncidentBook(file);
-  await auditInto(book);
+  const { book, file } = await auditedBook(t);
   const sg = `open-ingress:123456789012:us-east-1:${seed.web.group}`;
   book.setStep(sg, 'Investigate/logins', true, ACTOR);
   await act(book, sg, 'revoke-ingress');
@@ -168,8 +157,7 @@ test('audit: a denied IAM call is reported, EC2 checks still run', async (t) => 
 });
 
 test('action: revoke ingress removes only the world-open SSH rule and records it', async (t) => {
-  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
-  await auditInto(book);
+  const { book } = await auditedBook(t);
   const id = `open-ingress:123456789012:us-east-1:${seed.web.group}`;
   const { plan, result } = await act(book, id, 'revoke-ingress');
   assert.equal(result.ok, true, result.error);
@@ -188,8 +176,7 @@ test('action: revoke ingress removes only the world-open SSH rule and records it
 });
 
 test('action: isolate swaps in an empty group, protects, snapshots and tags; terminate then needs no more', async (t) => {
-  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
-  await auditInto(book);
+  const { book } = await auditedBook(t);
   const id = 'unknown-resources:123456789012:ap-south-1';
   const south = ec2('ap-south-1');
   // terminating before any snapshot is refused
@@ -228,8 +215,7 @@ test('action: isolate swaps in an empty group, protects, snapshots and tags; ter
 });
 
 test('action: terminate warns when termination protection was turned on by someone else', async (t) => {
-  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
-  await auditInto(book);
+  const { book } = await auditedBook(t);
   const id = 'unknown-resources:123456789012:us-east-1:recent';
   const east = ec2();
   await east.send(new ModifyInstanceAttributeCommand({ InstanceId: seed.recent, DisableApiTermination: { Value: true } }));
@@ -240,8 +226,7 @@ test('action: terminate warns when termination protection was turned on by someo
 });
 
 test('action: stop, delete key pair, restrict egress, deactivate key and revoke sessions each do what they say', async (t) => {
-  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
-  await auditInto(book);
+  const { book } = await auditedBook(t);
   const stray = 'unknown-resources:123456789012:ap-south-1';
   assert.equal((await act(book, stray, 'stop-instance')).result.ok, true);
   const st = (await ec2('ap-south-1').send(new DescribeInstancesCommand({ InstanceIds: [seed.stray.instance] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
@@ -270,9 +255,7 @@ test('action: stop, delete key pair, restrict egress, deactivate key and revoke 
 });
 
 test('action: a denied call stops the plan, is explained in the timeline, and the checklist is kept', async (t) => {
-  const file = path.join(tempDir(t), 'incidents.json');
-  const book = new IncidentBook(file);
-  await auditInto(book);
+  const { book, file } = await auditedBook(t);
   const id = 'unknown-resources:123456789012:ap-south-1';
   book.setStep(id, 'Contain/confirm', true, ACTOR);
   const proxy = await startFaultProxy(moto.endpoint);
@@ -296,9 +279,7 @@ test('action: a denied call stops the plan, is explained in the timeline, and th
 });
 
 test('action: throttling is retried; when it persists the failure says so and nothing is lost', async (t) => {
-  const file = path.join(tempDir(t), 'incidents.json');
-  const book = new IncidentBook(file);
-  await auditInto(book);
+  const { book, file } = await auditedBook(t);
   const id = `open-ingress:123456789012:us-east-1:${seed.web.group}`;
   book.setStep(id, 'Investigate/who', true, ACTOR);
   const proxy = await startFaultProxy(moto.endpoint);
@@ -348,8 +329,7 @@ test('incidents: an unreadable store is kept aside, never overwritten', async (t
 });
 
 test('report: Markdown for the reply to AWS lists actions with time, actor and API calls, and open steps', async (t) => {
-  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
-  await auditInto(book);
+  const { book } = await auditedBook(t);
   const id = `open-ingress:123456789012:us-east-1:${seed.web.group}`;
   await act(book, id, 'revoke-ingress');
   const md = incidentReport(book.get(id)!, RUNBOOKS['open-ingress'], ACTOR);

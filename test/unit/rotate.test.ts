@@ -18,14 +18,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { assertNoSecret, tempDir } from './helpers';
-// @ts-expect-error plain ESM helper shared with the VS Code harness
-import { startFaultProxy, startMoto } from '../aws/moto.mjs';
-
-interface Moto {
-  endpoint: string;
-  reset(): Promise<void>;
-  stop(): void;
-}
+import { startFaultProxy, startMoto, type Moto } from '../aws/moto.mjs';
 import { planRotation } from '../../src/core/rotation/plan';
 import { STEP_ORDER } from '../../src/core/rotation/types';
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { redact } from '../mask';
+import { keyIdRegex } from '../patterns';
 import type { IncidentDraft, IncidentType, ResourceRef } from './types';
 
 // AWS abuse notices arrive as email to the account's security contact. There is no API for
@@ -68,7 +69,6 @@ const EC2_HOST = /\bec2-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\.(?:([a-z]{2}(?:
 const INSTANCE = /\bi-(?:[0-9a-f]{17}|[0-9a-f]{8})\b/g;
 const IPV4 = /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g;
 const IPV6 = /(?<![0-9a-f:])(?:[0-9a-f]{1,4}:){1,7}(?::|(?::[0-9a-f]{1,4}){1,6}|[0-9a-f]{1,4})(?![0-9a-f:])/gi;
-const KEY_ID = /\b(?:AKIA|ASIA)[A-Z2-7]{16}\b/g;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 export interface ParsedNotice {
@@ -256,7 +256,7 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
     .map((t) => ({ t, n: ABUSE_WORDS[t].reduce((n, re) => n + (all.match(re)?.length ?? 0), 0) }))
     .filter((x) => x.n > 0)
     .sort((a, b) => b.n - a.n);
-  const accessKeyIds = [...new Set(all.match(KEY_ID) ?? [])];
+  const accessKeyIds = [...new Set(all.match(keyIdRegex()) ?? [])];
   // A notice naming an access key as exposed is about the key, whatever else it mentions.
   const keyNotice = scores.some((s) => s.t === 'exposed-key') && accessKeyIds.length > 0;
   const abuseTypes = scores.map((s) => s.t);
