@@ -40,3 +40,10 @@ export function parseArgs(argv: string[], valued: string[], booleans: string[], 
   }
   return { positional, flags, lists };
 }
+
+/** The value of `--format` (default `text`), one of `allowed`; anything else is a clear error. */
+export function formatFlag<T extends string>(args: ParsedArgs, allowed: readonly T[]): T {
+  const format = (args.flags.get('format') as string | undefined) ?? 'text';
+  if (!allowed.includes(format as T)) throw new KeysentryError(`--format must be ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]} (got "${format}")`);
+  return format as T;
+}

@@ -6,7 +6,7 @@ import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
 import { isUsableNotice, noticeIncident, parseNotice } from '../core/incidents/notice';
 import { formatAudit, formatNotice } from '../core/incidents/report';
 import { KeysentryError } from '../core/types';
-import { parseArgs } from './args';
+import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
 export const AUDIT_USAGE = `usage: keysentry audit [--profile P] [--region R] [--regions LIST] [--home-regions LIST]
@@ -48,11 +48,6 @@ function days(v: string | true | undefined, name: string, dflt: number): number 
   return n;
 }
 
-function format(v: string | true | undefined): 'text' | 'json' {
-  if (v === undefined || v === 'text' || v === 'json') return (v as 'text' | 'json' | undefined) ?? 'text';
-  throw new KeysentryError(`--format must be text or json, not "${String(v)}"`);
-}
-
 export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(argv, ['profile', 'region', 'regions', 'home-regions', 'endpoint-url', 'format', 'max-key-age', 'unused-key-days', 'recent-days'], ['help']);
   if (a.flags.has('help')) {
@@ -60,7 +55,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (a.positional.length) throw new KeysentryError(`audit takes no arguments (got "${a.positional[0]}")\n\n${AUDIT_USAGE}`);
-  const fmt = format(a.flags.get('format'));
+  const fmt = formatFlag(a, ['text', 'json'] as const);
   const checks = {
     maxKeyAgeDays: days(a.flags.get('max-key-age'), 'max-key-age', DEFAULT_CHECKS.maxKeyAgeDays),
     unusedKeyDays: days(a.flags.get('unused-key-days'), 'unused-key-days', DEFAULT_CHECKS.unusedKeyDays),
@@ -85,7 +80,7 @@ export async function noticeCommand(argv: string[], io: Io): Promise<number> {
     io.out(NOTICE_USAGE);
     return 0;
   }
-  const fmt = format(a.flags.get('format'));
+  const fmt = formatFlag(a, ['text', 'json'] as const);
   const [file, extra] = a.positional;
   if (!file || extra) throw new KeysentryError(`notice takes one FILE (or - for standard input)\n\n${NOTICE_USAGE}`);
   let input: string | Buffer;

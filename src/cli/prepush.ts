@@ -9,7 +9,7 @@ import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/scanFiles';
 import { KeysentryError } from '../core/types';
 import { gitPath, gitTopLevelAsync, GitHistory } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
-import { parseArgs } from './args';
+import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
 export const PREPUSH_USAGE = `usage: keysentry pre-push REMOTE_NAME REMOTE_URL [--fail-closed|--fail-open] [--format text|json] [--no-record]
@@ -49,8 +49,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const failOpen = args.flags.has('fail-open');
-  const format = (args.flags.get('format') as string | undefined) ?? 'text';
-  if (!['text', 'json'].includes(format)) throw new KeysentryError(`--format must be text or json (got "${format}")`);
+  const format = formatFlag(args, ['text', 'json'] as const);
   const [remote] = args.positional;
   if (!remote) throw new KeysentryError(`pre-push needs the remote name and URL that git passes to the hook\n\n${PREPUSH_USAGE}`);
   // Pushing to a URL rather than a named remote, git passes the URL as the name too.

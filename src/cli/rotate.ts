@@ -11,7 +11,7 @@ import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotati
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
 import { scanPaths } from '../core/scanFiles';
 import { KeysentryError } from '../core/types';
-import { parseArgs } from './args';
+import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 import { gitSource } from './scan';
 
@@ -138,8 +138,7 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     io.out(ROTATE_USAGE);
     return 0;
   }
-  const format = (args.flags.get('format') as string | undefined) ?? 'text';
-  if (!['text', 'json'].includes(format)) throw new KeysentryError(`--format must be text or json (got "${format}")`);
+  const format = formatFlag(args, ['text', 'json'] as const);
   const [keyId, ...extra] = args.positional;
   if (!keyId) throw new KeysentryError(`rotate needs the access key id\n\n${ROTATE_USAGE}`);
   if (extra.length) throw new KeysentryError(`unexpected argument "${extra[0]}" (files to update go after --update)`);

@@ -2,7 +2,7 @@ import { scanPaths, DEFAULT_MAX_FILE_SIZE } from '../core/scanFiles';
 import { toJson, toSarif, toText } from '../core/report';
 import { KeysentryError } from '../core/types';
 import { gitCommittableFiles, gitTopLevel } from '../git/files';
-import { parseArgs } from './args';
+import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
 export const SCAN_USAGE = `usage: keysentry scan [PATH...] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES]
@@ -20,8 +20,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     io.out(SCAN_USAGE);
     return 0;
   }
-  const format = (args.flags.get('format') as string | undefined) ?? 'text';
-  if (!['text', 'json', 'sarif'].includes(format)) throw new KeysentryError(`--format must be text, json or sarif (got "${format}")`);
+  const format = formatFlag(args, ['text', 'json', 'sarif'] as const);
   const maxRaw = args.flags.get('max-file-size') as string | undefined;
   const maxFileSize = maxRaw === undefined ? DEFAULT_MAX_FILE_SIZE : Number(maxRaw);
   if (!Number.isInteger(maxFileSize) || maxFileSize <= 0) throw new KeysentryError(`--max-file-size must be a positive number of bytes (got "${maxRaw}")`);
