@@ -100,14 +100,15 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
     if (node.type === 'account') {
       const s = node.state;
       const item = new vscode.TreeItem(vscode.l10n.t('Account: {0}', s.profile || vscode.l10n.t('default credentials')), vscode.TreeItemCollapsibleState.Expanded);
-      const open = this.incidents.incidentsFor(s).filter((i) => i.status !== 'resolved').length;
+      const mine = this.incidents.incidentsFor(s);
+      const open = mine.filter((i) => i.status !== 'resolved').length;
       item.description = s.running
         ? vscode.l10n.t('auditing… {0}', s.progress ?? '')
         : s.error
           ? vscode.l10n.t('audit failed')
           : s.snapshot
             ? vscode.l10n.t('{0} · {1} open · {2} region(s) · {3}', s.snapshot.account, open, s.snapshot.regions.length, new Date(s.snapshot.takenAt).toLocaleTimeString())
-            : this.incidents.incidentsFor(s).length
+            : mine.length
               ? vscode.l10n.t('{0} open · from an earlier audit', open)
               : vscode.l10n.t('not audited yet');
       item.tooltip = s.snapshot ? vscode.l10n.t('Account {0}, as {1}; {2} instance(s), {3} key pair(s) seen', s.snapshot.account, s.snapshot.caller, s.snapshot.instances, s.snapshot.keyPairs) : undefined;
