@@ -1,5 +1,5 @@
 // Time to rescan a 5,000-line document after one edit, as the editor does on each (debounced) change.
-import { scanText } from '../src/core/engine';
+import { scanText } from '../src/core/detect/engine';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret } from '../test/fixtures/fake-keys.mjs';
 

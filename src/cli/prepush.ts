@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
-import { BASELINE_FILE } from '../core/baseline';
+import { BASELINE_FILE } from '../core/detect/baseline';
 import { redact } from '../core/mask';
-import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
-import { scanPush } from '../core/pushScan';
-import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/scanFiles';
+import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/push/pushReport';
+import { scanPush } from '../core/push/pushScan';
+import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
 import { gitPath, gitTopLevelAsync, GitHistory } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';

@@ -9,7 +9,7 @@ import { loadJournal, saveJournal } from '../core/rotation/journal';
 import { checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
 import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
-import { scanPaths } from '../core/scanFiles';
+import { scanPaths } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';

@@ -1,5 +1,5 @@
-import { scanPaths, DEFAULT_MAX_FILE_SIZE } from '../core/scanFiles';
-import { toJson, toSarif, toText } from '../core/report';
+import { scanPaths, DEFAULT_MAX_FILE_SIZE } from '../core/detect/scanFiles';
+import { toJson, toSarif, toText } from '../core/detect/report';
 import { KeysentryError } from '../core/types';
 import { gitCommittableFiles, gitTopLevel } from '../git/files';
 import { formatFlag, parseArgs } from './args';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { isZeroSha, parseRawLog, RAW_LOG_FORMAT, type CommitChanges, type RefUpdate } from '../core/prepush';
-import type { GitObject, HistorySource } from '../core/pushScan';
+import { isZeroSha, parseRawLog, RAW_LOG_FORMAT, type CommitChanges, type RefUpdate } from '../core/push/prepush';
+import type { GitObject, HistorySource } from '../core/push/pushScan';
 import { KeysentryError } from '../core/types';
 
 /** Runs git, feeding `input`, and returns stdout. Fails with git's own message (never the input). */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
-import { blockCli, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/hookBlock';
+import { blockCli, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/push/hookBlock';
 import { KeysentryError } from '../core/types';
 import { git, gitPath, gitTopLevelAsync } from './history';
 

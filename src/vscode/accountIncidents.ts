@@ -10,8 +10,8 @@ import { incidentReport } from '../core/incidents/report';
 import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
 import { keysentryHome } from '../core/home';
 import { redact } from '../core/mask';
-import { isKeyIdShape } from '../core/patterns';
-import { containKeys, findStep, parseRunbooks, type Runbook } from '../core/runbooks';
+import { isKeyIdShape } from '../core/detect/patterns';
+import { containKeys, findStep, parseRunbooks, type Runbook } from '../core/incidents/runbooks';
 import { Commands, Views } from './ids';
 import type { Log } from './log';
 

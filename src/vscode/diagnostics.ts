@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { KIND_DOCS, KIND_TITLES } from '../core/report';
+import { KIND_DOCS, KIND_TITLES } from '../core/detect/report';
 import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';
 import { toRange } from './findingsStore';

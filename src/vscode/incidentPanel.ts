@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ACTION_KINDS, actionTargets, type ActionKind } from '../core/incidents/actions';
 import { STATUSES, type Incident, type IncidentStatus } from '../core/incidents/types';
-import { fillPlaceholders, type Runbook } from '../core/runbooks';
+import { fillPlaceholders, type Runbook } from '../core/incidents/runbooks';
 import { incidentIdOf, type AccountIncidents } from './accountIncidents';
 import { Commands } from './ids';
 import type { Log } from './log';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { KIND_TITLES } from '../core/report';
-import type { PushFinding } from '../core/prepush';
+import { KIND_TITLES } from '../core/detect/report';
+import type { PushFinding } from '../core/push/prepush';
 import { SEVERITIES, STATUSES, type Incident } from '../core/incidents/types';
 import type { AccountIncidents, AccountState } from './accountIncidents';
 import type { Finding } from '../core/types';

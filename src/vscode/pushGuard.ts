@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { BASELINE_FILE } from '../core/baseline';
+import { BASELINE_FILE } from '../core/detect/baseline';
 import { redact } from '../core/mask';
-import { addToBaselineFile } from '../core/scanFiles';
-import { pushInputFor, type PushFinding, type PushScanResult } from '../core/prepush';
-import { BLOCKED_MARKER, PUSH_RESULT_FILE, type PushResultFile } from '../core/pushReport';
+import { addToBaselineFile } from '../core/detect/scanFiles';
+import { pushInputFor, type PushFinding, type PushScanResult } from '../core/push/prepush';
+import { BLOCKED_MARKER, PUSH_RESULT_FILE, type PushResultFile } from '../core/push/pushReport';
 import { gitPath } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { runCliProcess } from './cliProcess';

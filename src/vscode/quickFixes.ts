@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { BASELINE_FILE } from '../core/baseline';
-import { addToBaselineFile } from '../core/scanFiles';
+import { BASELINE_FILE } from '../core/detect/baseline';
+import { addToBaselineFile } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
-import { KIND_TITLES } from '../core/report';
+import { KIND_TITLES } from '../core/detect/report';
 import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';
 import { toRange } from './findingsStore';

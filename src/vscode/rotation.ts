@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { credentialsFile, listProfiles } from '../core/awsProfiles';
 import { redact } from '../core/mask';
-import { isKeyIdShape } from '../core/patterns';
+import { isKeyIdShape } from '../core/detect/patterns';
 import { unfinishedJournals } from '../core/rotation/journal';
 import type { RotationOutcome } from '../core/rotation/rotate';
 import type { RotationPlan } from '../core/rotation/types';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { parseRunbooks, type Runbook } from '../core/runbooks';
+import { parseRunbooks, type Runbook } from '../core/incidents/runbooks';
 import { Commands } from './ids';
 import type { Log } from './log';
 

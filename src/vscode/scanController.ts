@@ -1,8 +1,8 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { scanText } from '../core/engine';
-import type { IgnoreMatcher } from '../core/ignoreFile';
-import { loadBaseline, loadIgnore, scanBytes } from '../core/scanFiles';
+import { scanText } from '../core/detect/engine';
+import type { IgnoreMatcher } from '../core/detect/ignoreFile';
+import { loadBaseline, loadIgnore, scanBytes } from '../core/detect/scanFiles';
 import { gitIgnores, gitTopLevel } from '../git/files';
 import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, tempDir, assertNoSecret } from './helpers';
-import { scanPaths } from '../../src/core/scanFiles';
+import { scanPaths } from '../../src/core/detect/scanFiles';
 import { gitSource } from '../../src/cli/scan';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret, fakePrivateKey, fakeOpenSshKey, fakePuttyKey, fakeSessionToken, makeDemoWorkspace } from '../fixtures/fake-keys.mjs';

@@ -14,7 +14,7 @@ import { IncidentBook } from '../../src/core/incidents/book';
 import { checkAccount, DEFAULT_CHECKS } from '../../src/core/incidents/checks';
 import { incidentReport } from '../../src/core/incidents/report';
 import type { Incident } from '../../src/core/incidents/types';
-import { containKeys, fillPlaceholders, parseRunbooks } from '../../src/core/runbooks';
+import { containKeys, fillPlaceholders, parseRunbooks } from '../../src/core/incidents/runbooks';
 import { assertNoSecret, runCli, tempDir } from './helpers';
 import { startFaultProxy, startMoto, type Moto } from '../aws/moto.mjs';
 import { seedAccount, type SeededAccount } from '../aws/seedAccount.mjs';

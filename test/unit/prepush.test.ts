@@ -6,8 +6,8 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { assertNoSecret, runCli, tempDir } from './helpers';
-import { parseRawLog, parsePushInput } from '../../src/core/prepush';
-import { planInstall, planRemove, hookBlock } from '../../src/core/hookBlock';
+import { parseRawLog, parsePushInput } from '../../src/core/push/prepush';
+import { planInstall, planRemove, hookBlock } from '../../src/core/push/hookBlock';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret, fakePrivateKey } from '../fixtures/fake-keys.mjs';
 

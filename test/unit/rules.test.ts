@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scanText } from '../../src/core/engine';
-import { accountIdFromKeyId } from '../../src/core/accountId';
+import { scanText } from '../../src/core/detect/engine';
+import { accountIdFromKeyId } from '../../src/core/detect/accountId';
 import { maskSecret } from '../../src/core/mask';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret, fakeSessionToken, fakePrivateKey, fakeOpenSshKey, fakePuttyKey } from '../fixtures/fake-keys.mjs';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { redact } from '../mask';
-import { keyIdRegex } from '../patterns';
+import { keyIdRegex } from '../detect/patterns';
 import type { IncidentDraft, IncidentType, ResourceRef } from './types';
 
 // AWS abuse notices arrive as email to the account's security contact. There is no API for

@@ -1,6 +1,6 @@
 import { redact } from '../mask';
 import type { ParsedNotice } from './notice';
-import type { Runbook } from '../runbooks';
+import type { Runbook } from './runbooks';
 import { SEVERITIES, type AccountSnapshot, type Incident, type IncidentDraft } from './types';
 
 const bySeverity = <T extends { severity: string }>(a: T, b: T): number => SEVERITIES.indexOf(a.severity as never) - SEVERITIES.indexOf(b.severity as never);

@@ -1,5 +1,5 @@
-import { scanText } from '../engine';
-import { LineIndex } from '../lines';
+import { scanText } from '../detect/engine';
+import { LineIndex } from '../detect/lines';
 
 /**
  * Puts a new key where the old one was, changing nothing else: every occurrence of the old key

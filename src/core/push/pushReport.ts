@@ -1,4 +1,4 @@
-import { KIND_TITLES } from './report';
+import { KIND_TITLES } from '../detect/report';
 import type { PushFinding, PushScanResult } from './prepush';
 
 /** The line the editor's push-error handler looks for in git's stderr. */

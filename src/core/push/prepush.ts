@@ -1,4 +1,4 @@
-import { KeysentryError, type Finding } from './types';
+import { KeysentryError, type Finding } from '../types';
 
 /**
  * The pre-push gate's pure parts: git's hook input and the changes of the outgoing commits.

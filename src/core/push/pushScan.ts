@@ -1,8 +1,8 @@
-import { scanText } from './engine';
-import type { IgnoreMatcher } from './ignoreFile';
+import { scanText } from '../detect/engine';
+import type { IgnoreMatcher } from '../detect/ignoreFile';
 import { isZeroSha, parsePushInput, subjectOf, type CommitChanges, type PushFinding, type PushScanResult, type RefUpdate } from './prepush';
-import { scanBytes, DEFAULT_MAX_FILE_SIZE } from './scanFiles';
-import type { Finding, SkippedFile } from './types';
+import { scanBytes, DEFAULT_MAX_FILE_SIZE } from '../detect/scanFiles';
+import type { Finding, SkippedFile } from '../types';
 
 /** A git object as the history source returns it. */
 export interface GitObject {

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { accountIdFromKeyId } from './accountId';
 import { buildExcerpt, PAIR_LINES, toOriginal, wholeText, type Excerpt } from './excerpt';
 import { LineIndex } from './lines';
-import { maskSecret } from './mask';
+import { maskSecret } from '../mask';
 import { runOwnRules, type RawMatch } from './ownRules';
 import { isKeyFileName, isKeyIdShape, looksLikePkcs12 } from './patterns';
 import { runSecretlint } from './secretlintRules';
 import { Suppressions } from './suppress';
-import type { Finding } from './types';
+import type { Finding } from '../types';
 import { isPlausibleKeyId, isPlausiblePemBody, isPlausibleSecretKey, isPlausibleSessionToken, normalisePemBody } from './validity';
 
 export interface TextScanOptions {

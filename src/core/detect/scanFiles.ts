@@ -1,11 +1,11 @@
 import { lstatSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './atomicFile';
+import { writeFileAtomic } from '../atomicFile';
 import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
 import { scanKeyContainer, scanText } from './engine';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
-import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from './types';
+import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from '../types';
 
 export const DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { KeysentryError, type Finding } from './types';
+import { KeysentryError, type Finding } from '../types';
 
 /**
  * `.keysentry-baseline.json`: findings the team has accepted, keyed by the secret's fingerprint.

@@ -1,4 +1,4 @@
-import type { Finding, FindingKind, ScanResult } from './types';
+import type { Finding, FindingKind, ScanResult } from '../types';
 
 export const KIND_TITLES: Record<FindingKind, string> = {
   'aws-access-key-id': 'AWS access key id',

@@ -1,4 +1,4 @@
-import type { FindingKind } from './types';
+import type { FindingKind } from '../types';
 import {
   keyIdRegex,
   pemPrivateKeyRegex,

@@ -1,6 +1,6 @@
-import { ACTION_KINDS, type ActionKind } from './incidents/actions';
-import type { Incident, ResourceRef } from './incidents/types';
-import { KeysentryError } from './types';
+import { ACTION_KINDS, type ActionKind } from './actions';
+import type { Incident, ResourceRef } from './types';
+import { KeysentryError } from '../types';
 
 export interface RunbookStep {
   id: string;
