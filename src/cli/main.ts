@@ -17,6 +17,7 @@ commands:
   pre-push         scan what a push adds (run by the git hook; keysentry pre-push --help)
   install-hook     add (or --uninstall) the pre-push hook in this repository
   allowlist        accept the last blocked push's findings (--last-push)
+  check KEY_ID...  is a key live, whose is it, when was it last used (keysentry check --help)
   rotate KEY_ID    rotate a leaked access key through IAM (keysentry rotate --help)
   audit            check an AWS account for open SSH/RDP, unknown instances, old keys, no MFA…
   notice FILE      read an AWS abuse notice and print what it says (keysentry notice --help)
@@ -59,6 +60,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await installHookCommand(rest, io);
       case 'allowlist':
         return await allowlistCommand(rest, io);
+      case 'check':
+        return await (await import('./check')).checkCommand(rest, io);
       case 'rotate':
         // Loaded on demand: the AWS SDK is not parsed for scans and pre-push hooks.
         return await (await import('./rotate')).rotateCommand(rest, io);
@@ -74,6 +77,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        if (rest[0] === 'check') {
+          io.out((await import('./check')).CHECK_USAGE);
+          return 0;
+        }
         if (rest[0] === 'rotate') {
           io.out((await import('./rotate')).ROTATE_USAGE);
           return 0;
@@ -98,6 +105,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
+  // The pinned SDK runs on Node 20; its notice about future releases needing Node 22 is not for
+  // our users. Set here, in the CLI's own process only, before the SDK is loaded on demand.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const io: Io = {
     out: (t) => process.stdout.write(t + '\n'),
     err: (t) => process.stderr.write(t + '\n'),

@@ -1,0 +1,45 @@
+import { resolveTarget } from '../aws/clients';
+import { KeyLookup } from '../aws/keyLookup';
+import { isKeyIdShape } from '../core/detect/patterns';
+import { checkExitCode, describeLiveness, type KeyLiveness } from '../core/investigate/liveness';
+import { KeysentryError } from '../core/types';
+import { formatFlag, parseArgs } from './args';
+import type { Io } from './io';
+
+export const CHECK_USAGE = `usage: keysentry check ACCESS_KEY_ID... [--profile P] [--region R] [--endpoint-url URL] [--format text|json]
+
+Tells whether each access key is live and whose it is, asking AWS with YOUR identity (the profile,
+SSO or environment credentials), never with the key itself: STS GetAccessKeyInfo (its account),
+then, for a key of the account you sign in, IAM GetAccessKeyLastUsed (owner, last use) and
+ListAccessKeys (Active or Inactive, creation date). Nothing is changed.
+
+Status: active, inactive, deleted (no user of your account has it), other-account (you cannot read
+it), unknown (a call was denied or failed: the reason names it).
+Permissions: sts:GetAccessKeyInfo, iam:GetAccessKeyLastUsed, iam:ListAccessKeys.
+Exit status: 0 none is active, 1 a key is active, 2 a key could not be checked or an error.`;
+
+/** Key ids are printed whole (as AWS consoles do); names come from AWS and are made printable. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const printable = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+export function formatCheck(results: KeyLiveness[], now = Date.now()): string {
+  return results.map((r) => `${r.keyId}  ${r.status.padEnd(13)} ${printable(describeLiveness(r, now))}${r.created ? ` (created ${r.created.slice(0, 10)})` : ''}`).join('\n');
+}
+
+export async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, ['profile', 'region', 'endpoint-url', 'format'], ['help']);
+  if (args.flags.has('help')) {
+    io.out(CHECK_USAGE);
+    return 0;
+  }
+  const format = formatFlag(args, ['text', 'json'] as const);
+  if (!args.positional.length) throw new KeysentryError(`check needs at least one access key id\n\n${CHECK_USAGE}`);
+  const bad = args.positional.find((k) => !isKeyIdShape(k));
+  if (bad !== undefined) throw new KeysentryError(`"${printable(bad.slice(0, 40))}" is not an AWS access key id (AKIA…, ASIA…: 20 characters)`);
+  const keyIds = [...new Set(args.positional)];
+  const opt = (name: string): string | undefined => args.flags.get(name) as string | undefined;
+  const lookup = new KeyLookup(resolveTarget({ profile: opt('profile'), region: opt('region'), endpoint: opt('endpoint-url') }));
+  const results = await lookup.checkAll(keyIds);
+  io.out(format === 'json' ? JSON.stringify({ keys: results }, null, 2) : formatCheck(results));
+  return checkExitCode(results);
+}
