@@ -6,6 +6,7 @@ import { Commands } from './vscode/ids';
 import { IncidentPanels } from './vscode/incidentPanel';
 import { IncidentsView } from './vscode/incidentsView';
 import { getGitApi } from './vscode/gitApi';
+import { LiveKeys } from './vscode/liveKeys';
 import { Log } from './vscode/log';
 import { PushGuard } from './vscode/pushGuard';
 import { QuickFixes } from './vscode/quickFixes';
@@ -21,6 +22,7 @@ export interface KeysentryApi {
   runbooks: RunbookPanels;
   push: PushGuard;
   rotation: RotationController;
+  liveKeys: LiveKeys;
   incidents: AccountIncidents;
   incidentPanels: IncidentPanels;
   incidentsView: IncidentsView;
@@ -38,20 +40,22 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const git = getGitApi();
   const push = new PushGuard(context, log, cliPath, git, () => scanner.reloadFolderSettings());
   const rotation = new RotationController(store, log, cliPath);
+  const liveKeys = new LiveKeys(store, log, cliPath);
   const incidents = new AccountIncidents(context, log);
   const incidentPanels = new IncidentPanels(context, incidents, log);
   const incidentsView = new IncidentsView(store, push, git, incidents);
   context.subscriptions.push(
     log,
     store,
-    new DiagnosticsView(store),
+    liveKeys,
+    new DiagnosticsView(store, liveKeys),
     push,
     rotation,
     new StatusBar(store, push),
     incidents,
     incidentPanels,
     incidentsView,
-    new QuickFixes(store, log, () => scanner.reloadFolderSettings()),
+    new QuickFixes(store, log, () => scanner.reloadFolderSettings(), liveKeys),
     scanner,
     runbooks,
     vscode.commands.registerCommand(Commands.showLog, () => log.channel.show()),
@@ -59,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   if (vscode.workspace.getConfiguration('keysentry').get<boolean>('scan.onStartup', true)) void scanner.scanWorkspace({ notify: false });
   const activationMs = Math.round(performance.now() - started);
   log.info(`activated in ${activationMs} ms`);
-  return { store, scanner, runbooks, push, rotation, incidents, incidentPanels, incidentsView, activationMs };
+  return { store, scanner, runbooks, push, rotation, liveKeys, incidents, incidentPanels, incidentsView, activationMs };
 }
 
 export function deactivate(): void {

@@ -11,6 +11,7 @@ export const Commands = {
   installHook: 'keysentry.installHook',
   uninstallHook: 'keysentry.uninstallHook',
   rotateKey: 'keysentry.rotateKey',
+  checkKey: 'keysentry.checkKey',
   auditAccount: 'keysentry.auditAccount',
   importNotice: 'keysentry.importNotice',
   newIncident: 'keysentry.newIncident',

@@ -7,6 +7,7 @@ import type { Finding } from '../core/types';
 import type { FindingsStore } from './findingsStore';
 import { toRange } from './findingsStore';
 import { Commands, DIAGNOSTIC_SOURCE } from './ids';
+import type { LiveKeys } from './liveKeys';
 import type { Log } from './log';
 import { keyIdOf } from './rotation';
 
@@ -30,6 +31,7 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     private readonly store: FindingsStore,
     private readonly log: Log,
     private readonly onBaselineWritten: () => void,
+    private readonly live?: LiveKeys,
   ) {
     this.disposables.push(
       vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, this, { providedCodeActionKinds: QuickFixes.kinds }),
@@ -54,6 +56,12 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
         rotate.isPreferred = true;
         actions.push(rotate);
       }
+      if (keyId && !this.live?.get(keyId)) {
+        const check = new vscode.CodeAction(vscode.l10n.t('Check whether {0} is live (asks AWS with your own identity)', keyId), vscode.CodeActionKind.QuickFix);
+        check.command = { command: Commands.checkKey, title: check.title, arguments: [keyId] };
+        check.diagnostics = [diagnostic];
+        actions.push(check);
+      }
       const runbook = new vscode.CodeAction(vscode.l10n.t('Open the runbook for a leaked {0}', KIND_TITLES[finding.kind].toLowerCase()), vscode.CodeActionKind.QuickFix);
       runbook.command = { command: Commands.openRunbook, title: runbook.title, arguments: [finding.kind] };
       runbook.diagnostics = [diagnostic];
@@ -76,15 +84,19 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     const f = this.store.at(doc.uri, position);
     if (!f) return undefined;
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook, Commands.rotateKey] };
+    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook, Commands.rotateKey, Commands.checkKey] };
     md.appendMarkdown(`**Keysentry: ${KIND_TITLES[f.kind]}**\n\n`);
     md.appendMarkdown(`- ${vscode.l10n.t('Value')}: \`${f.preview}\`\n`);
     if (f.accountId) md.appendMarkdown(`- ${vscode.l10n.t('AWS account (decoded offline)')}: \`${f.accountId}\`\n`);
     if (f.pairedKeyId) md.appendMarkdown(`- ${vscode.l10n.t('Pairs with key id')}: \`${f.pairedKeyId}\`\n`);
+    const keyId = keyIdOf(f);
+    const liveText = keyId ? this.live?.describe(keyId) : undefined;
+    // AWS user names are account data: shown as code, with backticks and newlines taken out.
+    if (liveText) md.appendMarkdown(`- ${vscode.l10n.t('In AWS')}: \`${liveText.replace(/[`\r\n]/g, ' ')}\`\n`);
     md.appendMarkdown(`- ${vscode.l10n.t('Rule')}: \`${f.rule}\`\n\n`);
     const arg = (args: unknown[]): string => encodeURIComponent(JSON.stringify(args));
     const links = [`[${vscode.l10n.t('Open runbook')}](command:${Commands.openRunbook}?${arg([f.kind])})`];
-    const keyId = keyIdOf(f);
+    if (keyId && !liveText && vscode.workspace.isTrusted) links.unshift(`[${vscode.l10n.t('Is it live?')}](command:${Commands.checkKey}?${arg([keyId])})`);
     if (keyId?.startsWith('AKIA')) links.unshift(`[${vscode.l10n.t('Rotate this key')}](command:${Commands.rotateKey}?${arg([keyId])})`);
     if (ignoreComment(doc)) links.push(`[${vscode.l10n.t('Ignore this line')}](command:${Commands.ignoreLine}?${arg([doc.uri, f.line - 1])})`);
     links.push(`[${vscode.l10n.t('Add to baseline')}](command:${Commands.addToBaseline}?${arg([doc.uri, f.line - 1])})`);

@@ -341,6 +341,30 @@ suite('Keysentry in a real VS Code', () => {
     assert.equal((await api.incidents.refresh('')).error, undefined);
   });
 
+  test('live check: a key of the account is active (Error, hover says whose); a planted key that AWS does not know is deleted (Warning)', async () => {
+    const s = seed();
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'ops', 'old-key.ini');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(`[ops]\naws_access_key_id = ${s.oldKeyId}\n`));
+    const diag = await waitFor('a diagnostic on the old key', () => keysentry(uri).find((d) => (d.code as { value: string }).value === 'aws-access-key-id'));
+    assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
+    const hoverText = async (at: vscode.Position): Promise<string> =>
+      (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, at)).flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+    assert.match(await hoverText(diag.range.start), /keysentry\.checkKey/, 'the hover offers the check before it ran');
+    const results = await api.liveKeys.check([s.oldKeyId]);
+    assert.equal(results.get(s.oldKeyId)?.status, 'active');
+    const after = await waitFor('the diagnostic to say the key is active', () => keysentry(uri).find((d) => /active key of IAM user/.test(d.message)));
+    assert.equal(after.severity, vscode.DiagnosticSeverity.Error);
+    assert.match(await hoverText(after.range.start), /In AWS.*active key of IAM user \S+ \(account 123456789012\)/);
+
+    const env = vscode.Uri.joinPath(workspaceRoot(), '.env');
+    const plantedDiag = keysentry(env).find((d) => (d.code as { value: string }).value === 'aws-access-key-id') as vscode.Diagnostic;
+    const planted = (await vscode.workspace.openTextDocument(env)).getText(plantedDiag.range);
+    assert.equal((await api.liveKeys.check([planted])).get(planted)?.status, 'deleted');
+    const calm = await waitFor('the planted key to become a warning', () => keysentry(env).find((d) => d.severity === vscode.DiagnosticSeverity.Warning && /deleted/.test(d.message)));
+    assert.ok(calm);
+    await vscode.workspace.fs.delete(uri);
+  });
+
   test('the incident webview accepts only well-formed messages', () => {
     const ok = [{ type: 'ready' }, { type: 'step', key: 'Contain/isolate', done: true }, { type: 'action', step: 'Contain/isolate', action: 'isolate-instance', resource: 'i-0abc' }, { type: 'status', status: 'contained' }, { type: 'report' }, { type: 'copy', text: 'aws ec2 describe-flow-logs' }];
     const bad = [null, 'ready', { type: 'eval', code: '1' }, { type: 'action', step: 'x', action: 'rm-rf', resource: 'i-0abc' }, { type: 'status', status: 'deleted' }, { type: 'step', key: 'x'.repeat(500), done: true }, { type: 'step', key: 'a', done: 'yes' }, { type: 'copy', text: '' }];
