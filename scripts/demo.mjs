@@ -8,6 +8,7 @@ import { codeServerBin } from '../test/harness/ensure-code-server.mjs';
 import { freePort } from '../test/harness/code-server.mjs';
 import { startMoto } from '../test/aws/moto.mjs';
 import { seedAccount } from '../test/aws/seedAccount.mjs';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cache = path.join(root, '.vscode-test', 'demo');
@@ -31,6 +32,21 @@ const seeded = await seedAccount(moto);
 mkdirSync(path.join(workspace, 'notices'), { recursive: true });
 const notice = readFileSync(path.join(root, 'test', 'fixtures', 'notices', 'dos-ec2.txt'), 'utf8').replaceAll('i-0f3e7a91c2d4b5a68', seeded.stray.instance).replaceAll('731492036518', '123456789012');
 writeFileSync(path.join(workspace, 'notices', 'aws-abuse-report.txt'), notice);
+// One planted key that exists in the test account (so "Check Whether This Key Is Live" says
+// active and "Rotate This Key" really rotates it), committed in a second commit; and a local bare
+// remote, so the pre-push gate can be tried with a real `git push`.
+const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
+await iam.send(new CreateUserCommand({ UserName: 'billing-dev' }));
+const live = (await iam.send(new CreateAccessKeyCommand({ UserName: 'billing-dev' }))).AccessKey;
+mkdirSync(path.join(workspace, 'services', 'billing'), { recursive: true });
+writeFileSync(path.join(workspace, 'services', 'billing', '.env'), `# billing service\nAWS_ACCESS_KEY_ID=${live.AccessKeyId}\nAWS_SECRET_ACCESS_KEY=${live.SecretAccessKey}\nQUEUE=billing\n`);
+const remote = path.join(cache, 'demo-shop-remote.git');
+rmSync(remote, { recursive: true, force: true });
+const git = (...args) => execFileSync('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...args], { cwd: workspace, stdio: 'ignore' });
+git('add', '-A');
+git('commit', '-q', '-m', 'Add the billing service configuration');
+execFileSync('git', ['init', '-q', '--bare', remote], { stdio: 'ignore' });
+git('remote', 'add', 'origin', remote);
 const home = path.join(cache, 'home');
 rmSync(home, { recursive: true, force: true });
 mkdirSync(path.join(home, 'aws'), { recursive: true });
@@ -46,7 +62,16 @@ const awsEnv = {
 };
 const userData = path.join(cache, 'user-data');
 const extensions = path.join(cache, 'extensions');
-mkdirSync(userData, { recursive: true });
+mkdirSync(path.join(userData, 'User'), { recursive: true });
+// Live checks ask the test account about every key found, so hovers say which keys are live.
+const settingsFile = path.join(userData, 'User', 'settings.json');
+let settings = {};
+try {
+  settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
+} catch {
+  // first run, or settings edited into something else: start from the demo's own
+}
+writeFileSync(settingsFile, JSON.stringify({ ...settings, 'keysentry.liveCheck.mode': 'automatic' }, null, 2));
 const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
 execFileSync(process.execPath, [codeServerBin, ...common, '--install-extension', vsix, '--force'], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (!existsSync(extensions)) throw new Error('the .vsix did not install');
@@ -56,7 +81,7 @@ let shown = false;
 const onData = (b) => {
   if (!shown && /HTTP server listening/.test(b.toString())) {
     shown = true;
-    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nPress Ctrl+C to stop.`);
+    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nPress Ctrl+C to stop.`);
   }
 };
 child.stdout.on('data', onData);
