@@ -2,6 +2,7 @@ import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand, type IAMClient } fr
 import { GetAccessKeyInfoCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { accountIdFromKeyId } from '../core/detect/accountId';
+import { canaryOf } from '../core/investigate/canary';
 import { judgeLiveness, type CallFailure, type KeyLiveness, type KeyLookupFacts } from '../core/investigate/liveness';
 import { iamClient, stsClient, type AwsTarget } from './clients';
 import { explainAwsError, PERMISSION } from './errors';
@@ -74,6 +75,8 @@ export class KeyLookup {
 
   private async facts(keyId: string): Promise<KeyLookupFacts> {
     const f: KeyLookupFacts = { keyId, decodedAccount: accountIdFromKeyId(keyId) };
+    const canary = canaryOf(keyId);
+    if (canary) return { ...f, canary };
     // Asking AWS anything signed with the key under investigation would be using it.
     const signer = await this.signer();
     if (signer.keyId === keyId) return { ...f, signerIsKey: true };
@@ -114,5 +117,32 @@ export class KeyLookup {
       f.listFailure = failure('ListAccessKeys', e);
     }
     return f;
+  }
+}
+
+/** What STS said when asked with the found key itself. */
+export interface KeyVerification {
+  works: boolean;
+  arn?: string;
+  account?: string;
+  reason: string;
+}
+
+/**
+ * STS GetCallerIdentity signed with a found key: the one call that uses the key, so it is recorded
+ * in the key owner's CloudTrail. Only on the user's explicit request, never for a canary token
+ * (the caller refuses those first), and one attempt: a retry would be a second use.
+ */
+export async function verifyWithKey(target: AwsTarget, keyId: string, secret: string, sessionToken?: string): Promise<KeyVerification> {
+  const sts = stsClient({ ...target, profile: undefined }, { accessKeyId: keyId, secretAccessKey: secret, ...(sessionToken ? { sessionToken } : {}) }, 1);
+  try {
+    const r = await sts.send(new GetCallerIdentityCommand({}));
+    return { works: true, arn: r.Arn, account: r.Account, reason: `the key works: it signs as ${r.Arn ?? 'an unnamed principal'}` };
+  } catch (e) {
+    const err = explainAwsError('GetCallerIdentity', e);
+    if (/InvalidClientTokenId|UnrecognizedClient/.test(err.code)) return { works: false, reason: 'AWS does not know this key id: it was deleted, or never existed' };
+    if (/SignatureDoesNotMatch/.test(err.code)) return { works: false, reason: 'the key id exists but this secret does not match it' };
+    if (/ExpiredToken/.test(err.code)) return { works: false, reason: 'these temporary credentials have expired' };
+    throw err;
   }
 }

@@ -12,6 +12,7 @@ export const Commands = {
   uninstallHook: 'keysentry.uninstallHook',
   rotateKey: 'keysentry.rotateKey',
   checkKey: 'keysentry.checkKey',
+  verifyKeyItself: 'keysentry.verifyKeyItself',
   auditAccount: 'keysentry.auditAccount',
   importNotice: 'keysentry.importNotice',
   newIncident: 'keysentry.newIncident',

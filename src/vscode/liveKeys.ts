@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { readFile } from 'node:fs/promises';
+import { canaryOf } from '../core/investigate/canary';
 import { describeLiveness, type KeyLiveness } from '../core/investigate/liveness';
 import { isKeyIdShape } from '../core/detect/patterns';
 import { listProfiles } from '../core/awsProfiles';
@@ -34,6 +36,7 @@ export class LiveKeys implements vscode.Disposable {
     this.disposables.push(
       this.emitter,
       vscode.commands.registerCommand(Commands.checkKey, (arg?: unknown) => this.checkCommand(arg)),
+      vscode.commands.registerCommand(Commands.verifyKeyItself, (arg?: unknown) => this.verifyItself(arg)),
       store.onDidChange(() => this.scheduleAutomatic()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleAutomatic()),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -185,6 +188,72 @@ export class LiveKeys implements vscode.Disposable {
     const message = lines.length === 1 ? vscode.l10n.t('Keysentry: {0}', lines[0] as string) : vscode.l10n.t('Keysentry: {0} of {1} key(s) are active. {2}', active.length, lines.length, lines.join(' · '));
     const show = active.length ? vscode.window.showWarningMessage(message, rotate) : vscode.window.showInformationMessage(message);
     if ((await show) === rotate) await vscode.commands.executeCommand(Commands.rotateKey, active[0]?.keyId);
+  }
+
+  /** The secret the scanner paired with `keyId`, read from the document or the file it was found in. */
+  private async secretFor(keyId: string): Promise<string | undefined> {
+    for (const e of this.store.entries()) {
+      const f = e.findings.find((x) => x.kind === 'aws-secret-access-key' && x.pairedKeyId === keyId);
+      if (!f) continue;
+      const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === e.uri.toString());
+      const text = open ? open.getText() : e.uri.scheme === 'file' ? await readFile(e.uri.fsPath, 'utf8').catch(() => undefined) : undefined;
+      if (!text) continue;
+      const lines = text.split('\n');
+      if (f.line !== f.endLine) continue;
+      const value = lines[f.line - 1]?.slice(f.column - 1, f.endColumn - 1);
+      if (value && /^[A-Za-z0-9/+]{40}$/.test(value)) return value;
+    }
+    return undefined;
+  }
+
+  /**
+   * "Verify With the Key Itself": the one action that uses a found key (STS GetCallerIdentity
+   * signed with it), for keys outside the user's accounts. Never automatic, refused for canary
+   * tokens, and only after a modal that says the call lands in the key owner's CloudTrail.
+   */
+  private async verifyItself(arg?: unknown): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
+    const editor = vscode.window.activeTextEditor;
+    const at = editor ? this.store.at(editor.document.uri, editor.selection.active) : undefined;
+    const keyId = typeof arg === 'string' && isKeyIdShape(arg) ? arg : at ? keyIdOf(at) : undefined;
+    if (!keyId) return void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: put the cursor on an AWS key to verify it.'));
+    const canary = canaryOf(keyId);
+    if (canary) {
+      return void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: {0} is {1} (account {2}). Using it, even to check it, alerts whoever planted it: Keysentry will not.', keyId, canary.what, canary.account));
+    }
+    const secret = await this.secretFor(keyId);
+    if (!secret) return void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: no secret was found beside {0}, so it cannot be tried.', keyId));
+    const go = vscode.l10n.t('Use the Key Once');
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Verify {0} with the key itself?', keyId),
+      {
+        modal: true,
+        detail: vscode.l10n.t(
+          'Keysentry will call STS GetCallerIdentity signed with this key and its secret, once. The call is recorded in the CloudTrail of the account that owns the key{0}. Prefer "Check Whether This Key Is Live", which asks with your own identity; use this only for keys outside your accounts.',
+          this.get(keyId)?.accountId ? ` (${this.get(keyId)?.accountId})` : '',
+        ),
+      },
+      go,
+    );
+    if (choice !== go) return;
+    const aws = vscode.workspace.getConfiguration('keysentry.aws');
+    const region = aws.get<string>('region', '');
+    const endpoint = aws.get<string>('endpointUrl', '');
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    const r = await runCliProcess(this.cliPath, ['check', keyId, '--verify-with-key', '--format', 'json', ...(region ? ['--region', region] : [])], { cwd, input: `${secret}\n`, env: endpoint ? { AWS_ENDPOINT_URL: endpoint } : {} });
+    let v: { works?: boolean; reason?: string } | undefined;
+    try {
+      v = JSON.parse(r.stdout) as { works?: boolean; reason?: string };
+    } catch {
+      v = undefined;
+    }
+    if (!v?.reason) {
+      this.log.error(`verify ${keyId} failed (exit ${r.code}): ${redact(r.stderr.trim()).slice(0, 2000)}`);
+      return void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: could not verify {0}. See the log.', keyId));
+    }
+    this.log.info(`verified ${keyId} with the key itself: ${v.reason}`);
+    const message = vscode.l10n.t('Keysentry: {0}: {1}', keyId, v.reason);
+    void (v.works ? vscode.window.showWarningMessage(message) : vscode.window.showInformationMessage(message));
   }
 
   dispose(): void {

@@ -145,6 +145,30 @@ test('check: bad input is a clear error (exit 2), with control characters made p
   assert.match(json(unreachable.out)[0]?.reason ?? '', /could not check: cannot reach AWS/);
 });
 
+/** A key id whose embedded account (decoded as AWS does) is `account`. */
+function keyIdForAccount(account: string): string {
+  const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = (((BigInt(account) << 7n) | 0x35n) << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32));
+  let body = '';
+  for (let i = 15; i >= 0; i--) body += B32[Number((bits >> BigInt(i * 5)) & 31n)];
+  return `AKIA${body}`;
+}
+
+test('check: a canary-token key (Thinkst account) is reported without any AWS call, and never verified with itself', async () => {
+  const canary = keyIdForAccount('052310077262');
+  const before = proxy.calls.length;
+  const r = await check([canary, '--format', 'json'], {}, proxy.endpoint);
+  assert.equal(r.code, 0);
+  const [l] = json(r.out) as [KeyLiveness];
+  assert.equal(l.status, 'other-account');
+  assert.equal(l.accountId, '052310077262');
+  assert.match(l.reason, /canary token from canarytokens\.org/);
+  const v = await check([canary, '--verify-with-key'], {}, proxy.endpoint);
+  assert.equal(v.code, 2);
+  assert.match(v.err, /will not use .*canary token/);
+  assert.deepEqual(proxy.calls.slice(before), [], 'no AWS call at all');
+});
+
 test('liveness: the sentence a person reads', () => {
   const now = Date.parse('2026-11-22T12:00:00Z');
   const l = judgeLiveness({

@@ -45,6 +45,8 @@ export interface KeyLookupFacts {
   keyAccountFailure?: CallFailure;
   /** Decoded offline from the id (undefined for ids that predate the encoding). */
   decodedAccount?: string;
+  /** The id decodes to a known canary-token account: nothing was asked. */
+  canary?: { account: string; what: string };
   /** IAM GetAccessKeyLastUsed. */
   owner?: { userName: string; lastUsed?: { date?: string; service?: string; region?: string } };
   ownerFailure?: CallFailure;
@@ -66,6 +68,9 @@ function lastUseOf(f: KeyLookupFacts): LastUse | null {
 export function judgeLiveness(f: KeyLookupFacts): KeyLiveness {
   const accountId = f.keyAccount ?? f.decodedAccount ?? null;
   const base: KeyLiveness = { keyId: f.keyId, accountId, status: 'unknown', user: null, created: null, lastUsed: null, reason: '' };
+  if (f.canary) {
+    return { ...base, accountId: f.canary.account, status: 'other-account', reason: `${f.canary.what} (account ${f.canary.account}): any use of it alerts whoever planted it; do not try it` };
+  }
   if (f.signerIsKey) {
     return { ...base, reason: 'it is the key Keysentry would sign with: choose another profile (an administrator or SSO role) to check it without using it' };
   }
