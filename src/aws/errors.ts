@@ -4,6 +4,7 @@ import { KeysentryError } from '../core/types';
 /** IAM permissions each call needs, for messages and the README's minimal policy. */
 export const PERMISSION: Record<string, string> = {
   GetCallerIdentity: 'none (always allowed)',
+  LookupEvents: 'cloudtrail:LookupEvents',
   GetAccessKeyInfo: 'sts:GetAccessKeyInfo',
   GetAccessKeyLastUsed: 'iam:GetAccessKeyLastUsed',
   ListUsers: 'iam:ListUsers',

@@ -28,7 +28,7 @@ Exit status: 0 none is active, 1 a key is active, 2 a key could not be checked o
 
 /** Key ids are printed whole (as AWS consoles do); names come from AWS and are made printable. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const printable = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const printable = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function formatCheck(results: KeyLiveness[], now = Date.now()): string {
   return results.map((r) => `${r.keyId}  ${r.status.padEnd(13)} ${printable(describeLiveness(r, now))}${r.created ? ` (created ${r.created.slice(0, 10)})` : ''}`).join('\n');

@@ -18,6 +18,7 @@ commands:
   install-hook     add (or --uninstall) the pre-push hook in this repository
   allowlist        accept the last blocked push's findings (--last-push)
   check KEY_ID...  is a key live, whose is it, when was it last used (keysentry check --help)
+  investigate KEY_ID  what a key (or --user) did, from CloudTrail (keysentry investigate --help)
   rotate KEY_ID    rotate a leaked access key through IAM (keysentry rotate --help)
   audit            check an AWS account for open SSH/RDP, unknown instances, old keys, no MFA…
   notice FILE      read an AWS abuse notice and print what it says (keysentry notice --help)
@@ -62,6 +63,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await allowlistCommand(rest, io);
       case 'check':
         return await (await import('./check')).checkCommand(rest, io);
+      case 'investigate':
+        return await (await import('./investigate')).investigateCommand(rest, io);
       case 'rotate':
         // Loaded on demand: the AWS SDK is not parsed for scans and pre-push hooks.
         return await (await import('./rotate')).rotateCommand(rest, io);
@@ -77,6 +80,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        if (rest[0] === 'investigate') {
+          io.out((await import('./investigate')).INVESTIGATE_USAGE);
+          return 0;
+        }
         if (rest[0] === 'check') {
           io.out((await import('./check')).CHECK_USAGE);
           return 0;

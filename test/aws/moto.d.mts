@@ -4,6 +4,8 @@ export interface Moto {
   reset(): Promise<void>;
   /** Moves an access key's creation or an instance's launch `days` into the past. */
   backdate(kind: 'access-key' | 'instance', id: string, days: number): Promise<void>;
+  /** Stores CloudTrail records (the log-file shape) that LookupEvents then answers from. */
+  seedTrail(records: unknown[]): Promise<void>;
   stop(): void;
 }
 export interface FaultProxy {

@@ -53,6 +53,11 @@ export async function startMoto() {
       const r = await fetch(`${endpoint}/__keysentry/backdate?kind=${kind}&id=${encodeURIComponent(id)}&days=${days}`, { method: 'POST' });
       if (!r.ok) throw new Error(`moto: cannot backdate ${kind} ${id}`);
     },
+    /** Stores CloudTrail records (the log-file shape) that LookupEvents then answers from. */
+    seedTrail: async (records) => {
+      const r = await fetch(`${endpoint}/__keysentry/cloudtrail`, { method: 'POST', body: JSON.stringify({ Records: records }) });
+      if (!r.ok) throw new Error('moto: cannot seed CloudTrail records');
+    },
     stop: () => child.kill(),
   };
 }
@@ -77,7 +82,9 @@ export async function startFaultProxy(target) {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const params = new URLSearchParams(body.toString('utf8'));
-      const action = params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
+      // Query protocol (IAM, STS, EC2): Action=…; JSON protocol (CloudTrail): X-Amz-Target: Service.Action.
+      const jsonTarget = req.headers['x-amz-target'];
+      const action = (typeof jsonTarget === 'string' ? jsonTarget.split('.').pop() : undefined) ?? params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
       calls.push(action);
       const rule = rules.get(action)?.find((r) => r.left > 0);
       if (rule) {
@@ -85,6 +92,12 @@ export async function startFaultProxy(target) {
         injected.set(action, (injected.get(action) ?? 0) + 1);
         if (rule.fault === 'drop') {
           req.socket.destroy();
+          return;
+        }
+        if (typeof jsonTarget === 'string') {
+          const [status, type] = rule.fault === 'throttle' ? [400, 'ThrottlingException'] : [400, 'AccessDeniedException'];
+          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify({ __type: type, message: rule.fault === 'throttle' ? 'Rate exceeded' : `User is not authorized to perform: cloudtrail:${action}` }));
           return;
         }
         const ec2 = params.get('Version') === '2016-11-15';

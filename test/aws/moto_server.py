@@ -4,6 +4,12 @@ AWS (and moto) stamp a resource with the time it is created, so an account with 
 access key cannot be built through the API in a test. This wrapper runs moto's own server app
 and adds `POST /__keysentry/backdate?kind=access-key|instance&id=ID&days=N`, which moves that
 resource's creation (launch) time N days into the past. Every other request goes to moto as is.
+
+CloudTrail event history (moto does not implement LookupEvents): `POST /__keysentry/cloudtrail`
+with `{"Records": [...]}` (records in the shape CloudTrail writes to its log files) stores them;
+`LookupEvents` (CloudTrail's JSON protocol) answers from them as AWS does: the region of the
+request's signature, one lookup attribute, StartTime/EndTime, newest first, at most MaxResults
+(50) per page with a NextToken. `POST /moto-api/reset` clears them too.
 """
 import argparse
 from datetime import timedelta
@@ -37,6 +43,87 @@ def backdate(kind, resource_id, days):
     return False
 
 
+_trail_records = []
+
+
+def _lookup_value(record, key):
+    identity = record.get("userIdentity") or {}
+    if key == "AccessKeyId":
+        return identity.get("accessKeyId")
+    if key == "Username":
+        return identity.get("userName") or (identity.get("sessionContext", {}).get("sessionIssuer", {}) or {}).get("userName")
+    if key == "EventName":
+        return record.get("eventName")
+    if key == "EventSource":
+        return record.get("eventSource")
+    if key == "EventId":
+        return record.get("eventID")
+    if key == "ReadOnly":
+        return str(record.get("readOnly", "false")).lower()
+    return None
+
+
+def _epoch(iso):
+    from datetime import datetime
+
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").timestamp() if "." not in iso else datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+
+
+def lookup_events(region, body):
+    import json
+
+    attrs = body.get("LookupAttributes") or []
+    if len(attrs) > 1:
+        return 400, {"__type": "InvalidLookupAttributesException", "message": "Only one lookup attribute is allowed."}
+    start = body.get("StartTime")
+    end = body.get("EndTime")
+    max_results = int(body.get("MaxResults") or 50)
+    if max_results < 1 or max_results > 50:
+        return 400, {"__type": "InvalidMaxResultsException", "message": "MaxResults must be between 1 and 50."}
+    matches = []
+    for r in _trail_records:
+        if r.get("awsRegion") != region:
+            continue
+        t = _epoch(r["eventTime"])
+        if start is not None and t < float(start):
+            continue
+        if end is not None and t > float(end):
+            continue
+        if attrs and _lookup_value(r, attrs[0].get("AttributeKey")) != attrs[0].get("AttributeValue"):
+            continue
+        matches.append((t, r))
+    matches.sort(key=lambda m: m[0], reverse=True)
+    offset = int(body.get("NextToken") or 0)
+    page = matches[offset : offset + max_results]
+    events = []
+    for t, r in page:
+        identity = r.get("userIdentity") or {}
+        events.append(
+            {
+                "EventId": r.get("eventID"),
+                "EventName": r.get("eventName"),
+                "ReadOnly": str(r.get("readOnly", "false")).lower(),
+                "AccessKeyId": identity.get("accessKeyId"),
+                "EventTime": t,
+                "EventSource": r.get("eventSource"),
+                "Username": identity.get("userName"),
+                "Resources": [],
+                "CloudTrailEvent": json.dumps(r),
+            }
+        )
+    out = {"Events": events}
+    if offset + max_results < len(matches):
+        out["NextToken"] = str(offset + max_results)
+    return 200, out
+
+
+def _signed_region(environ):
+    import re
+
+    m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return m.group(1) if m else "us-east-1"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -45,6 +132,22 @@ def main():
     moto_app = DomainDispatcherApplication(create_backend_app)
 
     def app(environ, start_response):
+        import json
+
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.endswith("CloudTrail_20131101.LookupEvents"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            status, out = lookup_events(_signed_region(environ), body)
+            start_response("200 OK" if status == 200 else "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
+            return [json.dumps(out).encode()]
+        if environ.get("PATH_INFO") == "/__keysentry/cloudtrail":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            _trail_records.extend(json.loads(environ["wsgi.input"].read(length) or b"{}").get("Records", []))
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        if environ.get("PATH_INFO") == "/moto-api/reset":
+            _trail_records.clear()
         if environ.get("PATH_INFO") == "/__keysentry/backdate":
             q = parse_qs(environ.get("QUERY_STRING", ""))
             ok = backdate(q.get("kind", [""])[0], q.get("id", [""])[0], float(q.get("days", ["0"])[0]))
