@@ -19,6 +19,7 @@ commands:
   allowlist        accept the last blocked push's findings (--last-push)
   check KEY_ID...  is a key live, whose is it, when was it last used (keysentry check --help)
   investigate KEY_ID  what a key (or --user) did, from CloudTrail (keysentry investigate --help)
+  check-key-pair FILE...  which EC2 key pair is this private key, where, which instances
   rotate KEY_ID    rotate a leaked access key through IAM (keysentry rotate --help)
   audit            check an AWS account for open SSH/RDP, unknown instances, old keys, no MFA…
   notice FILE      read an AWS abuse notice and print what it says (keysentry notice --help)
@@ -63,6 +64,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await allowlistCommand(rest, io);
       case 'check':
         return await (await import('./check')).checkCommand(rest, io);
+      case 'check-key-pair':
+        return await (await import('./keyPair')).keyPairCommand(rest, io);
       case 'investigate':
         return await (await import('./investigate')).investigateCommand(rest, io);
       case 'rotate':
@@ -80,6 +83,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        if (rest[0] === 'check-key-pair') {
+          io.out((await import('./keyPair')).KEY_PAIR_USAGE);
+          return 0;
+        }
         if (rest[0] === 'investigate') {
           io.out((await import('./investigate')).INVESTIGATE_USAGE);
           return 0;
