@@ -5,6 +5,8 @@ import { KeysentryError } from '../core/types';
 export const PERMISSION: Record<string, string> = {
   GetCallerIdentity: 'none (always allowed)',
   LookupEvents: 'cloudtrail:LookupEvents',
+  GetMetricData: 'cloudwatch:GetMetricData',
+  GetCostAndUsage: 'ce:GetCostAndUsage',
   GetAccessKeyInfo: 'sts:GetAccessKeyInfo',
   GetAccessKeyLastUsed: 'iam:GetAccessKeyLastUsed',
   ListUsers: 'iam:ListUsers',

@@ -1,0 +1,99 @@
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { DailyUsage, InstanceTraffic } from '../core/investigate/traffic';
+import type { AwsTarget } from './clients';
+import { explainAwsError } from './errors';
+
+const PERIOD = 300;
+/** GetMetricData takes at most 500 queries a call. */
+const QUERIES_PER_CALL = 500;
+
+const common = (target: AwsTarget, region: string) => ({
+  region,
+  ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+  credentials: fromNodeProviderChain(target.profile ? { profile: target.profile } : {}),
+  maxAttempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6,
+  retryMode: 'standard' as const,
+});
+
+/**
+ * `AWS/EC2` `NetworkOut` (Sum per 5 minutes) of each instance over the last `days`, batched 500
+ * queries a call and paged through NextToken. An instance with no datapoints has an empty series.
+ */
+export async function instanceTraffic(target: AwsTarget, region: string, instanceIds: string[], days: number, now = new Date()): Promise<InstanceTraffic[]> {
+  const cw = new CloudWatchClient(common(target, region));
+  const start = new Date(now.getTime() - days * 86_400_000);
+  const out = new Map<string, InstanceTraffic>(instanceIds.map((id) => [id, { instanceId: id, region, points: [], periodSeconds: PERIOD }]));
+  try {
+    for (let i = 0; i < instanceIds.length; i += QUERIES_PER_CALL) {
+      const batch = instanceIds.slice(i, i + QUERIES_PER_CALL);
+      const queries: MetricDataQuery[] = batch.map((id, j) => ({
+        Id: `q${j}`,
+        MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: 'NetworkOut', Dimensions: [{ Name: 'InstanceId', Value: id }] }, Period: PERIOD, Stat: 'Sum', Unit: 'Bytes' },
+        ReturnData: true,
+      }));
+      let token: string | undefined;
+      do {
+        const r = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: now, NextToken: token, ScanBy: 'TimestampAscending' }));
+        for (const res of r.MetricDataResults ?? []) {
+          const id = batch[Number((res.Id ?? '').slice(1))];
+          const series = id ? out.get(id) : undefined;
+          if (!series) continue;
+          const ts = res.Timestamps ?? [];
+          const vs = res.Values ?? [];
+          for (let k = 0; k < Math.min(ts.length, vs.length); k++) series.points.push({ t: ts[k]!.toISOString(), bytes: vs[k]! });
+        }
+        token = r.NextToken;
+      } while (token);
+    }
+  } catch (e) {
+    throw explainAwsError('GetMetricData', e);
+  } finally {
+    cw.destroy();
+  }
+  return [...out.values()];
+}
+
+/**
+ * Daily cost and usage per usage type over the last `days` (Cost Explorer, us-east-1). Each call
+ * costs USD 0.01: callers ask only when the user asked for it.
+ */
+export async function dailyUsage(target: AwsTarget, days: number, now = new Date()): Promise<{ rows: DailyUsage[]; calls: number }> {
+  const ce = new CostExplorerClient(common(target, 'us-east-1'));
+  const day = (d: Date): string => d.toISOString().slice(0, 10);
+  const rows: DailyUsage[] = [];
+  let calls = 0;
+  try {
+    let token: string | undefined;
+    do {
+      calls++;
+      const r = await ce.send(
+        new GetCostAndUsageCommand({
+          // End is exclusive: tomorrow includes today so far.
+          TimePeriod: { Start: day(new Date(now.getTime() - days * 86_400_000)), End: day(new Date(now.getTime() + 86_400_000)) },
+          Granularity: 'DAILY',
+          Metrics: ['UnblendedCost', 'UsageQuantity'],
+          GroupBy: [{ Type: 'DIMENSION', Key: 'USAGE_TYPE' }],
+          NextPageToken: token,
+        }),
+      );
+      for (const t of r.ResultsByTime ?? []) {
+        const d = t.TimePeriod?.Start;
+        if (!d) continue;
+        // With GroupBy, Total is empty and the figures are in Groups.
+        for (const g of t.Groups ?? []) {
+          const usageType = g.Keys?.[0];
+          if (!usageType) continue;
+          rows.push({ day: d, usageType, cost: Number(g.Metrics?.UnblendedCost?.Amount ?? 0), amount: Number(g.Metrics?.UsageQuantity?.Amount ?? 0) });
+        }
+      }
+      token = r.NextPageToken;
+    } while (token && calls < 20);
+  } catch (e) {
+    throw explainAwsError('GetCostAndUsage', e);
+  } finally {
+    ce.destroy();
+  }
+  return { rows, calls };
+}
