@@ -1,24 +1,11 @@
-import { spawn } from 'node:child_process';
 import { isZeroSha, parseRawLog, RAW_LOG_FORMAT, type CommitChanges, type RefUpdate } from '../core/push/prepush';
 import type { GitObject, HistorySource } from '../core/push/pushScan';
 import { KeysentryError } from '../core/types';
+import { gitAsync, NO_DIFF_PROGRAMS } from './run';
 
-/** Runs git, feeding `input`, and returns stdout. Fails with git's own message (never the input). */
-export function git(cwd: string, args: string[], input?: string | Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => reject(new KeysentryError(`cannot run git: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new KeysentryError(`git ${args[0]} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim().split('\n').slice(0, 3).join(' ')}`));
-    });
-    child.stdin.on('error', () => {}); // git may exit before reading all input; its exit code tells.
-    child.stdin.end(input ?? '');
-  });
+/** Runs git (hardened: see ./run.ts), feeding `input`, and returns stdout. */
+export function git(cwd: string, args: string[], input?: string | Buffer, opts: { keepHooksPath?: boolean } = {}): Promise<Buffer> {
+  return gitAsync(cwd, args, { input, keepHooksPath: opts.keepHooksPath });
 }
 
 const lines = (b: Buffer): string[] => b.toString('utf8').split('\n').filter(Boolean);
@@ -76,7 +63,7 @@ export class GitHistory implements HistorySource {
     // what a merge brings from its other parents is scanned in those parents' own commits.
     const out = await git(
       this.cwd,
-      ['log', '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
+      ['log', ...NO_DIFF_PROGRAMS, '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
       commits.join('\n') + '\n',
     );
     return parseRawLog(out.toString('utf8'));
@@ -93,7 +80,8 @@ export class GitHistory implements HistorySource {
 
 /** `git rev-parse --git-path NAME` as an absolute path (honours worktrees and core.hooksPath for "hooks"). */
 export async function gitPath(cwd: string, name: string): Promise<string> {
-  const p = (await git(cwd, ['rev-parse', '--path-format=absolute', '--git-path', name])).toString('utf8').trim();
+  // Reading where the hooks are must see the repository's core.hooksPath; nothing is run.
+  const p = (await git(cwd, ['rev-parse', '--path-format=absolute', '--git-path', name], undefined, { keepHooksPath: name === 'hooks' })).toString('utf8').trim();
   if (!p) throw new KeysentryError(`not inside a git repository: ${cwd}`);
   return p;
 }

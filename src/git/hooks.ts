@@ -19,7 +19,7 @@ export async function locatePrePushHook(cwd: string): Promise<HookLocation> {
   const top = await gitTopLevelAsync(cwd);
   let hooksPath = '';
   try {
-    hooksPath = (await git(top, ['config', '--get', 'core.hooksPath'])).toString('utf8').trim();
+    hooksPath = (await git(top, ['config', '--get', 'core.hooksPath'], undefined, { keepHooksPath: true })).toString('utf8').trim();
   } catch {
     // not set
   }
