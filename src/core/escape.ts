@@ -18,6 +18,11 @@ export function escapeControl(text: string): string {
   });
 }
 
+/** Multi-line text (an error message, usage): each line escaped, the line breaks kept. */
+export function escapeLines(text: string): string {
+  return text.split('\n').map(escapeControl).join('\n');
+}
+
 /** Length of the valid UTF-8 sequence at `i`, or 0 when the byte there does not start one. */
 function utf8SequenceAt(b: Buffer, i: number): number {
   const c = b[i] as number;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
-import { blockCli, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/push/hookBlock';
+import { blockCli, blockOutdated, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/push/hookBlock';
 import { KeysentryError } from '../core/types';
 import { git, gitPath, gitTopLevelAsync } from './history';
 
@@ -78,9 +78,9 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
 }
 
 /** Whether Keysentry's block is in the repository's pre-push hook, and which CLI it calls. */
-export async function hookStatus(cwd: string): Promise<{ location: HookLocation; installed: boolean; cli?: string }> {
+export async function hookStatus(cwd: string): Promise<{ location: HookLocation; installed: boolean; cli?: string; outdated?: boolean }> {
   const location = await locatePrePushHook(cwd);
   if (!existsSync(location.file)) return { location, installed: false };
   const content = readFileSync(location.file, 'utf8');
-  return { location, installed: !!findBlock(content), cli: blockCli(content) };
+  return { location, installed: !!findBlock(content), cli: blockCli(content), outdated: blockOutdated(content) };
 }

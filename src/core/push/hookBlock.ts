@@ -36,7 +36,7 @@ export function hookBlock(o: HookOptions): string {
     '[ -x "$keysentry_node" ] || keysentry_node=$(command -v node 2>/dev/null || true)',
     '[ -n "$keysentry_node" ] || keysentry_node=${VSCODE_GIT_ASKPASS_NODE:-}',
     'if [ -n "$keysentry_node" ] && [ -f "$keysentry_cli" ]; then',
-    `  printf '%s\\n' "$keysentry_input" | ELECTRON_RUN_AS_NODE=1 "$keysentry_node" "$keysentry_cli" pre-push ${mode} "$1" "$2" || exit $?`,
+    `  printf '%s\\n' "$keysentry_input" | ELECTRON_RUN_AS_NODE=1 "$keysentry_node" "$keysentry_cli" pre-push ${mode} -- "$1" "$2" || exit $?`,
     'else',
     '  echo "keysentry: cannot run the pre-push scan (node: ${keysentry_node:-not found}; cli: $keysentry_cli). Reinstall the hook with \\"keysentry install-hook\\"." >&2',
     o.failOpen ? '  echo "keysentry: pushing unscanned (fail-open)" >&2' : '  echo "keysentry: scan failed, push stopped (fail-closed)" >&2; exit 1',
@@ -99,6 +99,15 @@ export function planRemove(content: string): RemovePlan {
   if (rest === CREATED_SHEBANG + CREATED_TRAILER) return { kind: 'delete' };
   if (rest === `${CREATED_SHEBANG}exec "$(dirname -- "$0")/pre-push${CHAINED_SUFFIX}" "$@"\n`) return { kind: 'unchain' };
   return { kind: 'rewrite', content: rest };
+}
+
+/**
+ * Whether an installed block predates the remote's name going after "--" (a remote named
+ * "--help" skipped the scan there): such a block is rewritten on the next install or editor start.
+ */
+export function blockOutdated(content: string): boolean {
+  const found = findBlock(content);
+  return !!found && !content.slice(found.start, found.end).includes(' -- "$1" "$2"');
 }
 
 /** The CLI path a block calls, to tell whether an installed block is current. */

@@ -3,6 +3,7 @@ import type { IgnoreMatcher } from '../detect/ignoreFile';
 import { isZeroSha, parsePushInput, subjectOf, type CommitChanges, type PushFinding, type PushScanResult, type RefUpdate } from './prepush';
 import { scanBytes, DEFAULT_MAX_FILE_SIZE } from '../detect/scanFiles';
 import { KeysentryError, type Finding, type SkippedFile } from '../types';
+import { redact } from '../mask';
 
 /** A git object as the history source returns it. */
 export interface GitObject {
@@ -70,6 +71,8 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     for (const f of found) raw.push({ ...f, commit, subject, ref });
   };
   const jobs: Job[] = [];
+  /** Each commit's subject with every secret found in its message masked: reports, the findings file and the editor show it. */
+  const subjects = new Map<string, string>();
   // A ref (a tag, usually) that points at a blob or a tree adds that content without a commit.
   for (const r of reached) {
     const pseudo: CommitChanges = { sha: r.update.localSha, parents: [], message: `${r.update.localRef.replace(/^refs\/(?:heads|tags)\//, '')} (${r.type})`, files: [] };
@@ -78,7 +81,9 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
   }
   for (const c of history) {
-    if (c.message) add(await scanText(c.message, COMMIT_MESSAGE), c.sha, subjectOf(c.message), refOf.get(c.sha) ?? '');
+    const found = c.message ? await scanText(c.message, COMMIT_MESSAGE) : [];
+    subjects.set(c.sha, safeSubject(c.message, found));
+    add(found, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
     for (const f of c.files) {
       if (f.submodule || !f.newBlob || isZeroSha(f.newBlob)) continue;
       if (!opts.ignore.empty && opts.ignore.ignores(f.path)) continue;
@@ -149,7 +154,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
       const r = cache.get(keyOf(old, job.path));
       if (Array.isArray(r)) for (const f of r) known.add(f.fingerprint);
     }
-    add(result.filter((f) => !known.has(f.fingerprint)), job.commit.sha, subjectOf(job.commit.message), refOf.get(job.commit.sha) ?? '');
+    add(result.filter((f) => !known.has(f.fingerprint)), job.commit.sha, subjects.get(job.commit.sha) ?? safeSubject(job.commit.message, []), refOf.get(job.commit.sha) ?? '');
   }
 
   // One finding per secret and place: the oldest outgoing commit that brought it.
@@ -166,6 +171,21 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     else findings.push(f);
   }
   return { refs, commits: order.length, findings, skipped, baselined, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * The subject line of a commit message, safe to show: each secret the scan found on it replaced
+ * by its masked preview, then anything else shaped like a secret redacted.
+ */
+export function safeSubject(message: string, found: Finding[]): string {
+  let line = message.split('\n', 1)[0] ?? '';
+  const onFirst = found.filter((f) => f.line === 1).sort((a, b) => b.column - a.column);
+  for (const f of onFirst) {
+    const end = f.endLine === 1 ? f.endColumn - 1 : line.length;
+    line = line.slice(0, f.column - 1) + f.preview + line.slice(end);
+  }
+  // A secret split over lines (a private key) starts on the subject and runs past it.
+  return redact(subjectOf(line));
 }
 
 /** A ref that points at a blob or a tree, directly or through tags. */
