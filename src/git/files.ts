@@ -1,3 +1,4 @@
+import { nameFromBytes, type FsPath } from '../core/detect/scanFiles';
 import { gitStatus, gitSync } from './run';
 
 /** The work tree root containing `dir`, or undefined outside a git repository (or without git, or when git refuses it). */
@@ -9,18 +10,9 @@ export function gitTopLevel(dir: string): string | undefined {
   }
 }
 
-/**
- * A name git printed, as bytes: a string when the bytes are UTF-8 (and round-trip), else the
- * Buffer itself, which node:fs accepts as a path. A file name need not be UTF-8 on Linux.
- */
-export function nameFromBytes(bytes: Buffer): string | Buffer {
-  const text = bytes.toString('utf8');
-  return Buffer.byteLength(text) === bytes.length && Buffer.from(text, 'utf8').equals(bytes) ? text : Buffer.from(bytes);
-}
-
 /** Splits NUL-terminated `-z` output into names (raw bytes, see {@link nameFromBytes}). */
-export function splitZ(out: Buffer): Array<string | Buffer> {
-  const names: Array<string | Buffer> = [];
+export function splitZ(out: Buffer): FsPath[] {
+  const names: FsPath[] = [];
   let at = 0;
   while (at < out.length) {
     let end = out.indexOf(0, at);
@@ -34,10 +26,14 @@ export function splitZ(out: Buffer): Array<string | Buffer> {
 /**
  * What git would commit under `dir`: tracked files plus untracked files that `.gitignore`,
  * `.git/info/exclude` and the global excludes do not ignore. Paths are relative to `dir`, as git
- * stores them (bytes when they are not UTF-8).
+ * stores them (bytes when they are not UTF-8). Folders git could not open are `unreadable`
+ * (git only warns, and lists nothing from them).
  */
-export function gitCommittableFiles(dir: string): Array<string | Buffer> {
-  return splitZ(gitSync(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate']));
+export function gitCommittableFiles(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }> } {
+  let warnings = '';
+  const out = gitSync(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate'], { onStderr: (t) => (warnings += t) });
+  const unreadable = [...warnings.matchAll(/could not open directory '(.*)': (.*)$/gm)].map((m) => ({ folder: m[1] as string, detail: m[2] as string }));
+  return { files: splitZ(out), unreadable };
 }
 
 /** True when git ignores `file` (so it would never be committed). False outside a repository. */

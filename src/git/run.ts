@@ -56,6 +56,8 @@ export interface GitRunOptions {
    */
   keepHooksPath?: boolean;
   maxBuffer?: number;
+  /** Receives git's standard error of a successful run (its warnings). */
+  onStderr?: (text: string) => void;
 }
 
 /** The arguments and environment git runs with; exported for the tests. */
@@ -79,6 +81,7 @@ export function gitSync(cwd: string, args: readonly string[], opts: GitRunOption
   const r = spawnSync('git', inv.args, { cwd, env: inv.env, input: opts.input, maxBuffer: opts.maxBuffer ?? MAX_BUFFER, stdio: ['pipe', 'pipe', 'pipe'] });
   if (r.error) throw new KeysentryError(`cannot run git: ${r.error.message}`);
   if (r.status !== 0) throw failure(args, r.status, r.stderr ?? '');
+  if (r.stderr?.length) opts.onStderr?.(r.stderr.toString('utf8'));
   return r.stdout;
 }
 

@@ -153,7 +153,7 @@ test('Restricted Mode: scan, pre-push, rotate and the editor paths run nothing t
 
   // The editor: workspace root, the committable files, check-ignore per opened document, hook status.
   assert.equal(gitTopLevel(h.work), h.work);
-  assert.ok(gitCommittableFiles(h.work).includes('untracked.txt'));
+  assert.ok(gitCommittableFiles(h.work).files.includes('untracked.txt'));
   assert.equal(await gitIgnores(path.join(h.work, 'README.md'), h.work), false);
   assert.equal(await gitTopLevelAsync(h.work), h.work);
   assert.match(await gitPath(h.work, 'keysentry/last-push.json'), /\.git\/keysentry\/last-push\.json$/);

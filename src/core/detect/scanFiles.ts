@@ -19,8 +19,8 @@ export type FsPath = string | Buffer;
 export interface FileSource {
   /** Repository root containing `dir`, if any. */
   topLevel(dir: string): string | undefined;
-  /** Files git would commit under `dir`, relative to it (bytes when not UTF-8). */
-  committable(dir: string): FsPath[];
+  /** Files git would commit under `dir`, relative to it (bytes when not UTF-8), and folders (relative to `dir`) it could not read. */
+  committable(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }> };
 }
 
 /** A name as read from git or readdir: a string when the bytes are UTF-8 (and round-trip), else the bytes. */
@@ -118,7 +118,11 @@ export function listFiles(opts: ScanPathsOptions, source: FileSource): Listing {
       continue;
     }
     const top = opts.allFiles ? undefined : source.topLevel(abs);
-    if (top) listing.files.push(...source.committable(abs).map((f) => joinPath(abs, f)));
+    if (top) {
+      const { files, unreadable } = source.committable(abs);
+      listing.files.push(...files.map((f) => joinPath(abs, f)));
+      for (const u of unreadable) listing.skipped.push({ file: displayPath(opts.cwd, path.join(abs, u.folder)) + '/', reason: 'unreadable', detail: escapeControl(u.detail) });
+    }
     else walk(abs, !!opts.allFiles, listing, opts.cwd);
   }
   const seen = new Set<string>();
