@@ -134,9 +134,16 @@ export async function installHookCommand(argv: string[], io: Io): Promise<number
   const cli = path.resolve(io.cwd, (args.flags.get('cli') as string | undefined) ?? io.scriptPath ?? '');
   if (!existsSync(cli)) throw new KeysentryError(`cannot find the Keysentry CLI at ${cli}: pass --cli PATH`);
   const node = path.resolve((args.flags.get('node') as string | undefined) ?? process.execPath);
-  const { location, action } = await installHook(io.cwd, { node, cli, failOpen: args.flags.has('fail-open') });
+  const { location, action, tracked } = await installHook(io.cwd, { node, cli, failOpen: args.flags.has('fail-open') });
   const said = { created: 'installed in new hook', added: 'added to the existing hook', updated: 'updated in', unchanged: 'already installed in', chained: 'installed; the existing hook now runs after it, from' }[action];
   io.out(`keysentry: pre-push hook ${said} ${location.file}${location.husky ? ' (Husky)' : ''}`);
+  if (location.shared) {
+    io.out(
+      `keysentry: ${path.relative(location.top, location.file)} is in the work tree${tracked ? ' and tracked by git: committing it shares it with everyone who clones' : ', so it may be committed and shared'}. ` +
+        'It holds no path of this machine: each clone finds its own Keysentry (recorded by "keysentry install-hook", else on PATH, else node_modules/.bin); ' +
+        'a machine without Keysentry pushes unscanned with a warning (KEYSENTRY_REQUIRED=1 stops it instead).',
+    );
+  }
   return 0;
 }
 

@@ -386,8 +386,13 @@ export class PushGuard implements vscode.Disposable {
     const repo = await this.pickRepoForHook(arg);
     if (!repo) return false;
     try {
-      const { location, action } = await installHook(repo.rootUri.fsPath, this.hookOptions());
-      this.log.info(`pre-push hook ${action}: ${location.file}`);
+      const { location, action, tracked } = await installHook(repo.rootUri.fsPath, this.hookOptions());
+      this.log.info(`pre-push hook ${action}: ${location.file}${location.shared ? ' (shared hook file: no machine paths in it)' : ''}`);
+      if (tracked) {
+        void vscode.window.showWarningMessage(
+          vscode.l10n.t('Keysentry: {0} is tracked by git, so this change is shared with everyone who clones the repository once committed. It holds no path of this machine; teammates without Keysentry push unscanned, with a warning.', path.relative(repo.rootUri.fsPath, location.file)),
+        );
+      }
       const where = location.husky ? '.husky/pre-push' : path.relative(repo.rootUri.fsPath, location.file) || location.file;
       void vscode.window.showInformationMessage(
         action === 'unchanged' ? vscode.l10n.t('Keysentry: the pre-push hook is already installed ({0}).', where) : vscode.l10n.t('Keysentry: pre-push hook installed ({0}). Pushes that carry AWS keys or private keys are now stopped.', where),

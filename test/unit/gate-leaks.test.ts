@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { assertNoSecret, tempDir } from './helpers';
 import { hookBlock } from '../../src/core/push/hookBlock';
@@ -180,4 +180,54 @@ test('control characters in names and subjects are escaped in every text report'
   const report = formatPushReport({ refs: [{ localRef: `refs/heads/x${ESC}`, remoteRef: 'r', commits: 1, deleted: false }], commits: 1, findings: [], skipped: [{ commit: 'c'.repeat(40), file: `f${ESC}`, reason: 'too-large' }], baselined: 0, ms: 1 }, `o${ESC}`, false);
   assert.ok(!report.includes(ESC));
   assertNoSecret([r.output, scan.stdout, scan.stderr], [l.secret]);
+});
+
+test('install-hook in a Husky repository writes no machine path into the tracked .husky/pre-push, and flags it', (t) => {
+  const { work, remote } = setup(t);
+  mkdirSync(path.join(work, '.husky', '_'), { recursive: true });
+  writeFileSync(path.join(work, '.husky', '_', 'pre-push'), '#!/usr/bin/env sh\nsh -e "$(dirname "$(dirname "$0")")/pre-push" "$@"\n', { mode: 0o755 });
+  writeFileSync(path.join(work, '.husky', 'pre-push'), 'echo husky-ran >&2\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'husky');
+  git(work, 'config', 'core.hooksPath', '.husky/_');
+  const r = spawnSync(process.execPath, [CLI, 'install-hook', '--cli', CLI], { cwd: work, env: ENV, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\.husky\/pre-push is in the work tree and tracked by git/);
+  const hook = readFileSync(path.join(work, '.husky', 'pre-push'), 'utf8');
+  for (const machinePath of [CLI, process.execPath, ROOT, path.dirname(work)]) assert.ok(!hook.includes(machinePath), `no ${machinePath} in the shared hook`);
+  // This clone finds its CLI through the git dir, and blocks.
+  const l = leak();
+  writeFileSync(path.join(work, '.env'), l.text);
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'env');
+  const mine = push(work, 'origin', 'main');
+  assert.equal(mine.code, 1, mine.output);
+  assert.match(mine.output, /push blocked/);
+  const status = spawnSync(process.execPath, [CLI, 'install-hook', '--status'], { cwd: work, env: ENV, encoding: 'utf8' });
+  assert.match(status.stdout, new RegExp(`runs ${CLI.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+
+  // A teammate's clone: the committed hook, no Keysentry recorded, none on PATH.
+  git(work, 'commit', '-q', '--allow-empty', '-m', 'noop');
+  const mate = path.join(path.dirname(work), 'mate');
+  git(path.dirname(work), 'clone', '-q', work, mate);
+  git(mate, 'config', 'core.hooksPath', '.husky/_');
+  git(mate, 'remote', 'set-url', 'origin', remote);
+  const bare = { ...ENV, PATH: '/usr/bin:/bin' };
+  const unscanned = spawnSync('git', ['push', 'origin', 'main'], { cwd: mate, env: bare, encoding: 'utf8' });
+  assert.equal(unscanned.status, 0, unscanned.stderr);
+  assert.match(unscanned.stderr, /Keysentry is not installed on this machine: this push was NOT scanned/);
+  const l2 = leak();
+  writeFileSync(path.join(mate, 'mate.env'), l2.text);
+  git(mate, 'add', '-A');
+  git(mate, 'commit', '-qm', 'mate env');
+  const required = spawnSync('git', ['push', 'origin', 'main'], { cwd: mate, env: { ...bare, KEYSENTRY_REQUIRED: '1' }, encoding: 'utf8' });
+  assert.equal(required.status, 1, required.stderr);
+  // With `keysentry` on PATH the teammate's push is scanned.
+  const bin = path.join(path.dirname(work), 'bin');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'keysentry'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+  const scanned = spawnSync('git', ['push', 'origin', 'main'], { cwd: mate, env: { ...bare, PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
+  assert.equal(scanned.status, 1, scanned.stderr);
+  assert.match(scanned.stderr, /push blocked/);
+  assertNoSecret([mine.output, unscanned.stderr, required.stderr, scanned.stderr], [l.secret, l2.secret]);
 });
