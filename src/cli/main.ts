@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { escapeControl, escapeLines } from '../core/escape';
 import { redact } from '../core/mask';
 import { KeysentryError } from '../core/types';
 import type { Io } from './io';
@@ -107,13 +108,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(command === undefined ? USAGE : (HELP[rest[0] ?? ''] ?? USAGE));
         return command === undefined ? 2 : 0;
       default:
-        io.err(`keysentry: unknown command "${command}"\n\n${USAGE}`);
+        io.err(`keysentry: unknown command "${escapeControl(command)}"\n\n${USAGE}`);
         return 2;
     }
   } catch (e) {
     // Errors never carry a secret: redact anyway, in case one came from an SDK or a file.
     const message = e instanceof KeysentryError ? e.message : `unexpected error: ${(e as Error)?.stack ?? String(e)}`;
-    io.err(`keysentry: ${redact(message)}`);
+    io.err(`keysentry: ${escapeLines(redact(message))}`);
     return 2;
   }
 }
@@ -142,7 +143,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`keysentry: ${redact(String(e))}\n`);
+      process.stderr.write(`keysentry: ${escapeLines(redact(String(e)))}\n`);
       process.exitCode = 2;
     },
   );

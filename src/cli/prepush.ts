@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
 import { BASELINE_FILE } from '../core/detect/baseline';
+import { escapeLines } from '../core/escape';
 import { redact } from '../core/mask';
 import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/push/pushReport';
 import { scanPush } from '../core/push/pushScan';
@@ -12,13 +13,16 @@ import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
-export const PREPUSH_USAGE = `usage: keysentry pre-push REMOTE_NAME REMOTE_URL [--fail-closed|--fail-open] [--format text|json] [--no-record]
+export const PREPUSH_USAGE = `usage: keysentry pre-push [--fail-closed|--fail-open] [--format text|json] [--no-record] -- REMOTE_NAME REMOTE_URL
 
 Run by git's pre-push hook (see keysentry install-hook). Reads git's ref lines on standard input
-and scans what the push adds to the remote: the lines and key files each outgoing commit adds,
-commit messages and annotated tag messages. Exit status: 0 clean, 1 findings, 2 the scan failed
-(0 with --fail-open). The result is recorded in the git directory (keysentry/last-push.json) for
-the editor, unless --no-record.`;
+and scans what the push adds to the remote: the lines and key files each outgoing commit adds
+(binary files as their printable strings), commit messages, annotated tag messages, and blobs
+and trees that tags point at. The remote's name and URL come after "--": a remote may be named
+like an option. Exit status: 0 clean, 1 findings, 2 the scan failed or, fail-closed, something
+could not be scanned (too large, unreadable); with --fail-open those pass with a warning. The
+result is recorded in the git directory (keysentry/last-push.json, mode 0600) for the editor,
+unless --no-record.`;
 
 export const INSTALL_USAGE = `usage: keysentry install-hook [--uninstall | --status] [--fail-open] [--node PATH] [--cli PATH]
 
@@ -37,17 +41,29 @@ export async function resultFilePath(cwd: string): Promise<string> {
   return gitPath(cwd, PUSH_RESULT_FILE);
 }
 
+/** The findings file holds findings (masked) and commit subjects (redacted): readable by its owner only. */
 function writeResult(file: string, data: PushResultFile): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n');
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, JSON.stringify(data, null, 2) + '\n', 0o600);
+}
+
+/**
+ * Hooks installed before the remote's name went after "--" run `pre-push <mode> "$1" "$2"`: a
+ * remote named "--help" or "--fail-open" must not be read as an option there either. That exact
+ * shape (a mode, then two arguments, no "--") is read positionally.
+ */
+export function legacyHookArgs(argv: string[]): string[] {
+  if (argv.length === 3 && (argv[0] === '--fail-closed' || argv[0] === '--fail-open') && !argv.includes('--')) return [argv[0], '--', argv[1] as string, argv[2] as string];
+  return argv;
 }
 
 export async function prePushCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, ['format'], ['fail-open', 'fail-closed', 'no-record', 'help']);
+  const args = parseArgs(legacyHookArgs(argv), ['format'], ['fail-open', 'fail-closed', 'no-record', 'help']);
   if (args.flags.has('help')) {
     io.out(PREPUSH_USAGE);
     return 0;
   }
+  if (args.flags.has('fail-open') && args.flags.has('fail-closed')) throw new KeysentryError('pre-push takes --fail-closed or --fail-open, not both');
   const failOpen = args.flags.has('fail-open');
   const format = formatFlag(args, ['text', 'json'] as const);
   const [remote] = args.positional;
@@ -67,14 +83,16 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
       ignore: loadIgnore(top),
       onProgress: (m) => io.err(`keysentry: ${m}`),
     });
-    const blocked = result.findings.length > 0;
+    // Content that could not be scanned never passes silently: fail-closed stops the push.
+    const unscannedStops = result.skipped.length > 0 && !failOpen;
+    const blocked = result.findings.length > 0 || unscannedStops;
     if (resultFile) writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked, result });
     if (format === 'json') io.out(JSON.stringify(result, null, 2));
     // Hook output goes to stderr: git and GUI clients show it with the push's own messages.
-    if (format === 'text' || blocked) io.err(formatPushReport(result, remoteLabel, io.color));
-    return blocked ? 1 : 0;
+    if (format === 'text' || blocked || result.skipped.length) io.err(formatPushReport(result, remoteLabel, io.color, failOpen));
+    return result.findings.length > 0 ? 1 : unscannedStops ? 2 : 0;
   } catch (e) {
-    const message = redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e));
+    const message = escapeLines(redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e)));
     if (resultFile) {
       try {
         if (resultFile) writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked: !failOpen, error: message });
@@ -100,6 +118,10 @@ export async function installHookCommand(argv: string[], io: Io): Promise<number
   if (args.positional.length) throw new KeysentryError(`install-hook takes no arguments (got "${args.positional[0]}")\n\n${INSTALL_USAGE}`);
   if (args.flags.has('status')) {
     const s = await hookStatus(io.cwd);
+    if (s.installed && s.outdated) {
+      io.out(`installed in ${s.location.file}, but outdated: a remote named like an option can skip it. Run "keysentry install-hook" again.`);
+      return 1;
+    }
     io.out(s.installed ? `installed in ${s.location.file} (runs ${s.cli ?? 'unknown'})` : `not installed (${s.location.file})`);
     return s.installed ? 0 : 1;
   }
@@ -112,9 +134,16 @@ export async function installHookCommand(argv: string[], io: Io): Promise<number
   const cli = path.resolve(io.cwd, (args.flags.get('cli') as string | undefined) ?? io.scriptPath ?? '');
   if (!existsSync(cli)) throw new KeysentryError(`cannot find the Keysentry CLI at ${cli}: pass --cli PATH`);
   const node = path.resolve((args.flags.get('node') as string | undefined) ?? process.execPath);
-  const { location, action } = await installHook(io.cwd, { node, cli, failOpen: args.flags.has('fail-open') });
+  const { location, action, tracked } = await installHook(io.cwd, { node, cli, failOpen: args.flags.has('fail-open') });
   const said = { created: 'installed in new hook', added: 'added to the existing hook', updated: 'updated in', unchanged: 'already installed in', chained: 'installed; the existing hook now runs after it, from' }[action];
   io.out(`keysentry: pre-push hook ${said} ${location.file}${location.husky ? ' (Husky)' : ''}`);
+  if (location.shared) {
+    io.out(
+      `keysentry: ${path.relative(location.top, location.file)} is in the work tree${tracked ? ' and tracked by git: committing it shares it with everyone who clones' : ', so it may be committed and shared'}. ` +
+        'It holds no path of this machine: each clone finds its own Keysentry (recorded by "keysentry install-hook", else on PATH, else node_modules/.bin); ' +
+        'a machine without Keysentry pushes unscanned with a warning (KEYSENTRY_REQUIRED=1 stops it instead).',
+    );
+  }
   return 0;
 }
 

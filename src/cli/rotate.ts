@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resolveTarget } from '../aws/clients';
@@ -11,6 +10,7 @@ import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotati
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
 import { scanPaths } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
+import { gitTracks } from '../git/files';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 import { gitSource } from './scan';
@@ -33,13 +33,7 @@ The new secret goes only into those files: never to the terminal, a log or the J
   --plan                     print the plan and stop
 Exit status: 0 done, 1 refused (with guidance), 2 error, 130 cancelled and rolled back.`;
 
-const isTracked = (file: string): boolean => {
-  try {
-    return execFileSync('git', ['ls-files', '--', path.basename(file)], { cwd: path.dirname(file), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
-  } catch {
-    return false;
-  }
-};
+const isTracked = (file: string): boolean => gitTracks(path.basename(file), path.dirname(file));
 
 /** Files that hold the key: what the scanner finds under `cwd`, and the shared credentials file. */
 export async function discoverFiles(keyId: string, cwd: string): Promise<string[]> {

@@ -5,17 +5,24 @@ import { gitCommittableFiles, gitTopLevel } from '../git/files';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
-export const SCAN_USAGE = `usage: keysentry scan [PATH...] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES]
+export const SCAN_USAGE = `usage: keysentry scan [PATH...] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES] [--fail-on-skip]
 
 Scans what git would commit (tracked and not-ignored untracked files) for AWS access keys,
 secret keys, session tokens and private keys. Outside a git repository, scans all files
-except dependency folders. --all-files scans everything.
-Exit status: 0 clean, 1 findings, 2 error.`;
+except dependency folders. --all-files scans everything. Binary files are scanned as their
+printable strings; UTF-16 and UTF-32 text is decoded. A symlink named as PATH is followed.
+Every file or folder that could not be scanned (too large, unreadable, not a regular file) is
+listed in the report (stats.skipped in JSON); --fail-on-skip makes that exit 3, for CI.
+Exit status: 0 clean, 1 findings, 2 error, 3 nothing found but something was not scanned
+(only with --fail-on-skip).`;
+
+/** Exit status of a clean scan that skipped files, with --fail-on-skip. */
+export const EXIT_SKIPPED = 3;
 
 export const gitSource = { topLevel: gitTopLevel, committable: gitCommittableFiles };
 
 export async function scanCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size'], ['all-files', 'exhaustive', 'progress', 'help']);
+  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size'], ['all-files', 'exhaustive', 'progress', 'fail-on-skip', 'help']);
   if (args.flags.has('help')) {
     io.out(SCAN_USAGE);
     return 0;
@@ -40,7 +47,8 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   if (format === 'json') io.out(toJson(result));
   else if (format === 'sarif') io.out(toSarif(result, io.version));
   else io.out(toText(result, io.color));
-  return result.findings.length > 0 ? 1 : 0;
+  if (result.findings.length > 0) return 1;
+  return args.flags.has('fail-on-skip') && result.stats.skipped.length > 0 ? EXIT_SKIPPED : 0;
 }
 
 function progressReporter(io: Io): (done: number, total: number) => void {

@@ -1,24 +1,11 @@
-import { spawn } from 'node:child_process';
-import { isZeroSha, parseRawLog, RAW_LOG_FORMAT, type CommitChanges, type RefUpdate } from '../core/push/prepush';
+import { parseRawLog, RAW_LOG_FORMAT, type CommitChanges } from '../core/push/prepush';
 import type { GitObject, HistorySource } from '../core/push/pushScan';
 import { KeysentryError } from '../core/types';
+import { gitAsync, NO_DIFF_PROGRAMS } from './run';
 
-/** Runs git, feeding `input`, and returns stdout. Fails with git's own message (never the input). */
-export function git(cwd: string, args: string[], input?: string | Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => reject(new KeysentryError(`cannot run git: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new KeysentryError(`git ${args[0]} failed (exit ${code}): ${Buffer.concat(err).toString('utf8').trim().split('\n').slice(0, 3).join(' ')}`));
-    });
-    child.stdin.on('error', () => {}); // git may exit before reading all input; its exit code tells.
-    child.stdin.end(input ?? '');
-  });
+/** Runs git (hardened: see ./run.ts), feeding `input`, and returns stdout. */
+export function git(cwd: string, args: string[], input?: string | Buffer, opts: { keepHooksPath?: boolean } = {}): Promise<Buffer> {
+  return gitAsync(cwd, args, { input, keepHooksPath: opts.keepHooksPath });
 }
 
 const lines = (b: Buffer): string[] => b.toString('utf8').split('\n').filter(Boolean);
@@ -47,28 +34,41 @@ function parseBatch(out: Buffer, withData: boolean): Map<string, GitObject> {
 export class GitHistory implements HistorySource {
   constructor(private readonly cwd: string) {}
 
-  private async hasCommit(sha: string): Promise<boolean> {
-    try {
-      await git(this.cwd, ['cat-file', '-e', `${sha}^{commit}`]);
-      return true;
-    } catch {
-      return false;
+  async peel(ids: string[]): Promise<Map<string, { id: string; type: string }>> {
+    const peeled = new Map<string, { id: string; type: string }>();
+    if (!ids.length) return peeled;
+    // One process for every ref: "<id>^{} <id>" peels tags, %(rest) says which input it answers.
+    const out = await git(this.cwd, ['cat-file', '--batch-check=%(objectname) %(objecttype) %(rest)'], ids.map((id) => `${id}^{} ${id}`).join('\n') + '\n');
+    for (const line of lines(out)) {
+      const [id = '', type = '', asked] = line.split(' ');
+      if (type === 'missing' || type === 'ambiguous' || !asked) continue;
+      peeled.set(asked, { id, type });
     }
+    return peeled;
   }
 
-  async outgoing(update: RefUpdate, remote: string, alsoOnRemote: string[]): Promise<string[]> {
-    // Tips the remote has and we know locally; a remote sha we never fetched cannot be excluded by id.
-    const known: string[] = [];
-    for (const sha of new Set(alsoOnRemote)) if (await this.hasCommit(sha)) known.push(sha);
-    const exclude = [...known];
-    // A new ref, or an update from a tip we do not have: everything not on any ref of that remote.
-    const remoteKnown = !isZeroSha(update.remoteSha) && known.includes(update.remoteSha);
-    const args = ['rev-list', '--reverse', '--topo-order', update.localSha, '--not', ...exclude];
-    if (!remoteKnown && /^[A-Za-z0-9._-]+$/.test(remote)) args.push(`--remotes=${remote}`);
-    // Only commits are walked: a tag pointing at a tree or blob adds no history.
-    const type = (await git(this.cwd, ['cat-file', '-t', update.localSha])).toString().trim();
-    if (type !== 'commit' && type !== 'tag') return [];
-    return lines(await git(this.cwd, args));
+  async commits(tips: string[], exclude: string[], remote?: string): Promise<Array<{ sha: string; parents: string[] }>> {
+    if (!tips.length) return [];
+    // One walk for all tips; ids go on stdin (no argument-length limit, never read as options).
+    const args = ['rev-list', '--reverse', '--topo-order', '--parents', '--stdin'];
+    // `--not` here negates only the remote-tracking refs; stdin lines keep their own sign (`^id`).
+    if (remote !== undefined && /^[A-Za-z0-9._-]+$/.test(remote)) args.push('--not', `--remotes=${remote}`);
+    const input = [...tips, ...exclude.map((e) => `^${e}`)].join('\n') + '\n';
+    return lines(await git(this.cwd, args, input)).map((l) => {
+      const [sha = '', ...parents] = l.split(' ');
+      return { sha, parents };
+    });
+  }
+
+  async treeBlobs(tree: string): Promise<Array<{ path: string; blob: string }>> {
+    const out = await git(this.cwd, ['ls-tree', '-r', '-z', '--full-tree', tree]);
+    const blobs: Array<{ path: string; blob: string }> = [];
+    for (const entry of out.toString('utf8').split('\0')) {
+      const tab = entry.indexOf('\t');
+      const [, type, blob] = entry.slice(0, tab).split(' ');
+      if (type === 'blob' && blob) blobs.push({ path: entry.slice(tab + 1), blob });
+    }
+    return blobs;
   }
 
   async changes(commits: string[]): Promise<CommitChanges[]> {
@@ -76,7 +76,7 @@ export class GitHistory implements HistorySource {
     // what a merge brings from its other parents is scanned in those parents' own commits.
     const out = await git(
       this.cwd,
-      ['log', '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
+      ['log', ...NO_DIFF_PROGRAMS, '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
       commits.join('\n') + '\n',
     );
     return parseRawLog(out.toString('utf8'));
@@ -93,7 +93,8 @@ export class GitHistory implements HistorySource {
 
 /** `git rev-parse --git-path NAME` as an absolute path (honours worktrees and core.hooksPath for "hooks"). */
 export async function gitPath(cwd: string, name: string): Promise<string> {
-  const p = (await git(cwd, ['rev-parse', '--path-format=absolute', '--git-path', name])).toString('utf8').trim();
+  // Reading where the hooks are must see the repository's core.hooksPath; nothing is run.
+  const p = (await git(cwd, ['rev-parse', '--path-format=absolute', '--git-path', name], undefined, { keepHooksPath: name === 'hooks' })).toString('utf8').trim();
   if (!p) throw new KeysentryError(`not inside a git repository: ${cwd}`);
   return p;
 }

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
-import { blockCli, CHAINED_SUFFIX, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/push/hookBlock';
+import { blockCli, blockOutdated, CHAINED_SUFFIX, HOOK_PATHS_FILE, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/push/hookBlock';
 import { KeysentryError } from '../core/types';
+import { gitTracks } from './files';
 import { git, gitPath, gitTopLevelAsync } from './history';
 
 export interface HookLocation {
@@ -12,6 +13,8 @@ export interface HookLocation {
   husky: boolean;
   /** The repository's work tree root. */
   top: string;
+  /** The hook file is in the work tree (Husky, a core.hooksPath folder there): others may share it, so it holds no machine paths. */
+  shared: boolean;
 }
 
 /** Where this repository's pre-push hook lives: `.husky/pre-push`, else `git rev-parse --git-path hooks` (core.hooksPath, worktrees). */
@@ -19,14 +22,18 @@ export async function locatePrePushHook(cwd: string): Promise<HookLocation> {
   const top = await gitTopLevelAsync(cwd);
   let hooksPath = '';
   try {
-    hooksPath = (await git(top, ['config', '--get', 'core.hooksPath'])).toString('utf8').trim();
+    hooksPath = (await git(top, ['config', '--get', 'core.hooksPath'], undefined, { keepHooksPath: true })).toString('utf8').trim();
   } catch {
     // not set
   }
   const huskyDir = path.join(top, '.husky');
   const husky = existsSync(huskyDir) && statSync(huskyDir).isDirectory() && (!hooksPath || /^(?:\.\/)?\.husky(?:\/_)?\/?$/.test(hooksPath));
-  if (husky) return { file: path.join(huskyDir, 'pre-push'), husky, top };
-  return { file: path.join(await gitPath(top, 'hooks'), 'pre-push'), husky, top };
+  if (husky) return { file: path.join(huskyDir, 'pre-push'), husky, top, shared: true };
+  const file = path.join(await gitPath(top, 'hooks'), 'pre-push');
+  // Inside the work tree and outside the git dir: a folder of hooks the project keeps (and may commit).
+  const gitDir = path.dirname(await gitPath(top, 'HEAD'));
+  const inside = (dir: string): boolean => !path.relative(dir, file).startsWith('..') && !path.isAbsolute(path.relative(dir, file));
+  return { file, husky, top, shared: inside(top) && !inside(gitDir) };
 }
 
 export type InstallAction = 'created' | 'added' | 'updated' | 'unchanged' | 'chained';
@@ -34,16 +41,29 @@ export type UninstallAction = 'removed' | 'deleted' | 'restored' | 'absent';
 
 const isExecutable = (mode: number): boolean => (mode & 0o111) !== 0;
 
-export async function installHook(cwd: string, options: HookOptions): Promise<{ location: HookLocation; action: InstallAction }> {
+/** This clone's node and CLI, for a shared hook block to find (kept in the git dir, never committed). */
+async function recordHookPaths(top: string, options: HookOptions): Promise<void> {
+  const file = await gitPath(top, HOOK_PATHS_FILE);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, `${options.node}\n${options.cli}\n`, 0o600);
+}
+
+export async function installHook(cwd: string, options: HookOptions): Promise<{ location: HookLocation; action: InstallAction; tracked: boolean }> {
   const location = await locatePrePushHook(cwd);
+  const r = await installHookAt(location, options);
+  return { ...r, tracked: location.shared && gitTracks(location.file, location.top) };
+}
+
+async function installHookAt(location: HookLocation, options: HookOptions): Promise<{ location: HookLocation; action: InstallAction }> {
   const { file, husky } = location;
+  if (location.shared) await recordHookPaths(location.top, options);
   const exists = existsSync(file);
   const existing = exists ? readFileSync(file, 'utf8') : undefined;
   const mode = exists ? statSync(file).mode & 0o7777 : 0o755;
   if (exists && !husky && !isExecutable(mode) && !findBlock(existing ?? '')) {
     throw new KeysentryError(`${file} exists but is not executable, so git ignores it. Make it executable (chmod +x) or remove it, then install again.`);
   }
-  const plan = planInstall(existing, hookBlock(options));
+  const plan = planInstall(existing, hookBlock(options, location.shared));
   if (plan.content === existing) return { location, action: 'unchanged' };
   mkdirSync(path.dirname(file), { recursive: true });
   if (plan.kind === 'chain') {
@@ -78,9 +98,18 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
 }
 
 /** Whether Keysentry's block is in the repository's pre-push hook, and which CLI it calls. */
-export async function hookStatus(cwd: string): Promise<{ location: HookLocation; installed: boolean; cli?: string }> {
+export async function hookStatus(cwd: string): Promise<{ location: HookLocation; installed: boolean; cli?: string; outdated?: boolean }> {
   const location = await locatePrePushHook(cwd);
   if (!existsSync(location.file)) return { location, installed: false };
   const content = readFileSync(location.file, 'utf8');
-  return { location, installed: !!findBlock(content), cli: blockCli(content) };
+  let cli = blockCli(content);
+  if (location.shared && cli === undefined) {
+    // A shared block names no CLI: this clone's is recorded in the git dir.
+    try {
+      cli = readFileSync(await gitPath(location.top, HOOK_PATHS_FILE), 'utf8').split('\n')[1] || undefined;
+    } catch {
+      cli = undefined;
+    }
+  }
+  return { location, installed: !!findBlock(content), cli, outdated: blockOutdated(content) };
 }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { BASELINE_FILE } from '../core/detect/baseline';
+import { escapeControl } from '../core/escape';
 import { redact } from '../core/mask';
 import { addToBaselineFile } from '../core/detect/scanFiles';
 import { pushInputFor, type PushFinding, type PushScanResult } from '../core/push/prepush';
@@ -12,6 +13,15 @@ import { runCliProcess } from './cliProcess';
 import type { GitApi, GitRepository } from './gitApi';
 import { Commands } from './ids';
 import type { Log } from './log';
+
+/** Commit subjects and names as the editor may show them: secrets redacted, control characters escaped. */
+export function sanitizeResult(result: PushScanResult): PushScanResult {
+  return {
+    ...result,
+    findings: (result.findings ?? []).map((f) => ({ ...f, subject: escapeControl(redact(f.subject ?? '')), file: escapeControl(f.file) })),
+    skipped: (result.skipped ?? []).map((k) => ({ ...k, file: escapeControl(k.file), reason: escapeControl(k.reason) })),
+  };
+}
 
 export interface RepoPushState {
   root: vscode.Uri;
@@ -177,10 +187,13 @@ export class PushGuard implements vscode.Disposable {
   }
 
   private async scanOutgoing(cwd: string, remote: string, input: string, record: boolean): Promise<PushScanResult> {
-    const args = ['pre-push', '--format', 'json', ...(record ? [] : ['--no-record']), remote, remote];
+    // The remote's name goes after "--": a remote may be named like an option.
+    const args = ['pre-push', '--format', 'json', ...(record ? [] : ['--no-record']), '--', remote, remote];
     const r = await runCliProcess(this.cliPath, args, { cwd, input });
+    // Exit 2 with a result: the scan ran, but some content could not be scanned (listed in `skipped`).
+    if (r.code === 2 && r.stdout.trim().startsWith('{')) return sanitizeResult(JSON.parse(r.stdout) as PushScanResult);
     if (r.code !== 0 && r.code !== 1) throw new Error(r.stderr.trim().split('\n').slice(-3).join(' ') || `exit ${r.code}`);
-    return JSON.parse(r.stdout) as PushScanResult;
+    return sanitizeResult(JSON.parse(r.stdout) as PushScanResult);
   }
 
   private async repoFor(arg: unknown): Promise<GitRepository | undefined> {
@@ -248,6 +261,15 @@ export class PushGuard implements vscode.Disposable {
       void this.showBlocked(repo.rootUri, result, vscode.l10n.t('Keysentry: push stopped. {0} credential(s) in {1} outgoing commit(s) to {2}.', result.findings.length, new Set(result.findings.map((f) => f.commit)).size, target.remote));
       return { pushed: false, findings: result.findings };
     }
+    if (result.skipped.length) {
+      const list = result.skipped.slice(0, 3).map((k) => `${k.file} (${k.reason})`).join(', ');
+      this.log.warn(`Safe Push: ${result.skipped.length} file(s) in the outgoing commits could not be scanned: ${result.skipped.map((k) => `${k.file} (${k.reason})`).join(', ')}`);
+      if (this.config.get<string>('failMode', 'closed') !== 'open') {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: push stopped. {0} file(s) in the outgoing commits could not be scanned: {1}', result.skipped.length, list));
+        return { pushed: false, findings: [], error: 'unscanned content' };
+      }
+      void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: pushing with {0} file(s) not scanned (fail-open): {1}', result.skipped.length, list));
+    }
     try {
       await repo.push(target.remote, target.branch, target.setUpstream);
     } catch (e) {
@@ -300,7 +322,10 @@ export class PushGuard implements vscode.Disposable {
 
   private readResultFile(file: string): PushResultFile | undefined {
     try {
-      return JSON.parse(readFileSync(file, 'utf8')) as PushResultFile;
+      const data = JSON.parse(readFileSync(file, 'utf8')) as PushResultFile;
+      // Files written by older versions held commit subjects unredacted.
+      if (data.result) data.result = sanitizeResult(data.result);
+      return data;
     } catch {
       return undefined;
     }
@@ -361,8 +386,13 @@ export class PushGuard implements vscode.Disposable {
     const repo = await this.pickRepoForHook(arg);
     if (!repo) return false;
     try {
-      const { location, action } = await installHook(repo.rootUri.fsPath, this.hookOptions());
-      this.log.info(`pre-push hook ${action}: ${location.file}`);
+      const { location, action, tracked } = await installHook(repo.rootUri.fsPath, this.hookOptions());
+      this.log.info(`pre-push hook ${action}: ${location.file}${location.shared ? ' (shared hook file: no machine paths in it)' : ''}`);
+      if (tracked) {
+        void vscode.window.showWarningMessage(
+          vscode.l10n.t('Keysentry: {0} is tracked by git, so this change is shared with everyone who clones the repository once committed. It holds no path of this machine; teammates without Keysentry push unscanned, with a warning.', path.relative(repo.rootUri.fsPath, location.file)),
+        );
+      }
       const where = location.husky ? '.husky/pre-push' : path.relative(repo.rootUri.fsPath, location.file) || location.file;
       void vscode.window.showInformationMessage(
         action === 'unchanged' ? vscode.l10n.t('Keysentry: the pre-push hook is already installed ({0}).', where) : vscode.l10n.t('Keysentry: pre-push hook installed ({0}). Pushes that carry AWS keys or private keys are now stopped.', where),
@@ -401,7 +431,8 @@ export class PushGuard implements vscode.Disposable {
     try {
       const status = await hookStatus(root);
       if (status.installed) {
-        if (status.cli !== this.cliPath) {
+        // A block from before "--" let a remote named "--help" skip the scan: rewrite it.
+        if (status.cli !== this.cliPath || status.outdated) {
           await installHook(root, this.hookOptions());
           this.log.info(`updated the pre-push hook in ${status.location.file} to run ${this.cliPath}`);
         }

@@ -1,3 +1,4 @@
+import { escapeControl } from '../escape';
 import type { Finding, FindingKind, ScanResult } from '../types';
 
 export const KIND_TITLES: Record<FindingKind, string> = {
@@ -82,11 +83,11 @@ export function toText(result: ScanResult, color: boolean): string {
   const byFile = new Map<string, Finding[]>();
   for (const f of sortFindings(result.findings)) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
   for (const [file, list] of byFile) {
-    out.push(c('4', file));
+    out.push(c('4', escapeControl(file)));
     for (const f of list) {
       const where = `${f.line}:${f.column}`.padEnd(9);
       const extra = [f.accountId ? `account ${f.accountId}` : '', f.pairedKeyId ? `pairs with ${f.pairedKeyId}` : ''].filter(Boolean).join(', ');
-      out.push(`  ${c('2', where)} ${c('31', KIND_TITLES[f.kind].padEnd(22))} ${f.preview}${extra ? c('2', `  (${extra})`) : ''}`);
+      out.push(`  ${c('2', where)} ${c('31', KIND_TITLES[f.kind].padEnd(22))} ${escapeControl(f.preview)}${extra ? c('2', `  (${escapeControl(extra)})`) : ''}`);
     }
     out.push('');
   }
@@ -99,7 +100,9 @@ export function toText(result: ScanResult, color: boolean): string {
   );
   if (s.baselined) out.push(`${s.baselined} finding(s) hidden by the baseline.`);
   if (s.skipped.length) {
-    out.push(`Skipped ${s.skipped.length} file(s): ${s.skipped.slice(0, 5).map((k) => `${k.file} (${k.reason})`).join(', ')}${s.skipped.length > 5 ? ', …' : ''}`);
+    // Every skip, one per line: what was not scanned is never a footnote.
+    out.push(c('33', `Not scanned: ${s.skipped.length} file(s) or folder(s):`));
+    for (const k of s.skipped) out.push(`  ${escapeControl(k.file)}  ${k.reason}${k.detail ? ` (${escapeControl(k.detail)})` : ''}`);
   }
   return out.join('\n');
 }

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
@@ -6,17 +6,27 @@ import { scanKeyContainer, scanText } from './engine';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
 import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from '../types';
+import { displayBytes, escapeControl } from '../escape';
 
 export const DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024;
 
 /** Folders of installed dependencies, skipped outside git (inside git, .gitignore decides). */
 export const DEPENDENCY_DIRS = new Set(['node_modules', 'bower_components', 'jspm_packages', 'vendor', '.venv', 'venv', '__pycache__', '.tox', '.gradle', 'Pods', '.git', '.hg', '.svn']);
 
+/** A path as node:fs takes it: bytes when the name is not UTF-8 (Linux file names are bytes). */
+export type FsPath = string | Buffer;
+
 export interface FileSource {
   /** Repository root containing `dir`, if any. */
   topLevel(dir: string): string | undefined;
-  /** Files git would commit under `dir`, relative to it. */
-  committable(dir: string): string[];
+  /** Files git would commit under `dir`, relative to it (bytes when not UTF-8), and folders (relative to `dir`) it could not read. */
+  committable(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }> };
+}
+
+/** A name as read from git or readdir: a string when the bytes are UTF-8 (and round-trip), else the bytes. */
+export function nameFromBytes(bytes: Buffer): FsPath {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : Buffer.from(bytes);
 }
 
 export interface ScanPathsOptions {
@@ -35,62 +45,174 @@ export interface ScanPathsOptions {
 
 const toPosix = (p: string): string => p.split(path.sep).join('/');
 
-function walk(root: string, allFiles: boolean, out: string[]): void {
-  const stack = [root];
+const SEP = Buffer.from(path.sep);
+const joinPath = (dir: FsPath, name: FsPath): FsPath =>
+  typeof dir === 'string' && typeof name === 'string' ? path.join(dir, name) : nameFromBytes(Buffer.concat([Buffer.from(dir), SEP, Buffer.from(name)]));
+
+/** `abs` relative to `base`, `/` separators, escaped for display (names that are not UTF-8 show their bytes as \xNN). */
+export function displayPath(base: string, abs: FsPath): string {
+  if (typeof abs === 'string') return escapeControl(toPosix(path.relative(base, abs)));
+  // Byte-wise: latin1 maps each byte to one character and back.
+  const rel = path.relative(Buffer.from(base).toString('latin1'), abs.toString('latin1'));
+  return displayBytes(Buffer.from(toPosix(rel), 'latin1'));
+}
+
+/** Files found in the folders walked, and what could not be walked. */
+export interface Listing {
+  files: FsPath[];
+  skipped: SkippedFile[];
+}
+
+function walk(root: FsPath, allFiles: boolean, out: Listing, cwd: string): void {
+  const stack: Buffer[] = [Buffer.from(root)];
   while (stack.length) {
-    const dir = stack.pop() as string;
+    const dir = stack.pop() as Buffer;
     let entries;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
+      // Names as bytes: a name that is not UTF-8 must still be read (and shown), never dropped.
+      entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+    } catch (e) {
+      out.skipped.push({ file: displayPath(cwd, nameFromBytes(dir)) + '/', reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'error' });
       continue;
     }
     for (const e of entries) {
-      const full = path.join(dir, e.name);
+      const full = Buffer.concat([dir, SEP, e.name]);
+      const name = e.name.toString('latin1');
       // Symlinks are never followed: no loops, nothing outside the tree.
       if (e.isDirectory()) {
-        if (e.name === '.git' || (!allFiles && DEPENDENCY_DIRS.has(e.name))) continue;
+        if (name === '.git' || (!allFiles && DEPENDENCY_DIRS.has(name))) continue;
         stack.push(full);
-      } else if (e.isFile()) out.push(full);
+      } else if (e.isFile()) out.files.push(nameFromBytes(full));
     }
   }
 }
 
-/** Lists absolute paths of the files to scan. */
-export function listFiles(opts: ScanPathsOptions, source: FileSource): string[] {
-  const files: string[] = [];
+/**
+ * Lists absolute paths of the files to scan. A symlink given as an argument is followed (the
+ * user named it); inside folders symlinks are not. What cannot be listed is in `skipped`.
+ */
+export function listFiles(opts: ScanPathsOptions, source: FileSource): Listing {
+  const listing: Listing = { files: [], skipped: [] };
   for (const p of opts.paths.length ? opts.paths : ['.']) {
     const abs = path.resolve(opts.cwd, p);
     let st;
     try {
-      st = lstatSync(abs);
-    } catch {
-      throw new KeysentryError(`${p}: no such file or folder`);
-    }
-    if (st.isFile()) {
-      files.push(abs);
+      st = statSync(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && lstatSafe(abs)?.isSymbolicLink()) {
+        listing.skipped.push({ file: escapeControl(p), reason: 'not-a-file', detail: 'broken symlink' });
+        continue;
+      }
+      if (code === 'ENOENT') throw new KeysentryError(`${escapeControl(p)}: no such file or folder`);
+      listing.skipped.push({ file: escapeControl(p), reason: 'unreadable', detail: code ?? 'error' });
       continue;
     }
-    if (!st.isDirectory()) continue;
+    if (st.isFile()) {
+      // A symlink named on the command line is followed to its target (read without following links).
+      listing.files.push(lstatSafe(abs)?.isSymbolicLink() ? realpathSync(abs) : abs);
+      continue;
+    }
+    if (!st.isDirectory()) {
+      listing.skipped.push({ file: escapeControl(p), reason: 'not-a-file', detail: 'not a regular file or folder' });
+      continue;
+    }
     const top = opts.allFiles ? undefined : source.topLevel(abs);
-    if (top) files.push(...source.committable(abs).map((f) => path.join(abs, f)));
-    else walk(abs, !!opts.allFiles, files);
+    if (top) {
+      const { files, unreadable } = source.committable(abs);
+      listing.files.push(...files.map((f) => joinPath(abs, f)));
+      for (const u of unreadable) listing.skipped.push({ file: displayPath(opts.cwd, path.join(abs, u.folder)) + '/', reason: 'unreadable', detail: escapeControl(u.detail) });
+    }
+    else walk(abs, !!opts.allFiles, listing, opts.cwd);
   }
-  return [...new Set(files)].sort();
+  const seen = new Set<string>();
+  const key = (f: FsPath): string => (typeof f === 'string' ? f : f.toString('latin1'));
+  const files = listing.files.filter((f) => !seen.has(key(f)) && !!seen.add(key(f)));
+  const sorted = files.map((f) => [key(f), f] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { files: sorted.map(([, f]) => f), skipped: listing.skipped };
 }
 
-/** Decodes text, honouring UTF-16 byte-order marks; undefined for binary content. */
-const utf16Bom = (bytes: Buffer): 'utf-16le' | 'utf-16be' | undefined =>
-  bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be' | 'binary';
 
-/** git's heuristic: a NUL byte in the first 8000 bytes means binary. */
-const looksBinary = (bytes: Buffer): boolean => bytes.subarray(0, 8000).includes(0);
+/** Share of the sampled code units whose byte at `offset` is zero. */
+function zeroShare(head: Buffer, unit: number, offset: number): number {
+  let zeros = 0;
+  let n = 0;
+  for (let i = offset; i < head.length; i += unit, n++) if (head[i] === 0) zeros++;
+  return n ? zeros / n : 0;
+}
 
-export function decode(bytes: Buffer): string | undefined {
-  const bom = utf16Bom(bytes);
-  if (bom) return new TextDecoder(bom).decode(bytes.subarray(2));
-  if (looksBinary(bytes)) return undefined;
-  return bytes.toString('utf8');
+/**
+ * How a file's bytes are text: a byte-order mark decides; without one, NUL bytes at fixed
+ * positions in the first 8000 bytes mean UTF-16 or UTF-32 (mostly-ASCII text, as configuration
+ * is); any other NUL there means binary (git's own heuristic).
+ */
+export function detectEncoding(bytes: Buffer): { encoding: TextEncoding; bom: number } {
+  const b = bytes;
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return { encoding: 'utf-32le', bom: 4 };
+  if (b.length >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return { encoding: 'utf-32be', bom: 4 };
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return { encoding: 'utf-16le', bom: 2 };
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return { encoding: 'utf-16be', bom: 2 };
+  const head = b.subarray(0, 8000);
+  if (!head.includes(0)) return { encoding: 'utf-8', bom: b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0 };
+  if (b.length % 4 === 0 && zeroShare(head, 4, 3) === 1 && zeroShare(head, 4, 2) > 0.9 && zeroShare(head, 4, 0) < 0.1) return { encoding: 'utf-32le', bom: 0 };
+  if (b.length % 4 === 0 && zeroShare(head, 4, 0) === 1 && zeroShare(head, 4, 1) > 0.9 && zeroShare(head, 4, 3) < 0.1) return { encoding: 'utf-32be', bom: 0 };
+  if (b.length % 2 === 0 && zeroShare(head, 2, 1) > 0.9 && zeroShare(head, 2, 0) < 0.1) return { encoding: 'utf-16le', bom: 0 };
+  if (b.length % 2 === 0 && zeroShare(head, 2, 0) > 0.9 && zeroShare(head, 2, 1) < 0.1) return { encoding: 'utf-16be', bom: 0 };
+  return { encoding: 'binary', bom: 0 };
+}
+
+/** UTF-32 to a string (invalid code points become U+FFFD); via UTF-16LE, linear. */
+function decodeUtf32(bytes: Buffer, bigEndian: boolean): string {
+  const units = Math.floor(bytes.length / 4);
+  const out = Buffer.alloc(units * 4);
+  let o = 0;
+  for (let i = 0; i < units; i++) {
+    let cp = bigEndian ? bytes.readUInt32BE(i * 4) : bytes.readUInt32LE(i * 4);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+    if (cp < 0x10000) {
+      out.writeUInt16LE(cp, o);
+      o += 2;
+    } else {
+      cp -= 0x10000;
+      out.writeUInt16LE(0xd800 + (cp >> 10), o);
+      out.writeUInt16LE(0xdc00 + (cp & 0x3ff), o + 2);
+      o += 4;
+    }
+  }
+  return out.subarray(0, o).toString('utf16le');
+}
+
+/**
+ * The printable ASCII of binary content, like strings(1) but position-preserving: every other
+ * byte becomes a space, so a key embedded in a binary (an executable, a SQLite file, a zip stored
+ * without compression) is found, at its byte offset, and nothing else can join it.
+ */
+export function printableText(bytes: Buffer): string {
+  const out = Buffer.allocUnsafe(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] as number;
+    out[i] = (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d ? c : 0x20;
+  }
+  return out.toString('latin1');
+}
+
+/** Bytes as the text to scan: UTF-8, UTF-16 and UTF-32 (with or without a byte-order mark) decoded; binary as its printable strings. */
+export function decode(bytes: Buffer): { text: string; encoding: TextEncoding } {
+  const { encoding, bom } = detectEncoding(bytes);
+  const body = bytes.subarray(bom);
+  switch (encoding) {
+    case 'utf-8':
+      return { text: body.toString('utf8'), encoding };
+    case 'utf-16le':
+    case 'utf-16be':
+      return { text: new TextDecoder(encoding).decode(body), encoding };
+    case 'utf-32le':
+    case 'utf-32be':
+      return { text: decodeUtf32(body, encoding === 'utf-32be'), encoding };
+    case 'binary':
+      return { text: printableText(bytes), encoding };
+  }
 }
 
 /** One quick look at the raw bytes: can any rule fire in this file at all? */
@@ -135,13 +257,11 @@ export function addToBaselineFile(root: string, findings: Finding[], reason?: st
 export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?: boolean; baseline?: ReadonlySet<string> }): Promise<Finding[] | SkippedFile> {
   const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
   if (container) return [container];
-  // UTF-16 text hides its anchors between NUL bytes: those files are decoded first.
-  if (!opts.exhaustive && !utf16Bom(bytes) && !mayHoldSecret(bytes)) {
-    return looksBinary(bytes) ? { file, reason: 'binary' } : [];
-  }
-  const text = decode(bytes);
-  if (text === undefined) return { file, reason: 'binary' };
-  return scanText(text, file, opts);
+  // UTF-16 and UTF-32 text hides its anchors between NUL bytes: those files are decoded first.
+  // Binary content is scanned too, as its printable strings (a NUL byte hides nothing).
+  const { encoding } = detectEncoding(bytes);
+  if (!opts.exhaustive && (encoding === 'utf-8' || encoding === 'binary') && !mayHoldSecret(bytes)) return [];
+  return scanText(decode(bytes).text, file, opts);
 }
 
 export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Promise<ScanResult> {
@@ -150,49 +270,72 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
   const baseline = loadBaseline(opts.baselinePath, root, opts.cwd);
   const ignore = loadIgnore(root);
   const maxSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
-  const files = listFiles(opts, source);
+  const listing = listFiles(opts, source);
+  const files = listing.files;
   const findings: Finding[] = [];
-  const skipped: SkippedFile[] = [];
+  const skipped: SkippedFile[] = [...listing.skipped];
   let bytesRead = 0;
   let scanned = 0;
   let baselined = 0;
   for (let i = 0; i < files.length; i++) {
     if (opts.isCancelled?.()) break;
-    const abs = files[i] as string;
-    const rel = toPosix(path.relative(opts.cwd, abs));
-    if (!ignore.empty && ignore.ignores(toPosix(path.relative(root, abs)))) continue;
+    const abs = files[i] as FsPath;
+    const rel = displayPath(opts.cwd, abs);
+    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
     opts.onProgress?.(i, files.length, rel);
-    let st;
-    try {
-      st = lstatSync(abs);
-    } catch {
-      continue; // deleted since listing (tracked but removed from the work tree): nothing to scan
-    }
-    if (!st.isFile()) continue; // symlinks, submodules
-    if (st.size > maxSize) {
-      skipped.push({ file: rel, reason: 'too-large', detail: `${st.size} bytes > ${maxSize}` });
+    const read = readRegularFile(abs, maxSize);
+    if (read === 'gone') continue; // deleted since listing (tracked but removed from the work tree), a symlink or a submodule: nothing to scan
+    if (!Buffer.isBuffer(read)) {
+      skipped.push({ file: rel, ...read });
       continue;
     }
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(abs);
-    } catch (e) {
-      skipped.push({ file: rel, reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'error' });
-      continue;
-    }
-    const result = await scanBytes(bytes, rel, { exhaustive: opts.exhaustive, baseline: undefined });
+    const result = await scanBytes(read, rel, { exhaustive: opts.exhaustive, baseline: undefined });
     if (!Array.isArray(result)) {
       skipped.push(result);
       continue;
     }
     scanned++;
-    bytesRead += bytes.length;
+    bytesRead += read.length;
     for (const f of result) {
       if (baseline.has(f.fingerprint)) baselined++;
       else findings.push(f);
     }
   }
   return { findings, stats: { files: scanned, bytes: bytesRead, skipped, ms: Math.round(performance.now() - started), baselined } };
+}
+
+/**
+ * A listed file's bytes, opened without following a symlink and without blocking (a FIFO put in
+ * its place since listing would hang a plain read); checked to be a regular file on the open
+ * descriptor. 'gone' for what is not content to scan (missing, a symlink, a folder).
+ */
+function readRegularFile(abs: FsPath, maxSize: number): Buffer | 'gone' | Omit<SkippedFile, 'file'> {
+  let fd: number;
+  try {
+    fd = openSync(abs, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'EISDIR' || code === 'ENOTDIR') return 'gone';
+    return { reason: 'unreadable', detail: code ?? 'error' };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return 'gone';
+    if (!st.isFile()) return { reason: 'not-a-file', detail: 'not a regular file' };
+    if (st.size > maxSize) return { reason: 'too-large', detail: `${st.size} bytes > ${maxSize}` };
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } catch (e) {
+    return { reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'error' };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function lstatSafe(p: string): ReturnType<typeof lstatSync> | undefined {

@@ -24,7 +24,14 @@ const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * POSIX sh. Reads git's stdin once, hands it to the scan, then gives it back to the rest of the
  * hook (a here-document on fd 0), so a hook that follows still sees every ref line.
  */
-export function hookBlock(o: HookOptions): string {
+export function hookBlock(o: HookOptions, shared = false): string {
+  return shared ? sharedHookBlock(o.failOpen) : machineHookBlock(o);
+}
+
+/** Where a shared hook finds this clone's node and CLI (relative to the git dir; never committed). */
+export const HOOK_PATHS_FILE = 'keysentry/hook-paths';
+
+function machineHookBlock(o: HookOptions): string {
   const mode = o.failOpen ? '--fail-open' : '--fail-closed';
   return [
     BLOCK_BEGIN,
@@ -36,10 +43,50 @@ export function hookBlock(o: HookOptions): string {
     '[ -x "$keysentry_node" ] || keysentry_node=$(command -v node 2>/dev/null || true)',
     '[ -n "$keysentry_node" ] || keysentry_node=${VSCODE_GIT_ASKPASS_NODE:-}',
     'if [ -n "$keysentry_node" ] && [ -f "$keysentry_cli" ]; then',
-    `  printf '%s\\n' "$keysentry_input" | ELECTRON_RUN_AS_NODE=1 "$keysentry_node" "$keysentry_cli" pre-push ${mode} "$1" "$2" || exit $?`,
+    `  printf '%s\\n' "$keysentry_input" | ELECTRON_RUN_AS_NODE=1 "$keysentry_node" "$keysentry_cli" pre-push ${mode} -- "$1" "$2" || exit $?`,
     'else',
     '  echo "keysentry: cannot run the pre-push scan (node: ${keysentry_node:-not found}; cli: $keysentry_cli). Reinstall the hook with \\"keysentry install-hook\\"." >&2',
     o.failOpen ? '  echo "keysentry: pushing unscanned (fail-open)" >&2' : '  echo "keysentry: scan failed, push stopped (fail-closed)" >&2; exit 1',
+    'fi',
+    'exec 0<<KEYSENTRY_INPUT_END',
+    '$keysentry_input',
+    'KEYSENTRY_INPUT_END',
+    BLOCK_END,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The block for a hook file others share (Husky's `.husky/pre-push`, a core.hooksPath folder in
+ * the work tree): no path of this machine in it. Each clone records its own node and CLI in the
+ * git dir ({@link HOOK_PATHS_FILE}, written by install-hook and the editor); else `keysentry` on
+ * PATH, else the project's node_modules/.bin. A teammate without Keysentry is told the push was
+ * not scanned and is not blocked (the hook cannot protect a machine it cannot run on), unless
+ * KEYSENTRY_REQUIRED=1. Once the CLI runs, fail-closed / fail-open apply as usual.
+ */
+function sharedHookBlock(failOpen: boolean): string {
+  const mode = failOpen ? '--fail-open' : '--fail-closed';
+  const run = (cmd: string): string => `  printf '%s\\n' "$keysentry_input" | ${cmd} pre-push ${mode} -- "$1" "$2" || exit $?`;
+  return [
+    BLOCK_BEGIN,
+    '# Added by Keysentry (shared hook: no machine paths here). Blocks pushes that carry AWS keys or',
+    '# private keys. Each clone records its CLI with "keysentry install-hook"; remove with --uninstall.',
+    'keysentry_input=$(cat)',
+    'keysentry_node=; keysentry_cli=',
+    `keysentry_paths=$(git rev-parse --git-path ${HOOK_PATHS_FILE} 2>/dev/null || true)`,
+    'if [ -n "$keysentry_paths" ] && [ -f "$keysentry_paths" ]; then { IFS= read -r keysentry_node; IFS= read -r keysentry_cli; } < "$keysentry_paths"; fi',
+    '[ -x "$keysentry_node" ] || keysentry_node=$(command -v node 2>/dev/null || true)',
+    '[ -n "$keysentry_node" ] || keysentry_node=${VSCODE_GIT_ASKPASS_NODE:-}',
+    'if [ -n "$keysentry_node" ] && [ -n "$keysentry_cli" ] && [ -f "$keysentry_cli" ]; then',
+    run('ELECTRON_RUN_AS_NODE=1 "$keysentry_node" "$keysentry_cli"'),
+    'elif command -v keysentry >/dev/null 2>&1; then',
+    run('keysentry'),
+    'elif [ -x ./node_modules/.bin/keysentry ]; then',
+    run('./node_modules/.bin/keysentry'),
+    'elif [ "${KEYSENTRY_REQUIRED:-}" = 1 ]; then',
+    '  echo "keysentry: Keysentry is not installed on this machine and KEYSENTRY_REQUIRED=1: push stopped" >&2; exit 1',
+    'else',
+    '  echo "keysentry: Keysentry is not installed on this machine: this push was NOT scanned for keys (install the Keysentry extension or CLI, then run \\"keysentry install-hook\\")" >&2',
     'fi',
     'exec 0<<KEYSENTRY_INPUT_END',
     '$keysentry_input',
@@ -99,6 +146,15 @@ export function planRemove(content: string): RemovePlan {
   if (rest === CREATED_SHEBANG + CREATED_TRAILER) return { kind: 'delete' };
   if (rest === `${CREATED_SHEBANG}exec "$(dirname -- "$0")/pre-push${CHAINED_SUFFIX}" "$@"\n`) return { kind: 'unchain' };
   return { kind: 'rewrite', content: rest };
+}
+
+/**
+ * Whether an installed block predates the remote's name going after "--" (a remote named
+ * "--help" skipped the scan there): such a block is rewritten on the next install or editor start.
+ */
+export function blockOutdated(content: string): boolean {
+  const found = findBlock(content);
+  return !!found && !content.slice(found.start, found.end).includes(' -- "$1" "$2"');
 }
 
 /** The CLI path a block calls, to tell whether an installed block is current. */

@@ -111,7 +111,7 @@ export interface PushFinding extends Finding {
 }
 
 export interface PushScanResult {
-  /** Local refs pushed, with the number of outgoing commits each adds. */
+  /** Local refs pushed, with the number of outgoing commits first reached through each (a commit two refs carry counts for the first). */
   refs: Array<{ localRef: string; remoteRef: string; commits: number; deleted: boolean }>;
   commits: number;
   findings: PushFinding[];

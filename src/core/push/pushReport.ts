@@ -1,4 +1,6 @@
 import { KIND_TITLES } from '../detect/report';
+import { escapeControl } from '../escape';
+import { redact } from '../mask';
 import type { PushFinding, PushScanResult } from './prepush';
 
 /** The line the editor's push-error handler looks for in git's stderr. */
@@ -20,12 +22,21 @@ export interface PushResultFile {
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const short = (sha: string): string => sha.slice(0, 10);
 
-export function formatPushReport(result: PushScanResult, remote: string, color: boolean): string {
+/** The push report; every repository-controlled string in it (names, subjects, refs) is escaped. */
+export function formatPushReport(result: PushScanResult, remote: string, color: boolean, failOpen = false): string {
   const c = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const pushed = result.refs.filter((r) => !r.deleted).map((r) => r.localRef.replace(/^refs\/(?:heads|tags)\//, '')).join(', ') || 'no refs';
-  const skipped = result.skipped.length ? `\n${result.skipped.map((s) => `keysentry: not scanned: ${short(s.commit)} ${s.file}: ${s.reason}`).join('\n')}` : '';
+  const e = escapeControl;
+  const pushed = e(result.refs.filter((r) => !r.deleted).map((r) => r.localRef.replace(/^refs\/(?:heads|tags)\//, '')).join(', ') || 'no refs');
+  remote = e(remote);
+  const notScanned = result.skipped.map((s) => `keysentry: not scanned: ${short(s.commit)} ${e(s.file)}: ${e(s.reason)}`).join('\n');
+  const skipped = !result.skipped.length
+    ? ''
+    : failOpen
+      ? `\n${c('33', `keysentry: ${plural(result.skipped.length, 'file')} could not be scanned; pushing anyway (fail-open):`)}\n${notScanned}`
+      : `\n${c('1;31', `keysentry: scan failed, push stopped (fail-closed): ${plural(result.skipped.length, 'file')} in the push could not be scanned:`)}\n${notScanned}\n` +
+        'keysentry: take them out of the commits, list them in .secretlintignore, or push with --no-verify once you have checked them.';
   if (result.findings.length === 0) {
-    return `keysentry: ${plural(result.commits, 'outgoing commit')} to ${remote} (${pushed}) scanned in ${result.ms} ms: no credentials${result.baselined ? ` (${result.baselined} baselined)` : ''}.${skipped}`;
+    return `keysentry: ${plural(result.commits, 'outgoing commit')} to ${remote} (${pushed}) scanned in ${result.ms} ms: ${result.skipped.length ? 'no credentials in what was scanned' : 'no credentials'}${result.baselined ? ` (${result.baselined} baselined)` : ''}.${skipped}`;
   }
   const byCommit = new Map<string, PushFinding[]>();
   for (const f of result.findings) byCommit.set(f.commit, [...(byCommit.get(f.commit) ?? []), f]);
@@ -35,11 +46,11 @@ export function formatPushReport(result: PushScanResult, remote: string, color: 
   ];
   for (const [commit, findings] of byCommit) {
     const f0 = findings[0] as PushFinding;
-    out.push(`  ${c('33', short(commit))}  ${f0.subject}${f0.ref ? c('2', `  [${f0.ref.replace(/^refs\/(?:heads|tags)\//, '')}]`) : ''}`);
+    out.push(`  ${c('33', short(commit))}  ${e(redact(f0.subject))}${f0.ref ? c('2', `  [${e(f0.ref.replace(/^refs\/(?:heads|tags)\//, ''))}]`) : ''}`);
     for (const f of findings) {
-      const where = f.file.startsWith('(') ? f.file : `${f.file}:${f.line}:${f.column}`;
+      const where = e(f.file.startsWith('(') ? f.file : `${f.file}:${f.line}:${f.column}`);
       const extra = f.pairedKeyId ? ` (key ${f.pairedKeyId})` : f.accountId ? ` (account ${f.accountId})` : '';
-      out.push(`      ${where}  ${c('1', KIND_TITLES[f.kind])}  ${f.preview}${extra}`);
+      out.push(`      ${where}  ${c('1', KIND_TITLES[f.kind])}  ${e(f.preview)}${e(extra)}`);
     }
   }
   const keyIds = [...new Set(result.findings.flatMap((f) => (f.kind === 'aws-access-key-id' ? [f.preview] : f.pairedKeyId ? [f.pairedKeyId] : [])))];

@@ -2,7 +2,8 @@ import { scanText } from '../detect/engine';
 import type { IgnoreMatcher } from '../detect/ignoreFile';
 import { isZeroSha, parsePushInput, subjectOf, type CommitChanges, type PushFinding, type PushScanResult, type RefUpdate } from './prepush';
 import { scanBytes, DEFAULT_MAX_FILE_SIZE } from '../detect/scanFiles';
-import type { Finding, SkippedFile } from '../types';
+import { KeysentryError, type Finding, type SkippedFile } from '../types';
+import { redact } from '../mask';
 
 /** A git object as the history source returns it. */
 export interface GitObject {
@@ -13,8 +14,15 @@ export interface GitObject {
 
 /** What the push scan needs from git; src/git/history.ts runs the real commands. */
 export interface HistorySource {
-  /** Commits `update` adds to the remote, oldest first. `alsoOnRemote` are tips the remote is known to have. */
-  outgoing(update: RefUpdate, remote: string, alsoOnRemote: string[]): Promise<string[]>;
+  /** What each id is once tags are peeled: the object's id and type; missing ones are left out. */
+  peel(ids: string[]): Promise<Map<string, { id: string; type: string }>>;
+  /**
+   * Commits reachable from `tips` and from none of `exclude` (nor, when `remote` is given, from
+   * that remote's remote-tracking refs), oldest first, with their parents. One walk for all tips.
+   */
+  commits(tips: string[], exclude: string[], remote?: string): Promise<Array<{ sha: string; parents: string[] }>>;
+  /** Every blob of a tree, recursively, with its path (submodules left out). */
+  treeBlobs(tree: string): Promise<Array<{ path: string; blob: string }>>;
   /** What each of these commits changed (merges: only what differs from every parent), in this order. */
   changes(commits: string[]): Promise<CommitChanges[]>;
   /** Type and size of objects; missing ones are left out. */
@@ -54,23 +62,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
   const started = performance.now();
   const maxSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const updates = parsePushInput(opts.input);
-  const knownOnRemote = updates.map((u) => u.remoteSha).filter((s) => !isZeroSha(s));
-  const refs: PushScanResult['refs'] = [];
-  const refOf = new Map<string, string>();
-  const order: string[] = [];
-  for (const u of updates) {
-    if (isZeroSha(u.localSha)) {
-      refs.push({ localRef: u.localRef, remoteRef: u.remoteRef, commits: 0, deleted: true });
-      continue;
-    }
-    const commits = await source.outgoing(u, opts.remote, knownOnRemote);
-    refs.push({ localRef: u.localRef, remoteRef: u.remoteRef, commits: commits.length, deleted: false });
-    for (const c of commits) {
-      if (refOf.has(c)) continue;
-      refOf.set(c, u.localRef);
-      order.push(c);
-    }
-  }
+  const { refs, order, refOf, reached } = await outgoingCommits(source, updates, opts.remote);
   if (order.length > 200) opts.onProgress?.(`scanning ${order.length} outgoing commits`);
   const history = order.length ? await source.changes(order) : [];
 
@@ -79,8 +71,19 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     for (const f of found) raw.push({ ...f, commit, subject, ref });
   };
   const jobs: Job[] = [];
+  /** Each commit's subject with every secret found in its message masked: reports, the findings file and the editor show it. */
+  const subjects = new Map<string, string>();
+  // A ref (a tag, usually) that points at a blob or a tree adds that content without a commit.
+  for (const r of reached) {
+    const pseudo: CommitChanges = { sha: r.update.localSha, parents: [], message: `${r.update.localRef.replace(/^refs\/(?:heads|tags)\//, '')} (${r.type})`, files: [] };
+    refOf.set(pseudo.sha, r.update.localRef);
+    const blobs = r.type === 'blob' ? [{ path: `(${r.type} ${r.id.slice(0, 10)})`, blob: r.id }] : await source.treeBlobs(r.id);
+    for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
+  }
   for (const c of history) {
-    if (c.message) add(await scanText(c.message, COMMIT_MESSAGE), c.sha, subjectOf(c.message), refOf.get(c.sha) ?? '');
+    const found = c.message ? await scanText(c.message, COMMIT_MESSAGE) : [];
+    subjects.set(c.sha, safeSubject(c.message, found));
+    add(found, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
     for (const f of c.files) {
       if (f.submodule || !f.newBlob || isZeroSha(f.newBlob)) continue;
       if (!opts.ignore.empty && opts.ignore.ignores(f.path)) continue;
@@ -142,7 +145,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     const result = cache.get(keyOf(job.blob, job.path));
     if (!result) continue;
     if (!Array.isArray(result)) {
-      if (result.reason !== 'binary') skipped.push({ commit: job.commit.sha, file: job.path, reason: `${result.reason}${result.detail ? ` (${result.detail})` : ''}` });
+      skipped.push({ commit: job.commit.sha, file: job.path, reason: `${result.reason}${result.detail ? ` (${result.detail})` : ''}` });
       continue;
     }
     if (!result.length) continue;
@@ -151,7 +154,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
       const r = cache.get(keyOf(old, job.path));
       if (Array.isArray(r)) for (const f of r) known.add(f.fingerprint);
     }
-    add(result.filter((f) => !known.has(f.fingerprint)), job.commit.sha, subjectOf(job.commit.message), refOf.get(job.commit.sha) ?? '');
+    add(result.filter((f) => !known.has(f.fingerprint)), job.commit.sha, subjects.get(job.commit.sha) ?? safeSubject(job.commit.message, []), refOf.get(job.commit.sha) ?? '');
   }
 
   // One finding per secret and place: the oldest outgoing commit that brought it.
@@ -168,4 +171,92 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     else findings.push(f);
   }
   return { refs, commits: order.length, findings, skipped, baselined, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * The subject line of a commit message, safe to show: each secret the scan found on it replaced
+ * by its masked preview, then anything else shaped like a secret redacted.
+ */
+export function safeSubject(message: string, found: Finding[]): string {
+  let line = message.split('\n', 1)[0] ?? '';
+  const onFirst = found.filter((f) => f.line === 1).sort((a, b) => b.column - a.column);
+  for (const f of onFirst) {
+    const end = f.endLine === 1 ? f.endColumn - 1 : line.length;
+    line = line.slice(0, f.column - 1) + f.preview + line.slice(end);
+  }
+  // A secret split over lines (a private key) starts on the subject and runs past it.
+  return redact(subjectOf(line));
+}
+
+/** A ref that points at a blob or a tree, directly or through tags. */
+interface ReachedObject {
+  update: RefUpdate;
+  id: string;
+  type: 'blob' | 'tree';
+}
+
+/**
+ * The commits a push adds, each attributed to the first ref (in git's order) that carries it.
+ * Linear in refs and commits: one `cat-file --batch-check` peels every tip, and at most two
+ * `rev-list` walks list the outgoing commits (refs whose remote tip is known exclude the remote
+ * tips; new refs and refs over an unknown remote tip also exclude the remote-tracking refs). The
+ * walk's parent links then attribute commits to refs, each commit visited once per walk.
+ */
+export async function outgoingCommits(
+  source: HistorySource,
+  updates: RefUpdate[],
+  remote: string,
+): Promise<{ refs: PushScanResult['refs']; order: string[]; refOf: Map<string, string>; reached: ReachedObject[] }> {
+  const live = updates.filter((u) => !isZeroSha(u.localSha));
+  const remoteTips = updates.map((u) => u.remoteSha).filter((s) => !isZeroSha(s));
+  const peeled = await source.peel([...new Set([...live.map((u) => u.localSha), ...remoteTips])]);
+  for (const u of live) if (!peeled.has(u.localSha)) throw new KeysentryError(`${u.localRef} points at ${u.localSha}, which is not in this repository`);
+  // Tips the remote has and we know locally; a remote sha we never fetched cannot be excluded by id.
+  const knownRemote = new Set(remoteTips.filter((s) => peeled.get(s)?.type === 'commit'));
+  const exclude = [...new Set([...knownRemote].map((s) => (peeled.get(s) as { id: string }).id))];
+  const commitTip = (u: RefUpdate): string | undefined => (peeled.get(u.localSha)?.type === 'commit' ? peeled.get(u.localSha)?.id : undefined);
+  const groups = [
+    { updates: live.filter((u) => commitTip(u) && knownRemote.has(u.remoteSha)), remote: undefined as string | undefined },
+    { updates: live.filter((u) => commitTip(u) && !knownRemote.has(u.remoteSha)), remote },
+  ];
+  const graphs = new Map<RefUpdate, { parents: Map<string, string[]>; position: Map<string, number>; visited: Set<string> }>();
+  for (const g of groups) {
+    if (!g.updates.length) continue;
+    const walk = await source.commits([...new Set(g.updates.map((u) => commitTip(u) as string))], exclude, g.remote);
+    const graph = { parents: new Map(walk.map((c) => [c.sha, c.parents])), position: new Map(walk.map((c, i) => [c.sha, i])), visited: new Set<string>() };
+    for (const u of g.updates) graphs.set(u, graph);
+  }
+  const refs: PushScanResult['refs'] = [];
+  const refOf = new Map<string, string>();
+  const order: string[] = [];
+  const reached: ReachedObject[] = [];
+  for (const u of updates) {
+    if (isZeroSha(u.localSha)) {
+      refs.push({ localRef: u.localRef, remoteRef: u.remoteRef, commits: 0, deleted: true });
+      continue;
+    }
+    const target = peeled.get(u.localSha) as { id: string; type: string };
+    if (target.type === 'blob' || target.type === 'tree') reached.push({ update: u, id: target.id, type: target.type });
+    const graph = graphs.get(u);
+    const mine: string[] = [];
+    if (graph) {
+      // Depth-first from the tip through outgoing commits; a commit seen by an earlier ref of the
+      // same walk was attributed there, and so were its outgoing ancestors.
+      const stack = [target.id];
+      while (stack.length) {
+        const c = stack.pop() as string;
+        if (graph.visited.has(c) || !graph.parents.has(c)) continue;
+        graph.visited.add(c);
+        if (!refOf.has(c)) {
+          refOf.set(c, u.localRef);
+          mine.push(c);
+        }
+        for (const p of graph.parents.get(c) as string[]) stack.push(p);
+      }
+      mine.sort((a, b) => (graph.position.get(a) as number) - (graph.position.get(b) as number));
+      order.push(...mine);
+    }
+    refs.push({ localRef: u.localRef, remoteRef: u.remoteRef, commits: mine.length, deleted: false });
+  }
+  return { refs, order, refOf, reached };
 }
