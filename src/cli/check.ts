@@ -3,6 +3,7 @@ import { KeyLookup, verifyWithKey } from '../aws/keyLookup';
 import { canaryOf } from '../core/investigate/canary';
 import { isKeyIdShape } from '../core/detect/patterns';
 import { checkExitCode, describeLiveness, type KeyLiveness } from '../core/investigate/liveness';
+import { escapeControl } from '../core/escape';
 import { KeysentryError } from '../core/types';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
@@ -27,8 +28,7 @@ Exit status: 0 none is active, 1 a key is active, 2 a key could not be checked o
                    Exit status: 1 the key works, 0 it does not, 2 error.`;
 
 /** Key ids are printed whole (as AWS consoles do); names come from AWS and are made printable. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const printable = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const printable = escapeControl;
 
 export function formatCheck(results: KeyLiveness[], now = Date.now()): string {
   return results.map((r) => `${r.keyId}  ${r.status.padEnd(13)} ${printable(describeLiveness(r, now))}${r.created ? ` (created ${r.created.slice(0, 10)})` : ''}`).join('\n');
