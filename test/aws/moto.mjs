@@ -53,6 +53,15 @@ export async function startMoto() {
       const r = await fetch(`${endpoint}/__keysentry/backdate?kind=${kind}&id=${encodeURIComponent(id)}&days=${days}`, { method: 'POST' });
       if (!r.ok) throw new Error(`moto: cannot backdate ${kind} ${id}`);
     },
+    /** Gives an existing access key this secret (moto makes only alphanumeric ones). */
+    setSecret: async (id, secret) => {
+      const r = await fetch(`${endpoint}/__keysentry/set-secret?id=${encodeURIComponent(id)}`, { method: 'POST', body: secret });
+      if (!r.ok) throw new Error(`moto: no access key ${id}`);
+    },
+    /** The secrets the next CreateAccessKey calls return, in order. */
+    nextSecrets: async (secrets) => {
+      await fetch(`${endpoint}/__keysentry/next-secrets`, { method: 'POST', body: secrets.join('\n') });
+    },
     stop: () => child.kill(),
   };
 }
@@ -65,11 +74,16 @@ const errorXml = (code, message) =>
 /**
  * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times) fails the next
  * calls of that API action; `injected` counts faults per action, `calls` lists every action.
+ * 'hang' forwards the call to moto (so AWS acts on it) and never answers the client: the state a
+ * process is in when it is killed after AWS acted but before it could journal the answer.
+ * `onAnswered(fn)` is told (action) each time moto has answered a hung call.
  */
 export async function startFaultProxy(target) {
   const rules = new Map();
   const injected = new Map();
   const calls = [];
+  const hung = [];
+  const answered = new Set();
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -83,10 +97,14 @@ export async function startFaultProxy(target) {
       if (rule) {
         rule.left--;
         injected.set(action, (injected.get(action) ?? 0) + 1);
-        if (rule.fault === 'drop') {
+        if (rule.fault === 'hang') {
+          // handled below, after the call reaches moto
+        } else if (rule.fault === 'drop') {
           req.socket.destroy();
           return;
         }
+      }
+      if (rule && rule.fault !== 'hang') {
         const ec2 = params.get('Version') === '2016-11-15';
         const [status, code, msg] = ec2
           ? rule.fault === 'throttle'
@@ -97,6 +115,19 @@ export async function startFaultProxy(target) {
             : [403, 'AccessDenied', `User is not authorized to perform: iam:${action}`];
         res.writeHead(status, { 'content-type': 'text/xml' });
         res.end(ec2 ? ec2ErrorXml(code, msg) : errorXml(code, msg));
+        return;
+      }
+      if (rule?.fault === 'hang') {
+        // Forward, let moto act, and keep the client waiting (until it is killed or the proxy stops).
+        const fwd = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          up.resume();
+          up.on('end', () => {
+            hung.push(res);
+            for (const fn of answered) fn(action);
+          });
+        });
+        fwd.on('error', () => res.destroy());
+        fwd.end(body);
         return;
       }
       const fwd = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
@@ -113,6 +144,17 @@ export async function startFaultProxy(target) {
     inject: (action, fault, times) => rules.set(action, [...(rules.get(action) ?? []), { fault, left: times }]),
     injected,
     calls,
-    stop: () => new Promise((r) => server.close(() => r())),
+    onAnswered: (fn) => {
+      answered.add(fn);
+      return () => answered.delete(fn);
+    },
+    /** Forgets every rule not yet used up. */
+    clear: () => rules.clear(),
+    stop: () =>
+      new Promise((r) => {
+        for (const res of hung.splice(0)) res.destroy();
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }
