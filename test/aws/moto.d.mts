@@ -13,7 +13,7 @@ export interface Moto {
 export interface FaultProxy {
   endpoint: string;
   /** 'hang': forwarded to moto (AWS acts on it), never answered. */
-  inject(action: string, fault: 'throttle' | 'drop' | 'deny' | 'hang', times: number): void;
+  inject(action: string, fault: 'throttle' | 'drop' | 'deny' | 'hang', times: number, skip?: number): void;
   injected: Map<string, number>;
   calls: string[];
   /** Called with the action each time moto has answered a hung call; returns an unsubscribe. */

@@ -72,8 +72,8 @@ const errorXml = (code, message) =>
   `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>keysentry-proxy</RequestId></ErrorResponse>`;
 
 /**
- * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times) fails the next
- * calls of that API action; `injected` counts faults per action, `calls` lists every action.
+ * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times, skip = 0) fails
+ * the next calls of that API action (after letting `skip` of them through); `injected` counts faults per action, `calls` lists every action.
  * 'hang' forwards the call to moto (so AWS acts on it) and never answers the client: the state a
  * process is in when it is killed after AWS acted but before it could journal the answer.
  * `onAnswered(fn)` is told (action) each time moto has answered a hung call.
@@ -93,7 +93,11 @@ export async function startFaultProxy(target) {
       const params = new URLSearchParams(body.toString('utf8'));
       const action = params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
       calls.push(action);
-      const rule = rules.get(action)?.find((r) => r.left > 0);
+      let rule = rules.get(action)?.find((r) => r.left > 0);
+      if (rule?.skip) {
+        rule.skip--;
+        rule = undefined;
+      }
       if (rule) {
         rule.left--;
         injected.set(action, (injected.get(action) ?? 0) + 1);
@@ -141,7 +145,7 @@ export async function startFaultProxy(target) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return {
     endpoint: `http://127.0.0.1:${server.address().port}`,
-    inject: (action, fault, times) => rules.set(action, [...(rules.get(action) ?? []), { fault, left: times }]),
+    inject: (action, fault, times, skip = 0) => rules.set(action, [...(rules.get(action) ?? []), { fault, left: times, skip }]),
     injected,
     calls,
     onAnswered: (fn) => {
