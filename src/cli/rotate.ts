@@ -236,16 +236,19 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     let facts;
     try {
       facts = await gatherFacts(ops, keyId);
-      plan = planRotation(facts, options, checks);
-      // One actor per IAM user: then the user's keys are read again, under that lock.
-      if (!planOnly) held.push(lockUser(plan.account, plan.userName, `keysentry rotate ${keyId}`));
-      const other = unfinishedJournals().find((o) => o.keyId !== keyId && o.plan.userName === plan.userName && o.plan.account === plan.account);
-      if (other) {
-        throw new RotationRefused(
-          `a rotation of ${other.keyId}, another key of ${plan.userName}, is unfinished: run "keysentry rotate ${other.keyId} --resume" (or --rollback) first, so the two never delete each other's keys.`,
-          'unfinished',
-        );
+      const user = facts.userName;
+      if (user && user !== 'root') {
+        // One actor per IAM user: another key's rotation of this user would see our new key as its stray.
+        if (!planOnly) held.push(lockUser(facts.caller.account, user, `keysentry rotate ${keyId}`));
+        const other = unfinishedJournals().find((o) => o.keyId !== keyId && o.plan.userName === user && o.plan.account === facts!.caller.account);
+        if (other) {
+          throw new RotationRefused(
+            `a rotation of ${other.keyId}, another key of ${user}, is unfinished: run "keysentry rotate ${other.keyId} --resume" (or --rollback) first, so the two never delete each other's keys.`,
+            'unfinished',
+          );
+        }
       }
+      plan = planRotation(facts, options, checks);
       if (!planOnly) {
         facts.keys = await ops.listKeys(plan.userName);
         plan = planRotation(facts, options, checks);

@@ -23,6 +23,17 @@ export function writeTarget(file: string): string {
   }
 }
 
+/** Read-only for this process, or for everyone by its mode (root may write anything, but a 0444 file says "do not"). */
+function isReadOnly(target: string, st: Stats): boolean {
+  if ((st.mode & 0o222) === 0) return true;
+  try {
+    accessSync(target, constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 const inGroup = (gid: number): boolean => process.getgid?.() === gid || (process.getgroups?.() ?? []).includes(gid);
 const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -46,11 +57,7 @@ export function writeProblem(file: string): string | undefined {
   }
   const via = target === file ? '' : ` (the target of the symlink ${file})`;
   if (!st.isFile()) return `${target}${via} is not a regular file`;
-  try {
-    accessSync(target, constants.W_OK);
-  } catch {
-    return `${target}${via} is read-only: make it writable (chmod u+w) if Keysentry should update it`;
-  }
+  if (isReadOnly(target, st)) return `${target}${via} is read-only: make it writable (chmod u+w) if Keysentry should update it`;
   try {
     accessSync(path.dirname(target), constants.W_OK | constants.X_OK);
   } catch {
@@ -93,11 +100,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode?: n
   }
   if (existing) {
     if (!existing.isFile()) throw new KeysentryError(`${target} is not a regular file; not overwriting it`);
-    try {
-      accessSync(target, constants.W_OK);
-    } catch {
-      throw new KeysentryError(`${target} is read-only; not overwriting it`);
-    }
+    if (isReadOnly(target, existing)) throw new KeysentryError(`${target} is read-only; not overwriting it`);
   }
   const finalMode = mode ?? (existing ? existing.mode & 0o7777 : 0o666 & ~process.umask());
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.keysentry-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
