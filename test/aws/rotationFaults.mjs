@@ -9,7 +9,8 @@
 //   4. that pair authenticates: sts:GetCallerIdentity signed with it (moto_server.py checks the
 //      signature) returns the user;
 //   5. no CLI output and no file Keysentry stored (journal, undo, locks) holds a raw secret;
-//   6. no temporary file remains, and no lock file but a stale one of a killed process.
+//   6. no temporary file remains (a lock's, of a killed process, may: it holds no secret), and no
+//      lock file but a stale one of a killed process.
 // Used by bench/rotation-faults.mjs (a few hundred cases) and test/unit/rotate-faults.test.ts (a
 // fixed-seed sample). Every case is generated from (seed, index) so a failure can be replayed.
 import { spawn } from 'node:child_process';
@@ -349,7 +350,24 @@ export async function runCase(moto, c, label, allSecrets = []) {
         if (texts[i].includes(sec)) violations.push(`a raw secret (${sec.slice(0, 4)}…) in ${path.relative(ksHome, p)}`);
       });
     }
-    for (const p of [...walk(project), ...walk(dotfiles), ...stored]) if (/\.tmp$|keysentry-\d+/.test(path.basename(p))) violations.push(`a temporary file remains: ${path.relative(dir, p)}`);
+    // A killed process cannot remove its temporary files; the next process on the key or file
+    // sweeps them. One may remain only if its process is gone and it holds no secret (a lock's).
+    for (const p of [...walk(project), ...walk(dotfiles), ...stored]) {
+      const name = path.basename(p);
+      if (!/\.tmp$|keysentry-\d+/.test(name)) continue;
+      const pid = Number(/(?:keysentry-|\.)(\d+)[.-][0-9a-f]+\.tmp$/.exec(name)?.[1]);
+      let alive = !pid;
+      try {
+        if (pid) process.kill(pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+      const text = readFileSync(p, 'utf8');
+      if (alive) violations.push(`a temporary file of a live (or unknown) process remains: ${path.relative(dir, p)}`);
+      else if (secrets.some((sec) => text.includes(sec))) violations.push(`a temporary file holding a secret remains: ${path.relative(dir, p)}`);
+      else if (!/\.lock(\.break)?\.\d+\.[0-9a-f]+\.tmp$/.test(name)) violations.push(`a temporary file remains: ${path.relative(dir, p)}`);
+    }
     return { violations, summary };
   } catch (e) {
     violations.push(`harness error: ${e.stack ?? e}`);

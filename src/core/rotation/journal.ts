@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomicFile';
+import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
 import { lockOrThrow, type Lock } from '../fileLock';
 import { keysentryHome } from '../home';
 import { KeysentryError } from '../types';
@@ -79,14 +79,20 @@ export function markStep(j: Journal, name: StepName, state: 'started' | 'done', 
 /** The lock of one key's rotation (rotate, resume, rollback): a second process gets LockHeld at once. */
 export function lockKey(keyId: string, purpose: string): Lock {
   ensureDir();
-  return lockOrThrow(path.join(rotationsDir(), `${keyId}.lock`), purpose);
+  const file = path.join(rotationsDir(), `${keyId}.lock`);
+  const lock = lockOrThrow(file, purpose);
+  for (const f of [file, journalPath(keyId), undoPath(keyId)]) sweepStaleTemps(f);
+  return lock;
 }
 
 /** The lock of one IAM user's keys: two rotations of different keys of one user never interleave. */
 export function lockUser(account: string, userName: string, purpose: string): Lock {
   ensureDir();
   const safe = `${account}-${userName}`.replace(/[^A-Za-z0-9_.@=,+-]/g, '_');
-  return lockOrThrow(path.join(rotationsDir(), `user-${safe}.lock`), purpose);
+  const file = path.join(rotationsDir(), `user-${safe}.lock`);
+  const lock = lockOrThrow(file, purpose);
+  sweepStaleTemps(file);
+  return lock;
 }
 
 type UndoStore = Record<string, string>;

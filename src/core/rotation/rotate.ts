@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { KeysentryError } from '../types';
-import { writeFileAtomic } from '../atomicFile';
+import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
 import { maskSecret } from '../mask';
 import { isUserArn } from './plan';
 import { allJournals, dropUndo, keepOldSecret, markStep, oldSecretOf, saveJournal, stepState } from './journal';
@@ -137,6 +137,8 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
   const skipped: RotationOutcome['filesSkipped'] = (j.plan.files ?? []).filter((c) => !c.ok).map((c) => ({ path: c.path, reason: c.reason ?? 'not usable' }));
   let verifiedNow = false;
   const oldKey = async (): Promise<AccessKeyMeta | undefined> => (await ops.listKeys(user)).find((k) => k.id === j.keyId);
+  // A process killed mid-write may have left a temporary copy (with a secret) beside a file.
+  for (const f of plannedFiles(j)) sweepStaleTemps(f.target);
 
   // Resuming after the key was created but before its secret reached a file: the secret is gone
   // with the crashed process, so that key is useless. Delete it and create another.
@@ -336,6 +338,7 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
   if (stepState(j, 'delete-old') === 'done' || j.status === 'done') {
     throw new KeysentryError(`the rotation of ${j.keyId} is complete (the old key is deleted); there is nothing to roll back`);
   }
+  for (const f of j.files) sweepStaleTemps(f.target);
   const truth = await ops.listKeys(user);
   const old = truth.find((k) => k.id === j.keyId);
   if (!old) {
