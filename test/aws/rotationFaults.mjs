@@ -314,11 +314,12 @@ export async function runCase(moto, c, label, allSecrets = []) {
       }
       secrets.push(secret);
       try {
-        const sts = new STSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: activeId, secretAccessKey: secret }, maxAttempts: 1 });
+        // Retried only on the emulator's own hiccups (a 500 under load), never on an authentication error.
+        const sts = new STSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: activeId, secretAccessKey: secret }, maxAttempts: 3 });
         const arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? '';
         if (!arn.endsWith(`:user/${user}`)) violations.push(`${path.basename(f.listed)}: its pair signs as ${arn}`);
       } catch (e) {
-        violations.push(`${path.basename(f.listed)}: its pair does not authenticate (${e.name})`);
+        violations.push(`${path.basename(f.listed)}: its pair does not authenticate (${e.name}: ${String(e.message).slice(0, 200)})`);
       }
     }
     const stored = walk(ksHome);

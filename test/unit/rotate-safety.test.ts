@@ -264,6 +264,23 @@ test('3: crashes inside create and inside deactivate (answered by IAM, never jou
   }
 });
 
+test('3: a rollback killed after restoring the files, while deleting the new key (AWS acted): --resume still ends with one working key in the file', async (t) => {
+  const proxy = await startFaultProxy(moto.endpoint);
+  t.after(() => proxy.stop());
+  const w = await world(t, { endpoint: proxy.endpoint });
+  const env = path.join(w.dir, '.env');
+  writeFileSync(env, `AWS_ACCESS_KEY_ID=${w.old.id}\nAWS_SECRET_ACCESS_KEY=${w.old.secret}\n`);
+  const crashed = await cli(w, rotate(w, [env]), { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: 'verify' } });
+  assert.equal(crashed.signal, 'SIGKILL');
+  const back = await cli(w, ['rotate', w.old.id, '--rollback', '--format', 'json'], { killOn: hangThenKill(proxy, 'DeleteAccessKey') });
+  assert.equal(back.signal, 'SIGKILL');
+  const resumed = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+  assert.equal(resumed.code, 0, resumed.err);
+  const id = await assertWorks(w, env, /AWS_SECRET_ACCESS_KEY=(\S+)/);
+  assert.notEqual(id, w.old.id);
+  assertNothingStoredOrLeft(w, [w.dir]);
+});
+
 // ---------- 4 ----------
 
 test('4: rollback undoes only the substitution: a profile added since survives; a changed pair is refused, masked, and the new key kept', async (t) => {

@@ -140,6 +140,14 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
   // A process killed mid-write may have left a temporary copy (with a secret) beside a file.
   for (const f of plannedFiles(j)) sweepStaleTemps(f.target);
 
+  // Resuming after a rollback that stopped part-way: files already given back the old pair are
+  // written again (with a new key if the new secret is in no file any more).
+  if (j.files.some((f) => f.state === 'restored')) {
+    for (const f of j.files) if (f.state === 'restored') f.state = 'pending';
+    j.steps = j.steps.filter((s) => s.name !== 'write-files' && s.name !== 'verify');
+    saveJournal(j);
+  }
+
   // Resuming after the key was created but before its secret reached a file: the secret is gone
   // with the crashed process, so that key is useless. Delete it and create another.
   if (stepState(j, 'create') === 'done' && j.newKeyId && stepState(j, 'write-files') !== 'done') {
@@ -243,6 +251,7 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
           }
           if (newPairIn(j, planned.target).secret) {
             if (rec) rec.state = 'written';
+            else j.files.push({ path: planned.path, target: planned.target, state: 'written', places: planned.places });
             saveJournal(j);
             continue;
           }
