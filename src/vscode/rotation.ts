@@ -216,7 +216,7 @@ export class RotationController implements vscode.Disposable {
   }
 
   private failed(keyId: string, r: CliRun): RotateResult {
-    const message = redact(r.stderr.split('\n').filter((l) => l.startsWith('keysentry:') || /^(The rotation|Nothing|  \S|\S+ (is inactive|works again))/.test(l)).join('\n') || r.stderr.trim().slice(-800));
+    const message = redact(r.stderr.split('\n').filter((l) => l.startsWith('keysentry:') || /^(The rotation|Nothing| {2}\S|\S+ (is inactive|works again))/.test(l)).join('\n') || r.stderr.trim().slice(-800));
     this.log.error(`rotation of ${keyId} failed`, message);
     const interrupted = /--resume/.test(message);
     const actions = interrupted ? [vscode.l10n.t('Resume'), vscode.l10n.t('Roll Back'), vscode.l10n.t('Show Log')] : [vscode.l10n.t('Show Log')];
