@@ -5,9 +5,9 @@ import { resolveTarget } from '../aws/clients';
 import { IamOps } from '../aws/iamOps';
 import { credentialsFile } from '../core/awsProfiles';
 import { redact } from '../core/mask';
-import { LockHeld, tryLock, type Lock } from '../core/fileLock';
+import { LockHeld, type Lock } from '../core/fileLock';
 import { inspectFiles } from '../core/rotation/files';
-import { journalPath, loadJournal, lockKey, lockUser, saveJournal, unfinishedJournals } from '../core/rotation/journal';
+import { loadJournal, lockKey, lockUser, probeKeyLock, saveJournal, unfinishedJournals } from '../core/rotation/journal';
 import { checkFilesUsable, checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
 import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
@@ -204,9 +204,7 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     const planOnly = args.flags.has('plan');
     if (planOnly) {
       // A plan changes nothing: it only says whether another process holds the key now.
-      const probe = tryLock(`${journalPath(keyId).slice(0, -'.json'.length)}.lock`, `keysentry rotate ${keyId} --plan`);
-      if (!probe.lock) throw new LockHeld(`${journalPath(keyId).slice(0, -'.json'.length)}.lock`, probe.owner);
-      probe.lock.release();
+      probeKeyLock(keyId, `keysentry rotate ${keyId} --plan`);
     } else held.push(lockKey(keyId, `keysentry rotate ${keyId}`));
     const existing = loadJournal(keyId);
     if (existing?.status === 'running') {

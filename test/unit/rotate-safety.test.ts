@@ -172,6 +172,10 @@ test('2: a key another live process is rotating is refused as locked; both proce
   const w = await world(t);
   const env = path.join(w.dir, '.env');
   writeFileSync(env, `AWS_ACCESS_KEY_ID=${w.old.id}\nAWS_SECRET_ACCESS_KEY=${w.old.secret}\n`);
+  // A plan (what the editor runs first) in a fresh home works, and takes no lock.
+  const planned = await cli(w, ['rotate', w.old.id, '--plan', '--format', 'json', '--update', env]);
+  assert.equal(planned.code, 0, planned.err);
+  assert.equal(JSON.parse(planned.out).plan.userName, w.user);
   // A live holder: this test process.
   const dir = path.join(w.env.KEYSENTRY_HOME!, 'rotations');
   mkdirSync(dir, { recursive: true });
@@ -181,6 +185,9 @@ test('2: a key another live process is rotating is refused as locked; both proce
   assert.equal(held.code, 1, held.err);
   assert.equal(JSON.parse(held.out).refused, 'locked');
   assert.match(held.err, /another Keysentry process is already working on this rotation.*another window/s);
+  const heldPlan = await cli(w, ['rotate', w.old.id, '--plan', '--format', 'json', '--update', env]);
+  assert.equal(heldPlan.code, 1, heldPlan.err);
+  assert.equal(JSON.parse(heldPlan.out).refused, 'locked');
   assert.deepEqual(await keysOf(w.user), [{ id: w.old.id, status: 'Active' }]);
   (await import('node:fs')).rmSync(lock);
   // Two at once: one works, the other is refused; one working key, in the file.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
-import { lockOrThrow, type Lock } from '../fileLock';
+import { LockHeld, lockOrThrow, tryLock, type Lock } from '../fileLock';
 import { keysentryHome } from '../home';
 import { KeysentryError } from '../types';
 import type { FileRecord, Journal, StepName } from './types';
@@ -83,6 +83,15 @@ export function lockKey(keyId: string, purpose: string): Lock {
   const lock = lockOrThrow(file, purpose);
   for (const f of [file, journalPath(keyId), undoPath(keyId)]) sweepStaleTemps(f);
   return lock;
+}
+
+/** Throws LockHeld when another process holds the key now; takes nothing (for a plan). */
+export function probeKeyLock(keyId: string, purpose: string): void {
+  ensureDir();
+  const file = path.join(rotationsDir(), `${keyId}.lock`);
+  const { lock, owner } = tryLock(file, purpose);
+  if (!lock) throw new LockHeld(file, owner);
+  lock.release();
 }
 
 /** The lock of one IAM user's keys: two rotations of different keys of one user never interleave. */
