@@ -38,6 +38,6 @@ function common(t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentia
   };
 }
 
-export const iamClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider): IAMClient => new IAMClient(common(t, credentials));
+export const iamClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number): IAMClient => new IAMClient(common(t, credentials, attempts));
 export const stsClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number): STSClient => new STSClient(common(t, credentials, attempts));
 export const ec2Client = (t: AwsTarget, region?: string): EC2Client => new EC2Client(common({ ...t, region: region ?? t.region }));

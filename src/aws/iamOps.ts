@@ -87,9 +87,29 @@ export class IamOps implements AwsOps {
     await this.call('UpdateAccessKey', () => this.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: status })));
   }
 
+  /**
+   * CreateAccessKey is not idempotent: a retry after a timeout or a dropped connection can make a
+   * second key while the first one's secret is lost. So it is retried only when AWS answered with
+   * throttling (the call did nothing); any other failure goes to the caller, whose journal says
+   * the create may have happened (resume and rollback then find that key in IAM).
+   */
   async createKey(userName: string): Promise<{ id: string; secret: string }> {
-    const r = await this.call('CreateAccessKey', () => this.iam.send(new CreateAccessKeyCommand({ UserName: userName })));
-    return { id: r.AccessKey?.AccessKeyId ?? '', secret: r.AccessKey?.SecretAccessKey ?? '' };
+    const once = iamClient(this.target, undefined, 1);
+    const attempts = Math.max(1, Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await once.send(new CreateAccessKeyCommand({ UserName: userName }));
+        return { id: r.AccessKey?.AccessKeyId ?? '', secret: r.AccessKey?.SecretAccessKey ?? '' };
+      } catch (e) {
+        const err = e as { name?: string; $metadata?: Record<string, unknown> };
+        const throttled = /Throttl|TooManyRequests|RequestLimitExceeded/.test(err.name ?? '');
+        if (!throttled || attempt >= attempts) {
+          if (throttled) err.$metadata = { ...err.$metadata, attempts: attempt };
+          throw explainAwsError('CreateAccessKey', e, this.callerArn);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random())));
+      }
+    }
   }
 
   async deleteKey(userName: string, keyId: string): Promise<void> {

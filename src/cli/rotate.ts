@@ -4,8 +4,10 @@ import { resolveTarget } from '../aws/clients';
 import { IamOps } from '../aws/iamOps';
 import { credentialsFile } from '../core/awsProfiles';
 import { redact } from '../core/mask';
-import { loadJournal, saveJournal } from '../core/rotation/journal';
-import { checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
+import { LockHeld, type Lock } from '../core/fileLock';
+import { inspectFiles } from '../core/rotation/files';
+import { loadJournal, lockKey, lockUser, probeKeyLock, saveJournal, unfinishedJournals } from '../core/rotation/journal';
+import { checkFilesUsable, checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
 import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
 import { scanPaths } from '../core/detect/scanFiles';
@@ -26,12 +28,19 @@ the shared credentials file; --update names them instead), verifies it, then dea
 deletes the old key. Every step is journaled in ~/.keysentry/rotations before it is taken: after a
 crash, a cancel or an error, --resume finishes the rotation and --rollback undoes it.
 The new secret goes only into those files: never to the terminal, a log or the JSON output.
+Guarantees: the old key is deactivated or deleted only after the new id and secret were read back
+from at least one of the files and signed with; a file's pair is found by its structure (section,
+KEY=VALUE names, YAML/JSON keys), and a rotation no file can take is refused before anything
+changes; one process at a time per key and per IAM user (a lock file); resume and rollback read
+IAM first (a rollback after the old key is gone finishes instead); a rollback undoes only the
+substitution, never whole files.
 
   --exposed / --not-exposed  the key was pushed or made public (default: it is in a git-tracked file)
   --delete-inactive          allow deleting the user's other, inactive key under the 2-key limit
   --keep-old-inactive        deactivate the old key but do not delete it
   --plan                     print the plan and stop
-Exit status: 0 done, 1 refused (with guidance), 2 error, 130 cancelled and rolled back.`;
+Exit status: 0 done, 1 refused (with guidance; also when another process holds the key),
+2 error, 130 cancelled and rolled back.`;
 
 const isTracked = (file: string): boolean => gitTracks(path.basename(file), path.dirname(file));
 
@@ -94,6 +103,17 @@ function hooksFor(io: Io, progress: boolean, format: string): { hooks: RunHooks;
   return { hooks, cancelled: () => cancelled };
 }
 
+/** True when the user's keys in IAM are exactly those before the rotation (ids and statuses). */
+async function sameKeys(ops: AwsOps, j: Journal): Promise<boolean> {
+  try {
+    const now = await ops.listKeys(j.plan.userName);
+    const key = (k: { id: string; status: string }): string => `${k.id}:${k.status}`;
+    return now.map(key).sort().join() === j.beforeKeys.map(key).sort().join();
+  } catch {
+    return false;
+  }
+}
+
 async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () => Promise<RotationOutcome>, cancelled: () => boolean): Promise<number> {
   try {
     const outcome = await run();
@@ -102,12 +122,17 @@ async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () =
   } catch (e) {
     if (e instanceof RotationCancelled || cancelled()) {
       const rolled = await rollbackRotation(ops, j);
+      if (rolled.status === 'done') {
+        io.out(format === 'json' ? JSON.stringify({ ...rolled, cancelled: true }, null, 2) : `keysentry: cancel came too late.\n${formatOutcome(rolled)}`);
+        return 0;
+      }
       io.out(format === 'json' ? JSON.stringify({ ...rolled, cancelled: true }, null, 2) : `keysentry: cancelled.\n${formatOutcome(rolled)}`);
       return 130;
     }
     const message = redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e));
     j.error = message;
-    const changed = j.steps.some((s) => s.state === 'done') || j.newKeyId;
+    // "Nothing was changed" only when IAM says so: a call that failed in flight may have acted.
+    const changed = j.steps.some((s) => s.state === 'done') || j.newKeyId || (j.steps.length > 0 && !(await sameKeys(ops, j)));
     if (!changed) {
       j.status = 'rolled-back';
       saveJournal(j);
@@ -115,8 +140,10 @@ async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () =
     }
     saveJournal(j);
     const at = j.steps.find((s) => s.state === 'started')?.name ?? j.steps.at(-1)?.name;
+    const deleteTried = j.steps.some((s) => s.name === 'delete-old');
     throw new KeysentryError(
-      `${message}\nThe rotation stopped at "${at}" and is journaled: nothing is lost. Run "keysentry rotate ${j.keyId} --resume" to finish it, or "--rollback" to undo it (the old key is ${j.steps.some((s) => s.name === 'delete-old' && s.state === 'done') ? 'deleted' : 'still there'}${j.newKeyId ? `, the new key is ${j.newKeyId}` : ''}).`,
+      `${message}\nThe rotation stopped at "${at}" and is journaled. Run "keysentry rotate ${j.keyId} --resume" to finish it, or "--rollback" to undo it; both read IAM first` +
+        ` (the old key was ${deleteTried ? 'being deleted' : 'not deleted'}${j.newKeyId ? `, the new key is ${j.newKeyId}` : ''}).`,
     );
   }
 }
@@ -148,55 +175,100 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     throw e;
   }
   const opt = (name: string): string | undefined => args.flags.get(name) as string | undefined;
-  const existing = loadJournal(keyId);
   const progress = args.flags.has('progress');
-
-  if (args.flags.has('resume') || args.flags.has('rollback')) {
-    if (!existing || existing.status !== 'running') throw new KeysentryError(`no interrupted rotation of ${keyId} to ${args.flags.has('resume') ? 'resume' : 'roll back'}`);
-    const target = resolveTarget({ profile: opt('profile') ?? existing.profile, region: opt('region') ?? existing.region, endpoint: opt('endpoint-url') ?? existing.endpoint });
-    const ops = new IamOps(target);
-    const { hooks, cancelled } = hooksFor(io, progress, format);
-    if (args.flags.has('rollback')) return finish(io, format, ops, existing, () => rollbackRotation(ops, existing), () => false);
-    return finish(io, format, ops, existing, () => runRotation(ops, existing, hooks), cancelled);
-  }
-  if (existing?.status === 'running') {
-    const at = existing.steps.at(-1);
-    throw new KeysentryError(`a rotation of ${keyId} was interrupted${at ? ` at "${at.name}" (${at.state})` : ''}: run with --resume to finish it or --rollback to undo it`);
-  }
-
-  const updates = args.lists.get('update');
-  const files = updates?.length ? updates.map((f) => path.resolve(io.cwd, f)) : await discoverFiles(keyId, io.cwd);
-  for (const f of files) if (!existsSync(f)) throw new KeysentryError(`${f}: no such file`);
-  if (!files.length) {
-    throw new KeysentryError(`no file here holds ${keyId}: name the files that use it with --update FILE (a .env, ~/.aws/credentials, a config file), so the new key can go straight there`);
-  }
-  const exposed = args.flags.has('exposed') ? true : args.flags.has('not-exposed') ? false : files.some(isTracked);
-  const options = { exposed, keepOldInactive: args.flags.has('keep-old-inactive'), deleteInactive: args.flags.has('delete-inactive'), files };
-  const target = resolveTarget({ profile: opt('profile'), region: opt('region'), endpoint: opt('endpoint-url') });
-  const ops = new IamOps(target);
-  let plan: RotationPlan;
-  let facts;
+  const locked = (e: LockHeld): number =>
+    refused(new RotationRefused(`another Keysentry process is already working on this rotation: ${e.message}. Wait for it to finish (or close the other window), then try again.`, 'locked'));
+  const held: Lock[] = [];
+  const releaseAll = (): void => {
+    for (const l of held.splice(0).reverse()) l.release();
+  };
   try {
-    facts = await gatherFacts(ops, keyId);
-    plan = planRotation(facts, options);
-  } catch (e) {
-    if (e instanceof RotationRefused) return refused(e);
-    throw e;
-  }
-  const planText = formatPlan(plan, facts.caller.arn, files, exposed);
-  if (args.flags.has('plan')) {
-    io.out(format === 'json' ? JSON.stringify({ plan, exposed, files, signer: facts.caller.arn }, null, 2) : planText);
-    return 0;
-  }
-  io.err(planText);
-  if (!args.flags.has('yes')) {
-    if (!io.confirm) throw new KeysentryError('no terminal to confirm on: add --yes to rotate without a prompt');
-    if (!(await io.confirm('Proceed?'))) {
-      io.err('keysentry: nothing was changed.');
-      return 1;
+    if (args.flags.has('resume') || args.flags.has('rollback')) {
+      const mode = args.flags.has('resume') ? 'resume' : 'roll back';
+      held.push(lockKey(keyId, `keysentry rotate ${keyId} --${mode === 'resume' ? 'resume' : 'rollback'}`));
+      const existing = loadJournal(keyId);
+      if (!existing || existing.status !== 'running') throw new KeysentryError(`no interrupted rotation of ${keyId} to ${mode}`);
+      held.push(lockUser(existing.plan.account, existing.plan.userName, `keysentry rotate ${keyId} --${mode === 'resume' ? 'resume' : 'rollback'}`));
+      const target = resolveTarget({ profile: opt('profile') ?? existing.profile, region: opt('region') ?? existing.region, endpoint: opt('endpoint-url') ?? existing.endpoint });
+      const ops = new IamOps(target);
+      const { hooks, cancelled } = hooksFor(io, progress, format);
+      if (args.flags.has('rollback')) return await finish(io, format, ops, existing, () => rollbackRotation(ops, existing, hooks), () => false);
+      return await finish(io, format, ops, existing, () => runRotation(ops, existing, hooks), cancelled);
     }
+    const planOnly = args.flags.has('plan');
+    if (planOnly) {
+      // A plan changes nothing: it only says whether another process holds the key now.
+      probeKeyLock(keyId, `keysentry rotate ${keyId} --plan`);
+    } else held.push(lockKey(keyId, `keysentry rotate ${keyId}`));
+    const existing = loadJournal(keyId);
+    if (existing?.status === 'running') {
+      const at = existing.steps.at(-1);
+      throw new KeysentryError(`a rotation of ${keyId} was interrupted${at ? ` at "${at.name}" (${at.state})` : ''}: run with --resume to finish it or --rollback to undo it`);
+    }
+
+    const updates = args.lists.get('update');
+    const files = updates?.length ? updates.map((f) => path.resolve(io.cwd, f)) : await discoverFiles(keyId, io.cwd);
+    for (const f of files) if (!existsSync(f)) throw new KeysentryError(`${f}: no such file`);
+    if (!files.length) {
+      throw new KeysentryError(`no file here holds ${keyId}: name the files that use it with --update FILE (a .env, ~/.aws/credentials, a config file), so the new key can go straight there`);
+    }
+    // Which files can take the new pair is decided before any AWS call, and refused when none can.
+    const checks = inspectFiles(keyId, files);
+    try {
+      checkFilesUsable(keyId, checks);
+    } catch (e) {
+      if (e instanceof RotationRefused) return refused(e);
+      throw e;
+    }
+    const exposed = args.flags.has('exposed') ? true : args.flags.has('not-exposed') ? false : files.some(isTracked);
+    const options = { exposed, keepOldInactive: args.flags.has('keep-old-inactive'), deleteInactive: args.flags.has('delete-inactive'), files };
+    const target = resolveTarget({ profile: opt('profile'), region: opt('region'), endpoint: opt('endpoint-url') });
+    const ops = new IamOps(target);
+    let plan: RotationPlan;
+    let facts;
+    try {
+      facts = await gatherFacts(ops, keyId);
+      const user = facts.userName;
+      if (user && user !== 'root') {
+        // One actor per IAM user: another key's rotation of this user would see our new key as its stray.
+        if (!planOnly) held.push(lockUser(facts.caller.account, user, `keysentry rotate ${keyId}`));
+        const other = unfinishedJournals().find((o) => o.keyId !== keyId && o.plan.userName === user && o.plan.account === facts!.caller.account);
+        if (other) {
+          throw new RotationRefused(
+            `a rotation of ${other.keyId}, another key of ${user}, is unfinished: run "keysentry rotate ${other.keyId} --resume" (or --rollback) first, so the two never delete each other's keys.`,
+            'unfinished',
+          );
+        }
+      }
+      plan = planRotation(facts, options, checks);
+      if (!planOnly) {
+        facts.keys = await ops.listKeys(plan.userName);
+        plan = planRotation(facts, options, checks);
+      }
+    } catch (e) {
+      if (e instanceof RotationRefused) return refused(e);
+      throw e;
+    }
+    const planText = formatPlan(plan, facts.caller.arn, files, exposed);
+    if (planOnly) {
+      io.out(format === 'json' ? JSON.stringify({ plan, exposed, files, signer: facts.caller.arn }, null, 2) : planText);
+      return 0;
+    }
+    io.err(planText);
+    if (!args.flags.has('yes')) {
+      if (!io.confirm) throw new KeysentryError('no terminal to confirm on: add --yes to rotate without a prompt');
+      if (!(await io.confirm('Proceed?'))) {
+        io.err('keysentry: nothing was changed.');
+        return 1;
+      }
+    }
+    const journal = newJournal(plan, options, facts, { profile: target.profile, region: target.region, endpoint: target.endpoint });
+    const { hooks, cancelled } = hooksFor(io, progress, format);
+    return await finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);
+  } catch (e) {
+    if (e instanceof LockHeld) return locked(e);
+    throw e;
+  } finally {
+    releaseAll();
   }
-  const journal = newJournal(plan, options, facts, { profile: target.profile, region: target.region, endpoint: target.endpoint });
-  const { hooks, cancelled } = hooksFor(io, progress, format);
-  return finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);
 }

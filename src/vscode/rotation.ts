@@ -129,10 +129,7 @@ export class RotationController implements vscode.Disposable {
           extra = ['--delete-inactive'];
           continue;
         }
-        const message = refusal?.message ?? redact(r.stderr.trim());
-        this.log.warn(`rotation of ${keyId} refused: ${message}`);
-        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry will not rotate {0}.', keyId), { modal: true, detail: message });
-        return { status: 'refused', message };
+        return this.refused(keyId, refusal, r);
       } else return this.failed(keyId, r);
     }
     if (!planned) return { status: 'declined' };
@@ -164,12 +161,39 @@ export class RotationController implements vscode.Disposable {
     );
     const outcome = this.parseJson<RotationOutcome & { cancelled?: boolean }>(r.stdout);
     if (r.code === 0 && outcome) return this.succeeded(outcome);
+    // Refused at the start of the run: another window or process took the key since the plan, or the files changed.
+    if (r.code === 1) return this.refused(keyId, this.parseJson<{ refused: string; message: string }>(r.stdout), r);
     if (r.code === 130 && outcome) {
       this.log.warn(`rotation of ${keyId} cancelled and rolled back: ${outcome.notes.join('; ')}`);
       void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: rotation cancelled and rolled back. {0}', outcome.notes.join(' ')));
       return { status: 'rolled-back' };
     }
     return this.failed(keyId, r);
+  }
+
+  /**
+   * A refusal, shown to the user (never only logged): a lock held by another process, an unfinished
+   * rotation of another key of the same user (with Resume / Roll Back), or no file able to take the
+   * new key, each with the CLI's explanation.
+   */
+  private refused(keyId: string, refusal: { refused: string; message: string } | undefined, r: CliRun): RotateResult {
+    const message = refusal?.message ?? redact(r.stderr.trim());
+    this.log.warn(`rotation of ${keyId} refused: ${message}`);
+    if (refusal?.refused === 'locked') {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: {0} is being rotated by another Keysentry process (another window or a terminal).', keyId), { modal: true, detail: message });
+      return { status: 'refused', message };
+    }
+    const other = refusal?.refused === 'unfinished' ? /a rotation of (A[A-Z0-9]{19})/.exec(message)?.[1] : undefined;
+    if (other) {
+      const resume = vscode.l10n.t('Resume');
+      const back = vscode.l10n.t('Roll Back');
+      void vscode.window
+        .showWarningMessage(vscode.l10n.t('Keysentry: finish the interrupted rotation of {0} first.', other), { modal: true, detail: message }, resume, back)
+        .then((a) => (a ? this.continueJournal(other, a === resume ? '--resume' : '--rollback') : undefined));
+      return { status: 'refused', message };
+    }
+    void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry will not rotate {0}.', keyId), { modal: true, detail: message });
+    return { status: 'refused', message };
   }
 
   private parseJson<T>(text: string): T | undefined {
@@ -192,7 +216,7 @@ export class RotationController implements vscode.Disposable {
   }
 
   private failed(keyId: string, r: CliRun): RotateResult {
-    const message = redact(r.stderr.split('\n').filter((l) => l.startsWith('keysentry:') || /^(The rotation|Nothing)/.test(l)).join('\n') || r.stderr.trim().slice(-800));
+    const message = redact(r.stderr.split('\n').filter((l) => l.startsWith('keysentry:') || /^(The rotation|Nothing| {2}\S|\S+ (is inactive|works again))/.test(l)).join('\n') || r.stderr.trim().slice(-800));
     this.log.error(`rotation of ${keyId} failed`, message);
     const interrupted = /--resume/.test(message);
     const actions = interrupted ? [vscode.l10n.t('Resume'), vscode.l10n.t('Roll Back'), vscode.l10n.t('Show Log')] : [vscode.l10n.t('Show Log')];
@@ -212,7 +236,12 @@ export class RotationController implements vscode.Disposable {
       () => this.run(['rotate', keyId, mode, '--format', 'json']),
     );
     const outcome = this.parseJson<RotationOutcome>(r.stdout);
-    if (r.code === 0 && outcome?.status === 'done') return this.succeeded(outcome);
+    if (r.code === 0 && outcome?.status === 'done') {
+      // A rollback asked for after the old key was already deleted in IAM finishes the rotation instead: say so.
+      if (mode === '--rollback') void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the rotation of {0} was finished instead of rolled back.', keyId), { modal: true, detail: outcome.notes[0] ?? '' });
+      return this.succeeded(outcome);
+    }
+    if (r.code === 1) return this.refused(keyId, this.parseJson<{ refused: string; message: string }>(r.stdout), r);
     if (r.code === 0 && outcome) {
       this.log.info(`rolled back the rotation of ${keyId}: ${outcome.notes.join('; ')}`);
       void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: rolled back. {0}', outcome.notes.join(' ')));

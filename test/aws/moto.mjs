@@ -58,6 +58,15 @@ export async function startMoto() {
       const r = await fetch(`${endpoint}/__keysentry/cloudtrail`, { method: 'POST', body: JSON.stringify({ Records: records }) });
       if (!r.ok) throw new Error('moto: cannot seed CloudTrail records');
     },
+    /** Gives an existing access key this secret (moto makes only alphanumeric ones). */
+    setSecret: async (id, secret) => {
+      const r = await fetch(`${endpoint}/__keysentry/set-secret?id=${encodeURIComponent(id)}`, { method: 'POST', body: secret });
+      if (!r.ok) throw new Error(`moto: no access key ${id}`);
+    },
+    /** The secrets the next CreateAccessKey calls return, in order. */
+    nextSecrets: async (secrets) => {
+      await fetch(`${endpoint}/__keysentry/next-secrets`, { method: 'POST', body: secrets.join('\n') });
+    },
     stop: () => child.kill(),
   };
 }
@@ -68,13 +77,18 @@ const errorXml = (code, message) =>
   `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>keysentry-proxy</RequestId></ErrorResponse>`;
 
 /**
- * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times) fails the next
- * calls of that API action; `injected` counts faults per action, `calls` lists every action.
+ * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times, skip = 0) fails
+ * the next calls of that API action (after letting `skip` of them through); `injected` counts faults per action, `calls` lists every action.
+ * 'hang' forwards the call to moto (so AWS acts on it) and never answers the client: the state a
+ * process is in when it is killed after AWS acted but before it could journal the answer.
+ * `onAnswered(fn)` is told (action) each time moto has answered a hung call.
  */
 export async function startFaultProxy(target) {
   const rules = new Map();
   const injected = new Map();
   const calls = [];
+  const hung = [];
+  const answered = new Set();
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -86,20 +100,28 @@ export async function startFaultProxy(target) {
       const jsonTarget = req.headers['x-amz-target'];
       const action = (typeof jsonTarget === 'string' ? jsonTarget.split('.').pop() : undefined) ?? params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
       calls.push(action);
-      const rule = rules.get(action)?.find((r) => r.left > 0);
+      let rule = rules.get(action)?.find((r) => r.left > 0);
+      if (rule?.skip) {
+        rule.skip--;
+        rule = undefined;
+      }
       if (rule) {
         rule.left--;
         injected.set(action, (injected.get(action) ?? 0) + 1);
-        if (rule.fault === 'drop') {
+        if (rule.fault === 'hang') {
+          // handled below, after the call reaches moto
+        } else if (rule.fault === 'drop') {
           req.socket.destroy();
           return;
         }
-        if (typeof jsonTarget === 'string') {
+        if (typeof jsonTarget === 'string' && rule.fault !== 'hang') {
           const [status, type] = rule.fault === 'throttle' ? [400, 'ThrottlingException'] : [400, 'AccessDeniedException'];
           res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
           res.end(JSON.stringify({ __type: type, message: rule.fault === 'throttle' ? 'Rate exceeded' : `User is not authorized to perform: cloudtrail:${action}` }));
           return;
         }
+      }
+      if (rule && rule.fault !== 'hang') {
         const ec2 = params.get('Version') === '2016-11-15';
         const [status, code, msg] = ec2
           ? rule.fault === 'throttle'
@@ -110,6 +132,19 @@ export async function startFaultProxy(target) {
             : [403, 'AccessDenied', `User is not authorized to perform: iam:${action}`];
         res.writeHead(status, { 'content-type': 'text/xml' });
         res.end(ec2 ? ec2ErrorXml(code, msg) : errorXml(code, msg));
+        return;
+      }
+      if (rule?.fault === 'hang') {
+        // Forward, let moto act, and keep the client waiting (until it is killed or the proxy stops).
+        const fwd = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          up.resume();
+          up.on('end', () => {
+            hung.push(res);
+            for (const fn of answered) fn(action);
+          });
+        });
+        fwd.on('error', () => res.destroy());
+        fwd.end(body);
         return;
       }
       const fwd = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
@@ -123,9 +158,20 @@ export async function startFaultProxy(target) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return {
     endpoint: `http://127.0.0.1:${server.address().port}`,
-    inject: (action, fault, times) => rules.set(action, [...(rules.get(action) ?? []), { fault, left: times }]),
+    inject: (action, fault, times, skip = 0) => rules.set(action, [...(rules.get(action) ?? []), { fault, left: times, skip }]),
     injected,
     calls,
-    stop: () => new Promise((r) => server.close(() => r())),
+    onAnswered: (fn) => {
+      answered.add(fn);
+      return () => answered.delete(fn);
+    },
+    /** Forgets every rule not yet used up. */
+    clear: () => rules.clear(),
+    stop: () =>
+      new Promise((r) => {
+        for (const res of hung.splice(0)) res.destroy();
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }

@@ -1,19 +1,31 @@
-"""moto_server with one addition for seeding test accounts: a clock for resources.
+"""moto_server with additions for what moto lacks (everything else goes to moto as is):
 
-AWS (and moto) stamp a resource with the time it is created, so an account with a 100-day-old
-access key cannot be built through the API in a test. This wrapper runs moto's own server app
-and adds `POST /__keysentry/backdate?kind=access-key|instance&id=ID&days=N`, which moves that
-resource's creation (launch) time N days into the past. Every other request goes to moto as is.
-
-CloudTrail event history (moto does not implement LookupEvents): `POST /__keysentry/cloudtrail`
-with `{"Records": [...]}` (records in the shape CloudTrail writes to its log files) stores them;
-`LookupEvents` (CloudTrail's JSON protocol) answers from them as AWS does: the region of the
-request's signature, one lookup attribute, StartTime/EndTime, newest first, at most MaxResults
-(50) per page with a NextToken. `POST /moto-api/reset` clears them too.
+- A clock for resources. AWS (and moto) stamp a resource with the time it is created, so an
+  account with a 100-day-old access key cannot be built through the API in a test.
+  `POST /__keysentry/backdate?kind=access-key|instance&id=ID&days=N` moves that resource's
+  creation (launch) time N days into the past.
+- Realistic secrets. moto makes every secret access key 40 alphanumerics; AWS's are base64-like
+  (with `/` and `+`, sometimes no digit), and the rotation tests need exactly such secrets.
+  `POST /__keysentry/set-secret?id=ID` (body: the secret) gives an existing key that secret, and
+  `POST /__keysentry/next-secrets` (body: secrets, one a line) queues the secrets the next
+  CreateAccessKey calls return.
+- Signature checks for sts:GetCallerIdentity. moto answers it from the key id alone (unless its
+  whole IAM authorization is switched on, which would need policies for every test identity);
+  AWS checks the signature and refuses inactive keys. For an IAM user's key (AKIA…) this wrapper
+  checks the SigV4 signature with moto's own IAMRequest and refuses inactive or wrong-secret keys
+  with the error AWS returns, so a test can prove a key id *and its secret* work.
+- CloudTrail event history (moto does not implement LookupEvents): `POST /__keysentry/cloudtrail`
+  with `{"Records": [...]}` (records in the shape CloudTrail writes to its log files) stores them;
+  `LookupEvents` (CloudTrail's JSON protocol) answers from them as AWS does: the region of the
+  request's signature, one lookup attribute, StartTime/EndTime, newest first, at most MaxResults
+  (50) per page with a NextToken. `POST /moto-api/reset` clears them too.
 """
 import argparse
+import io
 from datetime import timedelta
 from urllib.parse import parse_qs
+
+import moto.iam.models as iam_models
 
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -124,6 +136,90 @@ def _signed_region(environ):
     return m.group(1) if m else "us-east-1"
 
 
+_next_secrets = []
+_moto_random = iam_models.random_alphanumeric
+
+
+def _random_alphanumeric(length):
+    # Only AccessKey() asks for 40 characters: hand it a queued realistic secret when there is one.
+    if length == 40 and _next_secrets:
+        return _next_secrets.pop(0)
+    return _moto_random(length)
+
+
+iam_models.random_alphanumeric = _random_alphanumeric
+
+
+def set_secret(key_id, secret):
+    from moto.iam.models import iam_backends
+
+    for account in iam_backends.values():
+        for backend in account.values():
+            for user in list(backend.users.values()):
+                for key in list(user.access_keys):
+                    if key.access_key_id == key_id:
+                        key.secret_access_key = secret
+                        return True
+    return False
+
+
+def _key_status(key_id):
+    from moto.iam.models import iam_backends
+
+    for account in iam_backends.values():
+        for backend in account.values():
+            for user in list(backend.users.values()):
+                for key in list(user.access_keys):
+                    if key.access_key_id == key_id:
+                        return key.status
+    return None
+
+
+ERROR_XML = (
+    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    "<Code>{code}</Code><Message>{message}</Message></Error><RequestId>keysentry-moto</RequestId></ErrorResponse>"
+)
+
+
+def check_caller_identity(environ, body):
+    """None when the request may go on to moto; else (status, code, message) as AWS answers."""
+    from moto.iam.access_control import IAMRequest
+
+    headers = {}
+    for k, v in environ.items():
+        if k.startswith("HTTP_"):
+            headers[k[5:].replace("_", "-").title()] = v
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["Content-Length"] = environ["CONTENT_LENGTH"]
+    auth = headers.get("Authorization", "")
+    key_id = auth.partition("Credential=")[2].partition("/")[0]
+    status = _key_status(key_id) if key_id.startswith("AKIA") else None
+    if status is None:
+        return None  # not an IAM user's key moto knows: moto's own behaviour
+    if status != "Active":
+        return ("403 Forbidden", "InvalidClientTokenId", "The security token included in the request is invalid.")
+    data = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+    path = environ.get("PATH_INFO", "/") + (("?" + environ["QUERY_STRING"]) if environ.get("QUERY_STRING") else "")
+    for attempt in range(5):
+        try:
+            IAMRequest(
+                account_id="123456789012", method=environ["REQUEST_METHOD"], path=path, data=data, body=body, headers=headers, action="GetCallerIdentity"
+            ).check_signature()
+        except RuntimeError:
+            # moto's users dict changed size while IAMRequest walked it (another request created a user): look again
+            continue
+        except Exception:  # moto's SignatureDoesNotMatchError (or an unknown key)
+            return (
+                "403 Forbidden",
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        return None
+    return None
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -153,6 +249,28 @@ def main():
             ok = backdate(q.get("kind", [""])[0], q.get("id", [""])[0], float(q.get("days", ["0"])[0]))
             start_response("200 OK" if ok else "404 Not Found", [("Content-Type", "text/plain")])
             return [b"ok" if ok else b"not found"]
+        if environ.get("PATH_INFO") == "/moto-api/reset":
+            _next_secrets.clear()
+        if environ.get("PATH_INFO") in ("/__keysentry/set-secret", "/__keysentry/next-secrets"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            text = environ["wsgi.input"].read(length).decode("utf-8")
+            if environ["PATH_INFO"] == "/__keysentry/next-secrets":
+                _next_secrets.extend(line for line in text.split("\n") if line)
+                ok = True
+            else:
+                ok = set_secret(parse_qs(environ.get("QUERY_STRING", "")).get("id", [""])[0], text.strip())
+            start_response("200 OK" if ok else "404 Not Found", [("Content-Type", "text/plain")])
+            return [b"ok" if ok else b"not found"]
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("HTTP_AUTHORIZATION"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            if b"Action=GetCallerIdentity" in body:
+                refusal = check_caller_identity(environ, body)
+                if refusal:
+                    status, code, message = refusal
+                    start_response(status, [("Content-Type", "text/xml")])
+                    return [ERROR_XML.format(code=code, message=message).encode("utf-8")]
         return moto_app(environ, start_response)
 
     run_simple(args.host, args.port, app, threaded=True)

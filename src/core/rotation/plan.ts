@@ -1,5 +1,5 @@
 import { KeysentryError } from '../types';
-import type { KeyFacts, PlannedStep, RotationOptions, RotationPlan } from './types';
+import type { FileCheck, KeyFacts, PlannedStep, RotationOptions, RotationPlan } from './types';
 
 export const QUARANTINE_PREFIX = 'AWSCompromisedKeyQuarantine';
 
@@ -7,7 +7,7 @@ export const QUARANTINE_PREFIX = 'AWSCompromisedKeyQuarantine';
 export class RotationRefused extends KeysentryError {
   constructor(
     message: string,
-    readonly reason: 'temporary' | 'root' | 'other-account' | 'not-found' | 'signer-is-leaked-key' | 'quarantined-signer' | 'key-limit' | 'not-an-access-key',
+    readonly reason: 'temporary' | 'root' | 'other-account' | 'not-found' | 'signer-is-leaked-key' | 'quarantined-signer' | 'key-limit' | 'not-an-access-key' | 'no-usable-file' | 'locked' | 'unfinished',
   ) {
     super(message);
     this.name = 'RotationRefused';
@@ -33,8 +33,22 @@ export function checkKeyId(keyId: string): void {
   }
 }
 
-/** Decides whether and how to rotate, from what AWS said. Throws RotationRefused with guidance. */
-export function planRotation(facts: KeyFacts, options: RotationOptions): RotationPlan {
+/** Refuses when no listed file can take the new key: the old key must never go while the new one is nowhere. */
+export function checkFilesUsable(keyId: string, checks: FileCheck[]): void {
+  if (checks.some((c) => c.ok)) return;
+  const why = checks.map((c) => `  ${c.path}: ${c.reason}`).join('\n');
+  throw new RotationRefused(
+    `no listed file can take the new key, so the old key ${keyId} would be deleted while the new one is stored nowhere.\n${why || '  (no file was listed)'}\n` +
+      'Fix the file (or name another with --update FILE: a .env, a credentials profile, a config with the id and secret under names such as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), then rotate again.',
+    'no-usable-file',
+  );
+}
+
+/**
+ * Decides whether and how to rotate, from what AWS said and (when given) what the listed files
+ * can take. Throws RotationRefused with guidance.
+ */
+export function planRotation(facts: KeyFacts, options: RotationOptions, checks?: FileCheck[]): RotationPlan {
   const { keyId } = facts;
   checkKeyId(keyId);
   if (facts.caller.accessKeyId === keyId) {
@@ -92,6 +106,9 @@ export function planRotation(facts: KeyFacts, options: RotationOptions): Rotatio
     }
     inactiveToDelete = inactive.id;
   }
+  if (checks) checkFilesUsable(keyId, checks);
+  const usable = checks ? checks.filter((c) => c.ok).map((c) => c.path) : options.files;
+  for (const c of checks ?? []) if (!c.ok) notes.push(`${c.path} will not be updated: ${c.reason}`);
   if (facts.lastUsed?.date) notes.push(`${keyId} was last used ${facts.lastUsed.date}${facts.lastUsed.service ? ` (${facts.lastUsed.service}${facts.lastUsed.region ? `, ${facts.lastUsed.region}` : ''})` : ''}.`);
   else notes.push(`${keyId} has no recorded use.`);
   if (old.status === 'Inactive') notes.push(`${keyId} is already inactive.`);
@@ -100,10 +117,10 @@ export function planRotation(facts: KeyFacts, options: RotationOptions): Rotatio
   if (options.exposed && old.status === 'Active') steps.push({ name: 'deactivate-exposed', describe: `iam:UpdateAccessKey ${keyId} → Inactive first (the key is exposed: stopping it matters more than a moment of downtime)` });
   if (inactiveToDelete) steps.push({ name: 'delete-inactive', describe: `iam:DeleteAccessKey ${inactiveToDelete} (inactive) to make room under the 2-key limit` });
   steps.push({ name: 'create', describe: `iam:CreateAccessKey for ${user}` });
-  steps.push({ name: 'write-files', describe: options.files.length ? `write the new key into ${options.files.length} file(s), with backups: ${options.files.join(', ')}` : 'no file to update (you will put the new key where it is needed)' });
-  steps.push({ name: 'verify', describe: 'sts:GetCallerIdentity signed with the new key (retried while IAM propagates it)' });
+  steps.push({ name: 'write-files', describe: usable.length ? `write the new key into ${usable.length} file(s) (only the id and secret change): ${usable.join(', ')}` : 'no file to update (you will put the new key where it is needed)' });
+  steps.push({ name: 'verify', describe: 'read the new key back from the file(s) and sts:GetCallerIdentity signed with it (retried while IAM propagates it); the old key stays until this works' });
   steps.push({ name: 'check-last-used', describe: `iam:GetAccessKeyLastUsed ${keyId}` });
   if (!(options.exposed && old.status === 'Active') && old.status === 'Active') steps.push({ name: 'deactivate-old', describe: `iam:UpdateAccessKey ${keyId} → Inactive` });
   if (!options.keepOldInactive) steps.push({ name: 'delete-old', describe: `iam:DeleteAccessKey ${keyId}` });
-  return { keyId, userName: user, account: facts.caller.account, steps, inactiveToDelete, notes };
+  return { keyId, userName: user, account: facts.caller.account, steps, inactiveToDelete, notes, ...(checks ? { files: checks } : {}) };
 }

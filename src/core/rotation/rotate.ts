@@ -1,10 +1,12 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { KeysentryError } from '../types';
-import { writeFileAtomic } from '../atomicFile';
+import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
+import { maskSecret } from '../mask';
 import { isUserArn } from './plan';
-import { backupFile, fileMode, markStep, saveJournal, stepState } from './journal';
-import { replaceKey, secretFor } from './rewrite';
-import type { AccessKeyMeta, Journal, KeyFacts, KeyStatus, RotationOptions, RotationPlan, StepName } from './types';
+import { allJournals, dropUndo, keepOldSecret, markStep, oldSecretOf, saveJournal, stepState } from './journal';
+import { readTextFile } from './files';
+import { describePlaces, locatePairs, substitute } from './locate';
+import type { AccessKeyMeta, FileRecord, Journal, KeyFacts, KeyStatus, RotationOptions, RotationPlan, StepName } from './types';
 
 /** The IAM and STS calls a rotation makes; src/aws/iamOps.ts makes them with the AWS SDK. */
 export interface AwsOps {
@@ -37,7 +39,7 @@ export async function gatherFacts(ops: AwsOps, keyId: string): Promise<KeyFacts>
 
 export function newJournal(plan: RotationPlan, options: RotationOptions, facts: KeyFacts, meta: { profile?: string; region: string; endpoint?: string }): Journal {
   const now = new Date().toISOString();
-  const j: Journal = { version: 1, keyId: plan.keyId, status: 'running', startedAt: now, updatedAt: now, ...meta, plan, options, beforeKeys: facts.keys, files: [], steps: [] };
+  const j: Journal = { version: 2, keyId: plan.keyId, status: 'running', startedAt: now, updatedAt: now, ...meta, plan, options, beforeKeys: facts.keys, files: [], steps: [] };
   saveJournal(j);
   return j;
 }
@@ -71,44 +73,132 @@ export class RotationCancelled extends KeysentryError {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+const maskValue = (s: string): string => maskSecret('aws-secret-access-key', s);
+
+/** The files the plan found able to take the new key (journals of earlier versions: every listed file). */
+const plannedFiles = (j: Journal): Array<{ path: string; target: string; places: string[] }> =>
+  j.plan.files ? j.plan.files.filter((c) => c.ok).map((c) => ({ path: c.path, target: c.target, places: c.places })) : j.options.files.map((f) => ({ path: f, target: f, places: [] }));
+
+/** The new pair read back from a file: its secret when the new id is there, paired by structure, with the secret Keysentry wrote. */
+function newPairIn(j: Journal, target: string): { secret?: string; problem?: string } {
+  if (!j.newKeyId) return { problem: 'no new key yet' };
+  const { text, problem } = readTextFile(target);
+  if (text === undefined) return { problem };
+  const { pairs } = locatePairs(text, j.newKeyId, target);
+  if (!pairs.length) return { problem: `${j.newKeyId} is not in it with its secret beside it` };
+  const secrets = new Set(pairs.map((p) => p.secretValue));
+  const [secret] = secrets;
+  if (secrets.size > 1 || (j.newSecretSha256 && sha256(secret!) !== j.newSecretSha256)) return { problem: `the secret beside ${j.newKeyId} is not the one Keysentry wrote (now ${[...secrets].map(maskValue).join(', ')})` };
+  return { secret };
+}
 
 /** The new key's secret, read back from a file written before a crash (it is never journaled). */
-async function recoverSecret(j: Journal): Promise<string | undefined> {
-  if (!j.newKeyId) return undefined;
-  for (const f of [...j.files.map((r) => r.path), ...j.options.files]) {
-    if (!existsSync(f)) continue;
-    const s = await secretFor(readFileSync(f, 'utf8'), j.newKeyId);
-    if (s) return s;
+function recoverSecret(j: Journal): string | undefined {
+  for (const f of j.files) {
+    if (f.state === 'skipped' || f.state === 'restored') continue;
+    const { secret } = newPairIn(j, f.target);
+    if (secret) return secret;
   }
   return undefined;
 }
 
-/** Keys the user has now that were not there before the rotation: ours, if any. */
-async function strayKeys(ops: AwsOps, j: Journal): Promise<AccessKeyMeta[]> {
-  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId]);
-  return (await ops.listKeys(j.plan.userName)).filter((k) => !before.has(k.id));
+/** Key ids other journals of the same user created or rotate: never this rotation's to delete. */
+function ownedElsewhere(j: Journal): Set<string> {
+  const out = new Set<string>();
+  for (const o of allJournals()) {
+    if (o.keyId === j.keyId || o.plan.userName !== j.plan.userName || o.plan.account !== j.plan.account) continue;
+    out.add(o.keyId);
+    if (o.newKeyId) out.add(o.newKeyId);
+  }
+  return out;
 }
 
-/** Runs (or resumes) a journaled rotation to the end. Each step is journaled before and after it runs. */
+/**
+ * The keys in IAM (`truth`) this rotation created: the journaled new key, and keys an interrupted
+ * CreateAccessKey made (not the user's before, created after the rotation began, claimed by no
+ * other journal). A key that cannot be attributed is never deleted.
+ */
+function ourNewKeys(j: Journal, truth: AccessKeyMeta[]): AccessKeyMeta[] {
+  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId]);
+  const others = ownedElsewhere(j);
+  const createTried = stepState(j, 'create') !== undefined;
+  const since = Date.parse(j.startedAt) - 60_000;
+  return truth.filter(
+    (k) => k.id === j.newKeyId || (createTried && !before.has(k.id) && !others.has(k.id) && (!k.created || Date.parse(k.created) >= since)),
+  );
+}
+
+/** Runs (or resumes) a journaled rotation to the end. Each step is journaled before and after it runs; every destructive step first re-reads IAM. */
 export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {}): Promise<RotationOutcome> {
   const user = j.plan.userName;
   let secret: string | undefined;
   const notes = [...j.plan.notes];
-  const skipped: RotationOutcome['filesSkipped'] = [];
-  const updated = new Set(j.files.map((f) => f.path));
+  const skipped: RotationOutcome['filesSkipped'] = (j.plan.files ?? []).filter((c) => !c.ok).map((c) => ({ path: c.path, reason: c.reason ?? 'not usable' }));
+  let verifiedNow = false;
+  const oldKey = async (): Promise<AccessKeyMeta | undefined> => (await ops.listKeys(user)).find((k) => k.id === j.keyId);
+  // A process killed mid-write may have left a temporary copy (with a secret) beside a file.
+  for (const f of plannedFiles(j)) sweepStaleTemps(f.target);
 
-  // Resuming after the key was created but before its secret reached a file: the secret is
-  // gone with the crashed process, so that key is useless. Delete it and create another.
-  if (stepState(j, 'create') === 'done' && stepState(j, 'write-files') !== 'done') {
-    secret = await recoverSecret(j);
-    if (!secret && j.newKeyId) {
+  // Resuming after a rollback that stopped part-way: files already given back the old pair are
+  // written again (with a new key if the new secret is in no file any more).
+  if (j.files.some((f) => f.state === 'restored')) {
+    for (const f of j.files) if (f.state === 'restored') f.state = 'pending';
+    j.steps = j.steps.filter((s) => s.name !== 'write-files' && s.name !== 'verify');
+    saveJournal(j);
+  }
+
+  // Resuming after the key was created but before its secret reached a file: the secret is gone
+  // with the crashed process, so that key is useless. Delete it and create another.
+  if (stepState(j, 'create') === 'done' && j.newKeyId && stepState(j, 'write-files') !== 'done') {
+    secret = recoverSecret(j);
+    if (!secret) {
       await ops.deleteKey(user, j.newKeyId);
       notes.push(`deleted ${j.newKeyId}, created before the interruption: its secret was never saved`);
       j.newKeyId = undefined;
+      j.newSecretSha256 = undefined;
+      j.files = j.files.filter((f) => f.state === 'skipped');
       j.steps = j.steps.filter((s) => s.name !== 'create' && s.name !== 'write-files');
       saveJournal(j);
     }
   }
+
+  /** The new pair, re-read from disk and signed with: at least one file must hold a working new key. */
+  const verifyFromDisk = async (): Promise<string> => {
+    if (!j.newKeyId) throw new KeysentryError('there is no new key to verify; roll back and rotate again');
+    const holding: FileRecord[] = [];
+    let pairSecret: string | undefined;
+    for (const f of j.files) {
+      if (f.state !== 'written' && f.state !== 'verified' && f.state !== 'pending') continue;
+      const read = newPairIn(j, f.target);
+      if (read.secret) {
+        holding.push(f);
+        pairSecret = read.secret;
+      } else if (f.state !== 'pending') {
+        f.state = 'skipped';
+        f.reason = `changed after Keysentry wrote it: ${read.problem}`;
+        skipped.push({ path: f.path, reason: f.reason });
+      }
+    }
+    if (!pairSecret) throw new KeysentryError(`the new key ${j.newKeyId} is in no file Keysentry can read back, so the old key ${j.keyId} is left as it is. Roll back (--rollback), or put the new key back and resume.`);
+    const deadline = Date.now() + (hooks.verifyTimeoutMs ?? 20_000);
+    let last = '';
+    for (;;) {
+      try {
+        last = await ops.identityOf(j.newKeyId, pairSecret);
+        if (isUserArn(last, user)) break;
+        last = `it signs as ${last}, not as ${user}`;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > deadline) throw new KeysentryError(`the new key ${j.newKeyId}, as read back from ${holding[0]!.path}, does not work yet (${last}). IAM may still be propagating it: resume in a minute, or roll back. The old key is left as it is.`);
+      await sleep(hooks.verifyIntervalMs ?? 2000);
+    }
+    for (const f of holding) f.state = 'verified';
+    saveJournal(j);
+    verifiedNow = true;
+    return `${last} (read back from ${holding.length} file(s))`;
+  };
 
   for (const step of j.plan.steps) {
     if (stepState(j, step.name) === 'done') continue;
@@ -117,78 +207,96 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     markStep(j, step.name, 'started');
     let detail: string | undefined;
     switch (step.name) {
-      case 'deactivate-exposed':
-      case 'deactivate-old':
-        await ops.setStatus(user, j.keyId, 'Inactive');
+      case 'deactivate-exposed': {
+        const old = await oldKey();
+        if (old?.status === 'Active') await ops.setStatus(user, j.keyId, 'Inactive');
+        else detail = old ? 'already inactive' : 'already deleted';
         break;
-      case 'delete-inactive':
-        if (j.plan.inactiveToDelete) await ops.deleteKey(user, j.plan.inactiveToDelete);
+      }
+      case 'delete-inactive': {
+        const id = j.plan.inactiveToDelete;
+        const k = id ? (await ops.listKeys(user)).find((x) => x.id === id) : undefined;
+        if (k?.status === 'Active') throw new KeysentryError(`${id} is active again since the plan; Keysentry never deletes an active key. Roll back, or deactivate it yourself and resume.`);
+        if (k) await ops.deleteKey(user, k.id);
         break;
+      }
       case 'create': {
-        // An interrupted CreateAccessKey may have succeeded: such a key has no known secret.
-        for (const k of await strayKeys(ops, j)) {
+        // An interrupted CreateAccessKey may have succeeded: such a key's secret is lost.
+        for (const k of ourNewKeys(j, await ops.listKeys(user))) {
           await ops.deleteKey(user, k.id);
           notes.push(`deleted ${k.id}, left by an interrupted attempt`);
         }
         const created = await ops.createKey(user);
         j.newKeyId = created.id;
+        j.newSecretSha256 = sha256(created.secret);
         secret = created.secret;
         detail = created.id;
         break;
       }
       case 'write-files': {
-        secret ??= await recoverSecret(j);
+        secret ??= recoverSecret(j);
         if (!secret || !j.newKeyId) throw new KeysentryError('the new key is not available to write; roll back and rotate again');
-        for (const file of j.options.files) {
-          if (!existsSync(file)) {
-            skipped.push({ path: file, reason: 'no longer exists' });
+        for (const planned of plannedFiles(j)) {
+          let rec = j.files.find((f) => f.target === planned.target);
+          if (rec && (rec.state === 'written' || rec.state === 'verified' || rec.state === 'skipped')) continue;
+          const { text, problem } = readTextFile(planned.target);
+          const skip = (reason: string): void => {
+            if (rec) Object.assign(rec, { state: 'skipped', reason });
+            else j.files.push({ path: planned.path, target: planned.target, state: 'skipped', places: planned.places, reason });
+            saveJournal(j);
+          };
+          if (text === undefined) {
+            skip(problem ?? 'unreadable');
             continue;
           }
-          const text = readFileSync(file, 'utf8');
-          if (text.includes(j.newKeyId)) {
-            updated.add(file);
+          if (newPairIn(j, planned.target).secret) {
+            if (rec) rec.state = 'written';
+            else j.files.push({ path: planned.path, target: planned.target, state: 'written', places: planned.places });
+            saveJournal(j);
             continue;
           }
-          const next = await replaceKey(text, j.keyId, j.newKeyId, secret, file);
-          if (next === undefined) {
-            skipped.push({ path: file, reason: text.includes(j.keyId) ? 'the key id is there without its secret beside it' : 'the old key is not in it any more' });
+          const { pairs, problems } = locatePairs(text, j.keyId, planned.target);
+          const olds = new Set(pairs.map((p) => p.secretValue));
+          if (!pairs.length || olds.size !== 1) {
+            skip(pairs.length ? `${j.keyId} has different secrets beside it` : `changed since the plan: ${problems.join('; ')}`);
             continue;
           }
-          const backup = backupFile(j, file);
-          j.files.push({ path: file, backup });
+          if (!rec) {
+            rec = { path: planned.path, target: planned.target, state: 'pending', places: pairs.map((p) => p.place) };
+            j.files.push(rec);
+          }
+          rec.state = 'pending';
+          rec.places = pairs.map((p) => p.place);
+          keepOldSecret(j, rec, [...olds][0]!);
           saveJournal(j);
-          writeFileAtomic(file, next, fileMode(file));
-          updated.add(file);
+          writeFileAtomic(planned.target, substitute(text, pairs, j.newKeyId, secret));
+          rec.state = 'written';
+          saveJournal(j);
         }
-        detail = `${updated.size} file(s)`;
+        for (const f of j.files) if (f.state === 'skipped' && !skipped.some((s) => s.path === f.path)) skipped.push({ path: f.path, reason: f.reason ?? 'not updated' });
+        const written = j.files.filter((f) => f.state === 'written' || f.state === 'verified');
+        if (!written.length) throw new KeysentryError(`no file took the new key (${skipped.map((s) => `${s.path}: ${s.reason}`).join('; ') || 'none listed'}); the old key ${j.keyId} is left as it is. Roll back (--rollback).`);
+        detail = `${written.length} file(s)`;
         break;
       }
-      case 'verify': {
-        secret ??= await recoverSecret(j);
-        if (!secret || !j.newKeyId) throw new KeysentryError('the new key cannot be verified: its secret is in no file Keysentry wrote');
-        const deadline = Date.now() + (hooks.verifyTimeoutMs ?? 20_000);
-        let last = '';
-        for (;;) {
-          try {
-            last = await ops.identityOf(j.newKeyId, secret);
-            if (isUserArn(last, user)) break;
-            last = `it signs as ${last}, not as ${user}`;
-          } catch (e) {
-            last = (e as Error).message;
-          }
-          if (Date.now() > deadline) throw new KeysentryError(`the new key ${j.newKeyId} does not work yet (${last}). IAM may still be propagating it: resume in a minute, or roll back.`);
-          await sleep(hooks.verifyIntervalMs ?? 2000);
-        }
-        detail = last;
+      case 'verify':
+        detail = await verifyFromDisk();
         break;
-      }
       case 'check-last-used': {
         const { lastUsed } = await ops.keyOwner(j.keyId);
         if (lastUsed?.date && lastUsed.date > j.startedAt) notes.push(`${j.keyId} was used at ${lastUsed.date} (${lastUsed.service ?? 'unknown service'}), after the rotation began: something still uses it.`);
         detail = lastUsed?.date ?? 'never used';
         break;
       }
+      case 'deactivate-old': {
+        if (!verifiedNow) await verifyFromDisk();
+        const old = await oldKey();
+        if (old?.status === 'Active') await ops.setStatus(user, j.keyId, 'Inactive');
+        else detail = old ? 'already inactive' : 'already deleted';
+        break;
+      }
       case 'delete-old':
+        if (!verifiedNow) await verifyFromDisk();
         await ops.deleteKey(user, j.keyId);
         break;
     }
@@ -198,15 +306,14 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
   }
   j.status = 'done';
   j.error = undefined;
+  dropUndo(j);
   saveJournal(j);
-  // The backups hold the old secret; once that key is deleted they are only clutter.
-  if (!j.options.keepOldInactive) for (const f of j.files) if (f.backup) rmSync(f.backup, { force: true });
   return {
     status: 'done',
     keyId: j.keyId,
     newKeyId: j.newKeyId,
     userName: user,
-    filesUpdated: [...updated],
+    filesUpdated: j.files.filter((f) => f.state === 'verified' || f.state === 'written').map((f) => f.path),
     filesSkipped: skipped,
     checklist: consumerChecklist(j, skipped),
     notes,
@@ -225,33 +332,91 @@ function consumerChecklist(j: Journal, skipped: RotationOutcome['filesSkipped'])
   return list;
 }
 
-/** Undoes a rotation that has not deleted the old key: the new key deleted, files restored, the old key active again. */
-export async function rollbackRotation(ops: AwsOps, j: Journal): Promise<RotationOutcome> {
+
+/**
+ * Undoes a rotation that has not deleted the old key, reading IAM first:
+ * - the old key is gone from IAM (an interrupted delete reached AWS): a rollback would leave no
+ *   working key, so the rotation is finished instead;
+ * - otherwise the old key is made active again first, then each file gets the old id and secret
+ *   back at the places the new ones were put (nothing else in it changes; a file whose pair changed
+ *   since is left alone and shown), and only then the new key is deleted, unless a file that could
+ *   not be restored still depends on it.
+ */
+export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {}): Promise<RotationOutcome> {
   const user = j.plan.userName;
   if (stepState(j, 'delete-old') === 'done' || j.status === 'done') {
     throw new KeysentryError(`the rotation of ${j.keyId} is complete (the old key is deleted); there is nothing to roll back`);
   }
+  for (const f of j.files) sweepStaleTemps(f.target);
+  const truth = await ops.listKeys(user);
+  const old = truth.find((k) => k.id === j.keyId);
+  if (!old) {
+    const outcome = await runRotation(ops, j, hooks);
+    outcome.notes.unshift(`${j.keyId} is already deleted in IAM (an interrupted step reached AWS, or someone deleted it): rolling back would leave no working key, so Keysentry finished the rotation instead.`);
+    return outcome;
+  }
   const notes: string[] = [];
-  const stray = new Set((await strayKeys(ops, j)).map((k) => k.id));
-  if (j.newKeyId) stray.add(j.newKeyId);
-  for (const id of stray) {
-    await ops.deleteKey(user, id);
-    notes.push(`deleted the new key ${id}`);
-  }
-  const restored: string[] = [];
-  for (const f of [...j.files].reverse()) {
-    if (!f.backup || !existsSync(f.backup)) continue;
-    writeFileAtomic(f.path, readFileSync(f.backup), existsSync(f.path) ? fileMode(f.path) : undefined);
-    restored.push(f.path);
-  }
-  const deactivated = ['deactivate-exposed', 'deactivate-old'].some((s) => stepState(j, s as StepName) !== undefined);
   const wasActive = j.beforeKeys.find((k) => k.id === j.keyId)?.status !== 'Inactive';
-  if (deactivated && wasActive) {
+  if (wasActive && old.status === 'Inactive') {
     await ops.setStatus(user, j.keyId, 'Active');
     notes.push(`reactivated ${j.keyId} so you keep a working key; it is still exposed, so rotate it again soon`);
   }
+  const restored: string[] = [];
+  const leftAlone: RotationOutcome['filesSkipped'] = [];
+  let dependsOnNew = false;
+  for (const f of [...j.files].reverse()) {
+    if (f.state === 'skipped' || f.state === 'restored' || !j.newKeyId) continue;
+    const { text, problem } = readTextFile(f.target);
+    if (text === undefined) {
+      leftAlone.push({ path: f.path, reason: problem ?? 'unreadable' });
+      continue;
+    }
+    const { pairs } = locatePairs(text, j.newKeyId, f.target);
+    if (!pairs.length) {
+      if (f.state === 'pending' && locatePairs(text, j.keyId, f.target).pairs.length) {
+        f.state = 'restored'; // interrupted before the write: it still holds the old key
+        saveJournal(j);
+        continue;
+      }
+      const now = describePlaces(text, f.target, f.places, maskValue);
+      leftAlone.push({ path: f.path, reason: `changed since the rotation: ${j.newKeyId} is no longer there (was at ${f.places.join(', ')}; now ${now.join(', ') || 'those names are gone'}). Left as it is.` });
+      f.state = 'skipped';
+      f.reason = 'changed since the rotation';
+      saveJournal(j);
+      continue;
+    }
+    const here = new Set(pairs.map((p) => p.secretValue));
+    const oldSecret = oldSecretOf(j, f);
+    if (here.size !== 1 || (j.newSecretSha256 && sha256([...here][0]!) !== j.newSecretSha256) || !oldSecret) {
+      dependsOnNew = true;
+      leftAlone.push({
+        path: f.path,
+        reason: !oldSecret
+          ? `the old secret kept for it is gone, so it cannot be put back; it still holds ${j.newKeyId}`
+          : `changed since the rotation: the secret beside ${j.newKeyId} is now ${[...here].map(maskValue).join(', ')}, not the one Keysentry wrote. Left as it is.`,
+      });
+      continue;
+    }
+    writeFileAtomic(f.target, substitute(text, pairs, j.keyId, oldSecret));
+    f.state = 'restored';
+    saveJournal(j);
+    restored.push(f.path);
+  }
+  if (dependsOnNew) {
+    j.error = 'rollback stopped: a file still holds the new key';
+    saveJournal(j);
+    throw new KeysentryError(
+      `the rollback stopped before deleting the new key ${j.newKeyId}, because a file still uses it and changed since the rotation:\n${leftAlone.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` +
+        `${j.keyId} ${old.status === 'Inactive' && !wasActive ? 'is inactive' : 'works again'}, and ${j.newKeyId} is kept so that file keeps working. Put the old key back in it by hand and run --rollback again, or --resume to finish the rotation.`,
+    );
+  }
+  for (const k of ourNewKeys(j, truth)) {
+    await ops.deleteKey(user, k.id);
+    notes.push(`deleted the new key ${k.id}`);
+  }
   if (stepState(j, 'delete-inactive') === 'done') notes.push(`the inactive key ${j.plan.inactiveToDelete} deleted to make room cannot be restored`);
   j.status = 'rolled-back';
+  dropUndo(j);
   saveJournal(j);
-  return { status: 'rolled-back', keyId: j.keyId, userName: user, filesUpdated: restored, filesSkipped: [], checklist: [], notes };
+  return { status: 'rolled-back', keyId: j.keyId, userName: user, filesUpdated: restored, filesSkipped: leftAlone, checklist: [], notes };
 }

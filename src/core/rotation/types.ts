@@ -52,6 +52,8 @@ export interface RotationPlan {
   inactiveToDelete?: string;
   /** Things the user should know before confirming (quarantine policy, last use). */
   notes: string[];
+  /** The listed files as found at planning time (which can take the new key, and why not). */
+  files?: FileCheck[];
 }
 
 export interface JournalStep {
@@ -61,15 +63,39 @@ export interface JournalStep {
   detail?: string;
 }
 
-export interface FileRecord {
+/** A listed file as the plan found it: whether it can take the new key, and if not, why. */
+export interface FileCheck {
+  /** As listed (what the user named or Keysentry found). */
   path: string;
-  /** Copy of the file before it was rewritten (0600, in the journal's folder). */
-  backup?: string;
+  /** The file a write changes: the end of a symlink chain. */
+  target: string;
+  ok: boolean;
+  /** Why the file cannot take the new key (read-only, no secret paired with the id, …). */
+  reason?: string;
+  /** Where the pair is (`[dev] aws_access_key_id / [dev] aws_secret_access_key`). */
+  places: string[];
 }
 
+export interface FileRecord {
+  path: string;
+  target: string;
+  /**
+   * pending: about to be written (may or may not have been); written: holds the new pair;
+   * verified: the pair re-read from it signs as the user; restored: rolled back to the old pair;
+   * skipped: not updated (reason).
+   */
+  state: 'pending' | 'written' | 'verified' | 'restored' | 'skipped';
+  places: string[];
+  reason?: string;
+  /**
+   * One half of the old secret of this file (a random pad; the other half, the secret XOR the
+   * pad, is in KEY.undo): neither file alone holds the secret. Dropped when the rotation ends.
+   */
+  undoPad?: string;
+}
 /** Everything needed to resume or roll back, and never a secret. */
 export interface Journal {
-  version: 1;
+  version: 2;
   keyId: string;
   status: 'running' | 'done' | 'rolled-back';
   startedAt: string;
@@ -82,6 +108,8 @@ export interface Journal {
   /** The user's key ids before the rotation: a key not among them is the one we created. */
   beforeKeys: AccessKeyMeta[];
   newKeyId?: string;
+  /** SHA-256 of the new secret (hex): tells the new pair in a file from one written by someone else, without storing the secret. */
+  newSecretSha256?: string;
   files: FileRecord[];
   steps: JournalStep[];
   /** Set when a step failed; the journal stays "running" so it can be resumed or rolled back. */
