@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, readdirSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { isAlive } from './fileLock';
 import { KeysentryError } from './types';
 
 /**
@@ -133,24 +132,4 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode?: n
   fsyncDir(path.dirname(target));
 }
 
-/**
- * Removes the temporary files a killed process left beside `file` (a SIGKILL between creating the
- * temporary file and the rename leaves it; it may hold what was being written): only those of
- * processes of this machine that no longer run. Lock files' own temporaries
- * (`.NAME.lock.PID.HEX.tmp`, src/core/fileLock.ts) are swept the same way.
- */
-export function sweepStaleTemps(file: string): void {
-  const dir = path.dirname(file);
-  const base = path.basename(file);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(`.${base}.`) || !name.endsWith('.tmp')) continue;
-    const m = /^(?:keysentry-|break\.)?(\d+)[.-][0-9a-f]+\.tmp$/.exec(name.slice(base.length + 2));
-    if (m && !isAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
-  }
-}
+export { sweepStaleTemps } from './fileLock';

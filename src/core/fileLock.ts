@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -130,6 +130,8 @@ function breakStale(file: string, seen: LockOwner | undefined): void {
 
 /** Takes the lock at once, or returns undefined with the live owner when another process holds it. */
 export function tryLock(file: string, purpose: string): { lock?: Lock; owner?: LockOwner } {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  sweepStaleTemps(file);
   const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose, nonce: randomBytes(6).toString('hex') };
   const content = JSON.stringify(me) + '\n';
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -185,5 +187,27 @@ export function withLock<T>(file: string, purpose: string, fn: () => T, waitMs?:
     return fn();
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Removes the temporary files a killed process left beside `file` (a SIGKILL between creating the
+ * temporary file and the rename leaves it; it may hold what was being written): only those of
+ * processes of this machine that no longer run. Lock files' own temporaries
+ * (`.NAME.lock.PID.HEX.tmp`, src/core/fileLock.ts) are swept the same way.
+ */
+export function sweepStaleTemps(file: string): void {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`.${base}.`) || !name.endsWith('.tmp')) continue;
+    const m = /^(?:keysentry-|break\.)?(\d+)[.-][0-9a-f]+\.tmp$/.exec(name.slice(base.length + 2));
+    if (m && !isAlive(Number(m[1]))) rmSync(path.join(dir, name), { force: true });
   }
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -76,4 +76,17 @@ test('lock: a live holder in this process is respected; release only removes our
   a.release(); // stale handle: must not remove b's lock
   assert.ok(existsSync(lock));
   b.release();
+});
+
+test('lock: a missing folder is created (0700); temporaries of killed processes are swept', (t) => {
+  const dir = tempDir(t);
+  const lock = path.join(dir, 'a', 'b', 'x.lock');
+  const dead = path.join(path.dirname(lock), `.x.lock.${2 ** 22 + 19}.abcd1234.tmp`);
+  const l = lockOrThrow(lock, 'nested');
+  assert.equal(statSync(path.dirname(lock)).mode & 0o777, 0o700);
+  l.release();
+  writeFileSync(dead, '{}');
+  const again = lockOrThrow(lock, 'sweep');
+  assert.equal(existsSync(dead), false, 'a dead process\'s temporary is removed');
+  again.release();
 });
