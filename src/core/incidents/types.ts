@@ -79,7 +79,15 @@ export interface Incident {
 }
 
 /** What an account check reports before it becomes (or updates) an incident. */
-export type IncidentDraft = Pick<Incident, 'id' | 'type' | 'severity' | 'title' | 'summary' | 'resources' | 'facts'>;
+export type IncidentDraft = Pick<Incident, 'id' | 'type' | 'severity' | 'title' | 'summary' | 'resources' | 'facts'> & {
+  /**
+   * Set when the severity depends on a fact the audit could not read: `severity` is what the
+   * facts read support, `worst` what it would be if the missing facts were the bad case, and
+   * `missing` names each missing fact and the call that failed. The book then keeps the last
+   * known severity (or takes the worst for a new incident): unknown is never read as "fine".
+   */
+  uncertain?: { worst: Severity; missing: string[] };
+};
 
 // ---------------------------------------------------------------------------------------------
 // What the account checks read from AWS (src/aws gathers it, src/core/incidents/checks judges it).
