@@ -59,8 +59,14 @@ function check(list: Incident[], runs: Run[]): void {
       for (const op of run.ops.slice(0, upto)) {
         if (op.t === 'step') steps.set(`${op.inc}|${op.key}`, op.done);
         if (op.t === 'note') notes.add(`${op.inc}|${op.text}`);
-        if (op.t === 'add') (present.add(op.id), removed.delete(op.id));
-        if (op.t === 'remove') (present.delete(op.id), removed.add(op.id));
+        if (op.t === 'add') {
+          present.add(op.id);
+          removed.delete(op.id);
+        }
+        if (op.t === 'remove') {
+          present.delete(op.id);
+          removed.add(op.id);
+        }
       }
       return { steps, notes, present, removed };
     };
