@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { actionTargets, describePlan, planAction, runPlan, type ActionKind, type ActionPlan } from '../core/incidents/actions';
 import { IncidentBook } from '../core/incidents/book';
-import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
+import { auditCovers, checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
 import { isUsableNotice, noticeIncident, parseNotice } from '../core/incidents/notice';
 import { incidentReport } from '../core/incidents/report';
 import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
@@ -191,19 +191,12 @@ export class AccountIncidents implements vscode.Disposable {
         recentLaunchDays: c.get<number>('recentLaunchDays', DEFAULT_CHECKS.recentLaunchDays),
         now: new Date(),
       });
-      const scanned = new Set(snap.regions);
-      const iamRead = snap.users !== undefined;
       const added = this.book.mergeAudit(drafts, {
         account: snap.account,
         profile: profile || undefined,
         actor: this.actor(profile),
-        // Only what this audit could see is resolved when missing.
-        covers: (i) => {
-          if (i.type === 'root-key') return snap.rootKeysPresent !== undefined;
-          const regional = i.resources.filter((r) => r.region).map((r) => r.region as string);
-          if (regional.length) return regional.every((r) => scanned.has(r)) && !snap.errors.some((e) => regional.some((r) => e.startsWith(`${r}:`)));
-          return iamRead;
-        },
+        // Only what this audit could read is resolved when missing.
+        covers: (i) => auditCovers(snap, i),
       });
       state.snapshot = { account: snap.account, caller: snap.caller, takenAt: snap.takenAt, regions: snap.regions, errors: snap.errors, instances: snap.instances.length, keyPairs: snap.keyPairs.length };
       this.log.info(`audit of ${label} (account ${snap.account}) in ${Date.now() - started} ms: ${snap.regions.length} region(s), ${drafts.length} incident(s), ${added.length} new`);

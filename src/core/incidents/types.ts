@@ -140,16 +140,19 @@ export interface AccessKeyFacts {
   status: string;
   createdAt?: string;
   lastUsed?: string;
+  /** GetAccessKeyLastUsed failed: `lastUsed` undefined means unknown, not "never". */
+  lastUsedUnknown?: boolean;
 }
 
 export interface UserFacts {
   name: string;
   arn: string;
   createdAt?: string;
-  mfa: boolean;
-  consolePassword: boolean;
-  policies: string[];
-  keys: AccessKeyFacts[];
+  /** undefined: could not be read (see AccountSnapshot.unread). */
+  mfa?: boolean;
+  consolePassword?: boolean;
+  policies?: string[];
+  keys?: AccessKeyFacts[];
 }
 
 export interface AccountSnapshot {
@@ -170,4 +173,11 @@ export interface AccountSnapshot {
   rootMfa?: boolean;
   /** Checks that could not run (denied, throttled, region disabled), said plainly. */
   errors: string[];
+  /**
+   * Facts that could not be read, by key, with the reason (which call, denied or throttled):
+   * `sg:REGION`, `instances:REGION`, `keyPairs:REGION`, `users`, `keys:USER`, `lastUsed:KEYID`,
+   * `mfa:USER`, `login:USER`, `policies:USER`, `root`. A check that needs one says so and keeps
+   * the incident's last known state; an incident that depends on one is never resolved.
+   */
+  unread?: Record<string, string>;
 }
