@@ -141,17 +141,25 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
     instances: [],
     keyPairs: [],
     errors,
+    unread: {},
+  };
+  const unread = snapshot.unread as Record<string, string>;
+  /** Records a fact that could not be read: the error names the call; `unread` says which fact is missing. */
+  const missed = (fact: string, where: string, api: string, e: unknown): void => {
+    const message = explainAwsError(api, e, who).message;
+    errors.push(`${where}: ${message}`);
+    unread[fact] = message.split(/\. /)[0] as string; // names the call and why: "AWS denied GetLoginProfile to …"
   };
   const readRegion = async (region: string): Promise<void> => {
     const ec2 = ec2Client(t, region);
-    const step = async (api: string, fn: () => Promise<void>): Promise<void> => {
+    const step = async (fact: string, api: string, fn: () => Promise<void>): Promise<void> => {
       try {
         await fn();
       } catch (e) {
-        errors.push(`${region}: ${explainAwsError(api, e, who).message}`);
+        missed(`${fact}:${region}`, region, api, e);
       }
     };
-    await step('DescribeSecurityGroups', async () => {
+    await step('sg', 'DescribeSecurityGroups', async () => {
       const groups: SecurityGroupFacts[] = [];
       let token: string | undefined;
       do {
@@ -167,7 +175,7 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
       } while (token);
       snapshot.securityGroups.push(...groups);
     });
-    await step('DescribeInstances', async () => {
+    await step('instances', 'DescribeInstances', async () => {
       let token: string | undefined;
       do {
         const page: DescribeInstancesCommandOutput = await ec2.send(new DescribeInstancesCommand({ NextToken: token }));
@@ -175,7 +183,7 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
         token = page.NextToken;
       } while (token);
     });
-    await step('DescribeKeyPairs', async () => {
+    await step('keyPairs', 'DescribeKeyPairs', async () => {
       const page = await ec2.send(new DescribeKeyPairsCommand({}));
       for (const k of page.KeyPairs ?? []) snapshot.keyPairs.push({ region, name: k.KeyName ?? '?', id: k.KeyPairId, fingerprint: k.KeyFingerprint, createdAt: iso(k.CreateTime) });
     });
@@ -183,41 +191,64 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
   };
   const readIam = async (): Promise<void> => {
     const iam = iamClient(t);
+    const users: User[] = [];
     try {
-      const users: User[] = [];
       let marker: string | undefined;
       do {
         const page: ListUsersCommandOutput = await iam.send(new ListUsersCommand({ Marker: marker }));
         users.push(...(page.Users ?? []));
         marker = page.IsTruncated ? page.Marker : undefined;
       } while (marker);
+    } catch (e) {
+      missed('users', 'IAM users', 'ListUsers', e);
+    }
+    // Each call reads one fact of one user: a denied or throttled call leaves only that fact
+    // unknown (and says which call), never the other users or the other checks.
+    if (!unread.users)
       snapshot.users = await pool(users, opts.concurrency ?? 4, async (u): Promise<UserFacts> => {
         const name = u.UserName ?? '?';
-        const keys = (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? [];
-        const keyFacts = await pool(keys, 2, async (k): Promise<AccessKeyFacts> => {
-          const last = (await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))).AccessKeyLastUsed;
-          return { id: k.AccessKeyId ?? '?', status: k.Status ?? '?', createdAt: iso(k.CreateDate), lastUsed: iso(last?.LastUsedDate) };
-        });
-        const mfa = ((await iam.send(new ListMFADevicesCommand({ UserName: name }))).MFADevices ?? []).length > 0;
-        const consolePassword = await iam.send(new GetLoginProfileCommand({ UserName: name })).then(
-          () => true,
-          (e: { name?: string }) => {
-            if (e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity') return false;
-            throw e;
-          },
+        const where = `IAM user ${name}`;
+        const read = async <T>(fact: string, api: string, fn: () => Promise<T>): Promise<T | undefined> => {
+          try {
+            return await fn();
+          } catch (e) {
+            missed(`${fact}:${name}`, where, api, e);
+            return undefined;
+          }
+        };
+        const keys = await read('keys', 'ListAccessKeys', async () => (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []);
+        const keyFacts = keys
+          ? await pool(keys, 2, async (k): Promise<AccessKeyFacts> => {
+              const id = k.AccessKeyId ?? '?';
+              const base = { id, status: k.Status ?? '?', createdAt: iso(k.CreateDate) };
+              try {
+                const last = (await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: k.AccessKeyId }))).AccessKeyLastUsed;
+                return { ...base, lastUsed: iso(last?.LastUsedDate) };
+              } catch (e) {
+                missed(`lastUsed:${id}`, `${where}, key ${id}`, 'GetAccessKeyLastUsed', e);
+                return { ...base, lastUsedUnknown: true };
+              }
+            })
+          : undefined;
+        const mfa = await read('mfa', 'ListMFADevices', async () => ((await iam.send(new ListMFADevicesCommand({ UserName: name }))).MFADevices ?? []).length > 0);
+        const consolePassword = await read('login', 'GetLoginProfile', () =>
+          iam.send(new GetLoginProfileCommand({ UserName: name })).then(
+            () => true,
+            (e: { name?: string }) => {
+              if (e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity') return false;
+              throw e;
+            },
+          ),
         );
-        const policies = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: name }))).AttachedPolicies ?? []).map((p) => p.PolicyName ?? '');
+        const policies = await read('policies', 'ListAttachedUserPolicies', async () => ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: name }))).AttachedPolicies ?? []).map((p) => p.PolicyName ?? ''));
         return { name, arn: u.Arn ?? name, createdAt: iso(u.CreateDate), mfa, consolePassword, policies, keys: keyFacts };
       });
-    } catch (e) {
-      errors.push(`IAM users: ${explainAwsError('ListUsers', e, who).message}`);
-    }
     try {
       const summary = (await iam.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {};
       snapshot.rootKeysPresent = (summary.AccountAccessKeysPresent ?? 0) > 0;
       snapshot.rootMfa = (summary.AccountMFAEnabled ?? 0) > 0;
     } catch (e) {
-      errors.push(`IAM: ${explainAwsError('GetAccountSummary', e, who).message}`);
+      missed('root', 'IAM', 'GetAccountSummary', e);
     }
     progress('IAM');
   };

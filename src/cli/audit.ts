@@ -3,7 +3,8 @@ import path from 'node:path';
 import { snapshotAccount } from '../aws/account';
 import { resolveTarget } from '../aws/clients';
 import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
-import { isUsableNotice, noticeIncident, parseNotice } from '../core/incidents/notice';
+import { redactDeep } from '../core/incidents/book';
+import { isUsableNotice, noticeIncident, noticeTooLarge, parseNotice } from '../core/incidents/notice';
 import { formatAudit, formatNotice } from '../core/incidents/report';
 import { KeysentryError } from '../core/types';
 import { formatFlag, parseArgs } from './args';
@@ -84,20 +85,25 @@ export async function noticeCommand(argv: string[], io: Io): Promise<number> {
   const [file, extra] = a.positional;
   if (!file || extra) throw new KeysentryError(`notice takes one FILE (or - for standard input)\n\n${NOTICE_USAGE}`);
   let input: string | Buffer;
-  if (file === '-') input = io.readStdin ? await io.readStdin() : '';
-  else {
+  if (file === '-') {
+    input = io.readStdin ? await io.readStdin() : '';
+    const big = noticeTooLarge(Buffer.byteLength(input), 'standard input');
+    if (big) throw new KeysentryError(big);
+  } else {
     const p = path.resolve(io.cwd, file);
     if (!existsSync(p)) throw new KeysentryError(`no such file: ${file}`);
     const st = statSync(p);
     if (!st.isFile()) throw new KeysentryError(`not a file: ${file}`);
-    if (st.size > 10 * 1024 * 1024) throw new KeysentryError(`${file} is ${Math.round(st.size / 1048576)} MB; an abuse notice is a few KB (is this the right file?)`);
+    const big = noticeTooLarge(st.size, file);
+    if (big) throw new KeysentryError(big);
     input = readFileSync(p);
   }
   const n = parseNotice(input);
   const usable = isUsableNotice(n);
   if (fmt === 'json') {
     const { text: _text, ...fields } = n;
-    io.out(JSON.stringify({ ...fields, usable, incident: usable ? noticeIncident(n) : undefined }, null, 2));
+    // parseNotice masks secrets before reading fields out; redactDeep is the second line.
+    io.out(JSON.stringify(redactDeep({ ...fields, usable, incident: usable ? noticeIncident(n) : undefined }), null, 2));
   } else io.out(formatNotice(n));
   return usable ? 0 : 1;
 }

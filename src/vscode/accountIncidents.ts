@@ -1,11 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomicFile';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { actionTargets, describePlan, planAction, runPlan, type ActionKind, type ActionPlan } from '../core/incidents/actions';
 import { IncidentBook } from '../core/incidents/book';
-import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
-import { isUsableNotice, noticeIncident, parseNotice } from '../core/incidents/notice';
+import { auditCovers, checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
+import { isUsableNotice, noticeIncident, noticeTooLarge, parseNotice } from '../core/incidents/notice';
 import { incidentReport } from '../core/incidents/report';
 import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
 import { keysentryHome } from '../core/home';
@@ -59,7 +60,18 @@ export class AccountIncidents implements vscode.Disposable {
       void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the incidents file could not be read. {0}', this.book.loadProblem));
     }
     for (const p of this.profiles()) this.states.set(p, { profile: p, running: false });
+    // Another window or the CLI may write the file: show what it wrote (every write of ours
+    // re-reads it under the lock anyway, so nothing is lost either way).
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(storeFile)), path.basename(storeFile)));
+    const reload = (): void => {
+      this.book.reload();
+      this.emitter.fire();
+    };
     this.disposables.push(
+      watcher,
+      watcher.onDidChange(reload),
+      watcher.onDidCreate(reload),
+      watcher.onDidDelete(reload),
       this.emitter,
       vscode.commands.registerCommand(Commands.auditAccount, () => this.refreshAll(true)),
       vscode.commands.registerCommand(Commands.importNotice, (uri?: vscode.Uri) => this.importNotice(uri)),
@@ -191,19 +203,12 @@ export class AccountIncidents implements vscode.Disposable {
         recentLaunchDays: c.get<number>('recentLaunchDays', DEFAULT_CHECKS.recentLaunchDays),
         now: new Date(),
       });
-      const scanned = new Set(snap.regions);
-      const iamRead = snap.users !== undefined;
       const added = this.book.mergeAudit(drafts, {
         account: snap.account,
         profile: profile || undefined,
         actor: this.actor(profile),
-        // Only what this audit could see is resolved when missing.
-        covers: (i) => {
-          if (i.type === 'root-key') return snap.rootKeysPresent !== undefined;
-          const regional = i.resources.filter((r) => r.region).map((r) => r.region as string);
-          if (regional.length) return regional.every((r) => scanned.has(r)) && !snap.errors.some((e) => regional.some((r) => e.startsWith(`${r}:`)));
-          return iamRead;
-        },
+        // Only what this audit could read is resolved when missing.
+        covers: (i) => auditCovers(snap, i),
       });
       state.snapshot = { account: snap.account, caller: snap.caller, takenAt: snap.takenAt, regions: snap.regions, errors: snap.errors, instances: snap.instances.length, keyPairs: snap.keyPairs.length };
       this.log.info(`audit of ${label} (account ${snap.account}) in ${Date.now() - started} ms: ${snap.regions.length} region(s), ${drafts.length} incident(s), ${added.length} new`);
@@ -251,14 +256,25 @@ export class AccountIncidents implements vscode.Disposable {
       }
     }
     if (input === undefined) return undefined;
+    // Clipboard and editor text are capped like files: the parser runs on the extension host.
+    const big = noticeTooLarge(typeof input === 'string' ? Buffer.byteLength(input) : input.length, from);
+    if (big) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}', big));
+      return undefined;
+    }
     return this.openNotice(input, from);
   }
 
   private async readNoticeFile(uri: vscode.Uri): Promise<Buffer | undefined> {
     try {
-      const size = statSync(uri.fsPath).size;
-      if (size > 10 * 1024 * 1024) {
-        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0} is {1} MB; an abuse notice is a few KB. Is this the right file?', path.basename(uri.fsPath), Math.round(size / 1048576)));
+      const st = statSync(uri.fsPath);
+      if (!st.isFile()) {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0} is not a regular file.', path.basename(uri.fsPath)));
+        return undefined;
+      }
+      const big = noticeTooLarge(st.size, path.basename(uri.fsPath));
+      if (big) {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}', big));
         return undefined;
       }
       return Buffer.from(await vscode.workspace.fs.readFile(uri));
@@ -270,6 +286,11 @@ export class AccountIncidents implements vscode.Disposable {
 
   /** Parses a notice and opens (or finds) its incident; says what was and was not understood. */
   async openNotice(input: Buffer | string, from: string, opts: { quiet?: boolean } = {}): Promise<Incident | undefined> {
+    const big = noticeTooLarge(typeof input === 'string' ? Buffer.byteLength(input) : input.length, from);
+    if (big) {
+      if (!opts.quiet) void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}', big));
+      return undefined;
+    }
     const n = parseNotice(input);
     if (!isUsableNotice(n)) {
       const msg = vscode.l10n.t('Keysentry: {0} does not look like an AWS abuse notice: no instance id, IP address, access key id or type of abuse was found.', from);
@@ -375,9 +396,16 @@ export class AccountIncidents implements vscode.Disposable {
       void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: there are no incidents to export.'));
       return;
     }
-    const uri = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, defaultUri: vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? keysentryHome(), `keysentry-incidents-${new Date().toISOString().slice(0, 10)}.json`)) });
+    // Exports hold account details and timelines: they default to Keysentry's own folder, outside
+    // every repository, and are written 0600 (never with the workspace's default 0644).
+    const uri = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, defaultUri: vscode.Uri.file(path.join(keysentryHome(), 'exports', `keysentry-incidents-${new Date().toISOString().slice(0, 10)}.json`)) });
     if (!uri) return;
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(this.book.export()));
+    try {
+      writePrivate(uri.fsPath, this.book.export());
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: cannot write {0}: {1}', uri.fsPath, (e as Error).message));
+      return;
+    }
     void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: exported {0} incident(s) to {1}.', this.book.incidents.length, uri.fsPath));
   }
 
@@ -398,11 +426,21 @@ export class AccountIncidents implements vscode.Disposable {
     return inc && incidentReport(inc, this.runbooks[inc.type], this.actor(inc.profile ?? ''));
   }
 
-  /** Opens the Markdown report in an editor, to save or paste into the reply to AWS. */
+  /**
+   * Writes the Markdown report (0600) under Keysentry's folder, outside every repository, and
+   * opens it, to paste into the reply to AWS. Saving it again writes there, never into the workspace.
+   */
   async exportReport(id: string | undefined): Promise<vscode.TextDocument | undefined> {
     const text = id ? this.report(id) : undefined;
-    if (!text) return undefined;
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text });
+    if (!text || !id) return undefined;
+    const file = path.join(keysentryHome(), 'reports', `${id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120)}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
+    try {
+      writePrivate(file, text);
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: cannot write {0}: {1}', file, (e as Error).message));
+      return undefined;
+    }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     await vscode.window.showTextDocument(doc, { preview: false });
     return doc;
   }
@@ -461,6 +499,12 @@ export class AccountIncidents implements vscode.Disposable {
     if (this.timer) clearInterval(this.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** Writes a file only its owner can read (0600), creating Keysentry's folders 0700. */
+function writePrivate(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, text, 0o600);
 }
 
 /** Commands get an incident id, or a tree node that carries one. */

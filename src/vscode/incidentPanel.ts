@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ACTION_KINDS, actionTargets, type ActionKind } from '../core/incidents/actions';
 import { STATUSES, type Incident, type IncidentStatus } from '../core/incidents/types';
-import { fillPlaceholders, type Runbook } from '../core/incidents/runbooks';
+import { fillCli, fillPlaceholders, type Runbook } from '../core/incidents/runbooks';
 import { incidentIdOf, type AccountIncidents } from './accountIncidents';
 import { Commands } from './ids';
 import type { Log } from './log';
@@ -53,7 +53,7 @@ function view(inc: Incident, rb: Runbook | undefined, busy: string | undefined):
         what: s.what,
         why: s.why,
         console: s.console && fillPlaceholders(s.console, inc),
-        cli: s.cli && fillPlaceholders(s.cli, inc),
+        cli: s.cli && fillCli(s.cli, inc),
         actions: s.action ? actionTargets(inc, s.action).map((t) => ({ action: t.kind, resource: t.resource.id, label: t.label })) : [],
         done: state?.done ?? false,
         doneBy: state?.done ? `${state.at} · ${state.by}` : undefined,

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
+import { withLock } from '../fileLock';
 import { redact } from '../mask';
 import { KeysentryError } from '../types';
-import { INCIDENT_TYPES, SEVERITIES, STATUSES, type CallRecord, type Incident, type IncidentDraft, type IncidentStatus, type TimelineEntry } from './types';
+import { INCIDENT_TYPES, SEVERITIES, type Severity, STATUSES, type CallRecord, type Incident, type IncidentDraft, type IncidentStatus, type TimelineEntry } from './types';
 
 const FORMAT = 'keysentry-incidents';
 
@@ -43,32 +44,77 @@ export function parseIncidents(text: string, what = 'the incidents file'): Incid
 
 export const serializeIncidents = (incidents: Incident[]): string => JSON.stringify({ format: FORMAT, version: 1, incidents }, null, 2) + '\n';
 
+/** The more severe of two severities. */
+const worse = (a: Severity, b: Severity): Severity => (SEVERITIES.indexOf(a) <= SEVERITIES.indexOf(b) ? a : b);
+
 const entryKey = (t: TimelineEntry): string => `${t.at}\u0000${t.kind}\u0000${t.text}`;
+
+/** Every string in `x` (an incident, a draft) passed through redact(): nothing stored holds a secret. */
+export function redactDeep<T>(x: T): T {
+  if (typeof x === 'string') return redact(x) as T;
+  if (Array.isArray(x)) return x.map(redactDeep) as T;
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, redactDeep(v)])) as T;
+  return x;
+}
+
+/** How long a write waits for another Keysentry process (a window, the CLI) to finish its own. */
+const LOCK_WAIT_MS = 15_000;
 
 /**
  * Every incident, with its checklist and timeline, in one JSON file written atomically after
  * each change. Audits merge into it by incident id, so a problem found again keeps its history.
+ *
+ * Several processes write the file (two windows, the editor and the CLI). Each change is a
+ * transaction: under an exclusive lock (core/fileLock) the file is read again, the change is
+ * applied to what is on disk now, and the result is written atomically (0600). So nothing
+ * another process acknowledged is lost: its timeline entries, checklist ticks and status are
+ * in what we read, deletions stay deleted (we never write back a list read before them), and
+ * each tick or status keeps its latest change. This replays the operation on the latest
+ * version rather than merging two copies after the fact, which is the three-way merge with
+ * the base always equal to the latest version.
  */
 export class IncidentBook {
   private list: Incident[] = [];
   /** Set when the file on disk could not be read and was moved aside. */
-  readonly loadProblem: string | undefined;
+  loadProblem: string | undefined;
 
   constructor(private file?: string) {
-    if (!file || !existsSync(file)) return;
+    this.load();
+  }
+
+  /** Reads the file again (another process may have changed it); false when it was unreadable. */
+  reload(): boolean {
+    return this.load();
+  }
+
+  private load(): boolean {
+    if (!this.file) return true;
+    let text: string;
     try {
-      this.list = parseIncidents(readFileSync(file, 'utf8'), file);
+      text = readFileSync(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.list = [];
+        return true;
+      }
+      this.loadProblem = `${this.file} cannot be read (${(e as Error).message})`;
+      return false;
+    }
+    try {
+      this.list = parseIncidents(text, this.file);
+      return true;
     } catch (e) {
       // Never overwrite what we cannot read: keep it beside the new file, or, when it cannot be
       // moved either, keep this session's incidents in memory only.
-      const aside = `${file}.unreadable-${Date.now()}`;
+      const aside = `${this.file}.unreadable-${Date.now()}`;
       try {
-        renameSync(file, aside);
-        this.loadProblem = `${(e as Error).message}. It was kept as ${aside}; starting with no incidents.`;
+        renameSync(this.file, aside);
+        this.loadProblem = `${(e as Error).message}. It was kept as ${aside}; ${this.list.length ? 'continuing with the incidents this window had read' : 'starting with no incidents'}.`;
       } catch (moveError) {
         this.file = undefined;
         this.loadProblem = `${(e as Error).message}, and it could not be moved aside (${(moveError as Error).message}). Incidents of this session are not saved until it is fixed or removed.`;
       }
+      return false;
     }
   }
 
@@ -80,10 +126,22 @@ export class IncidentBook {
     return this.list.find((i) => i.id === id);
   }
 
-  private save(): void {
-    if (!this.file) return;
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    writeFileAtomic(this.file, serializeIncidents(this.list), 0o600);
+  /** Runs one change as a transaction on the latest version of the file (see the class comment). */
+  private mutate<T>(change: () => T): T {
+    const file = this.file;
+    if (!file) return change();
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    return withLock(
+      `${file}.lock`,
+      'updating the incidents file',
+      () => {
+        this.load();
+        const out = change();
+        if (this.file) writeFileAtomic(this.file, serializeIncidents(this.list), 0o600);
+        return out;
+      },
+      LOCK_WAIT_MS,
+    );
   }
 
   private touch(i: Incident, entry: Omit<TimelineEntry, 'at'> & { at?: string }): void {
@@ -96,62 +154,72 @@ export class IncidentBook {
    * Folds an audit into the book: new problems open incidents, known ones are refreshed (and
    * reopened when they had been resolved), and open ones the audit covered but no longer
    * finds are resolved, each with a timeline entry. Returns the ids of new incidents.
+   *
+   * A draft whose severity depends on a fact the audit could not read (`uncertain`) keeps the
+   * incident's last known severity (never lower than what was read); a new one takes the worst
+   * case. `covers` says which incidents the audit could see at all: an incident whose facts it
+   * could not read is never resolved by it.
    */
   mergeAudit(drafts: IncidentDraft[], meta: { account: string; profile?: string; actor: string; covers: (i: Incident) => boolean }): string[] {
-    const now = new Date().toISOString();
-    const added: string[] = [];
-    const seen = new Set<string>();
-    for (const d of drafts) {
-      seen.add(d.id);
-      const existing = this.get(d.id);
-      if (existing) {
-        Object.assign(existing, { severity: d.severity, title: d.title, summary: d.summary, resources: d.resources, facts: d.facts, profile: meta.profile ?? existing.profile });
-        if (existing.status === 'resolved') {
-          existing.status = 'open';
-          this.touch(existing, { at: now, actor: meta.actor, kind: 'detected', text: 'Found again by an audit: reopened.' });
+    return this.mutate(() => {
+      const now = new Date().toISOString();
+      const added: string[] = [];
+      const seen = new Set<string>();
+      for (const raw of drafts) {
+        const { uncertain, ...d } = redactDeep(raw);
+        seen.add(d.id);
+        const existing = this.get(d.id);
+        if (existing) {
+          const severity = uncertain ? worse(d.severity, existing.severity) : d.severity;
+          Object.assign(existing, { severity, title: d.title, summary: d.summary, resources: d.resources, facts: d.facts, profile: meta.profile ?? existing.profile });
+          if (existing.status === 'resolved') {
+            existing.status = 'open';
+            this.touch(existing, { at: now, actor: meta.actor, kind: 'detected', text: 'Found again by an audit: reopened.' });
+          }
+          continue;
         }
-        continue;
+        const inc: Incident = { ...d, severity: uncertain ? worse(d.severity, uncertain.worst) : d.severity, source: 'audit', account: meta.account, profile: meta.profile, status: 'open', createdAt: now, updatedAt: now, steps: {}, timeline: [] };
+        this.touch(inc, { at: now, actor: meta.actor, kind: 'detected', text: `Detected by an audit of account ${meta.account}: ${d.title}` });
+        this.list.push(inc);
+        added.push(d.id);
       }
-      const inc: Incident = { ...d, source: 'audit', account: meta.account, profile: meta.profile, status: 'open', createdAt: now, updatedAt: now, steps: {}, timeline: [] };
-      this.touch(inc, { at: now, actor: meta.actor, kind: 'detected', text: `Detected by an audit of account ${meta.account}: ${d.title}` });
-      this.list.push(inc);
-      added.push(d.id);
-    }
-    for (const i of this.list) {
-      if (i.source !== 'audit' || i.account !== meta.account || seen.has(i.id) || i.status === 'resolved' || !meta.covers(i)) continue;
-      i.status = 'resolved';
-      this.touch(i, { at: now, actor: meta.actor, kind: 'status', text: 'No longer found by an audit: marked resolved.' });
-    }
-    this.save();
-    return added;
+      for (const i of this.list) {
+        if (i.source !== 'audit' || i.account !== meta.account || seen.has(i.id) || i.status === 'resolved' || !meta.covers(i)) continue;
+        i.status = 'resolved';
+        this.touch(i, { at: now, actor: meta.actor, kind: 'status', text: 'No longer found by an audit: marked resolved.' });
+      }
+      return added;
+    });
   }
 
   /** Adds an incident that did not come from an audit (a notice, or opened by hand). */
   add(incident: Omit<Incident, 'status' | 'createdAt' | 'updatedAt' | 'steps' | 'timeline'>, actor: string, text: string): Incident {
-    const existing = this.get(incident.id);
-    if (existing) return existing;
-    const now = new Date().toISOString();
-    const inc: Incident = { ...incident, status: 'open', createdAt: now, updatedAt: now, steps: {}, timeline: [] };
-    this.touch(inc, { at: now, actor, kind: incident.source === 'notice' ? 'imported' : 'note', text });
-    this.list.push(inc);
-    this.save();
-    return inc;
+    return this.mutate(() => {
+      const existing = this.get(incident.id);
+      if (existing) return existing;
+      const now = new Date().toISOString();
+      const inc: Incident = { ...redactDeep(incident), status: 'open', createdAt: now, updatedAt: now, steps: {}, timeline: [] };
+      this.touch(inc, { at: now, actor, kind: incident.source === 'notice' ? 'imported' : 'note', text });
+      this.list.push(inc);
+      return inc;
+    });
   }
 
   private must(id: string): Incident {
     const i = this.get(id);
-    if (!i) throw new KeysentryError(`no incident "${id}"`);
+    if (!i) throw new KeysentryError(`no incident "${id}" (another window may have deleted it)`);
     return i;
   }
 
   setStatus(id: string, status: IncidentStatus, actor: string, why?: string): Incident {
-    const i = this.must(id);
-    if (i.status === status) return i;
-    const was = i.status;
-    i.status = status;
-    this.touch(i, { actor, kind: 'status', text: `Status ${was} → ${status}${why ? `: ${why}` : ''}` });
-    this.save();
-    return i;
+    return this.mutate(() => {
+      const i = this.must(id);
+      if (i.status === status) return i;
+      const was = i.status;
+      i.status = status;
+      this.touch(i, { actor, kind: 'status', text: `Status ${was} → ${status}${why ? `: ${why}` : ''}` });
+      return i;
+    });
   }
 
   /**
@@ -159,6 +227,10 @@ export class IncidentBook {
    * done, an open incident becomes contained.
    */
   setStep(id: string, key: string, done: boolean, actor: string, containKeys: string[] = [], label = key): Incident {
+    return this.mutate(() => this.applyStep(id, key, done, actor, containKeys, label));
+  }
+
+  private applyStep(id: string, key: string, done: boolean, actor: string, containKeys: string[], label: string): Incident {
     const i = this.must(id);
     const at = new Date().toISOString();
     if ((i.steps[key]?.done ?? false) === done) return i;
@@ -168,31 +240,34 @@ export class IncidentBook {
       i.status = 'contained';
       this.touch(i, { at, actor, kind: 'status', text: 'Status open → contained: every Contain step is done.' });
     }
-    this.save();
     return i;
   }
 
   record(id: string, entry: Omit<TimelineEntry, 'at'>): Incident {
-    const i = this.must(id);
-    this.touch(i, entry);
-    this.save();
-    return i;
+    return this.mutate(() => {
+      const i = this.must(id);
+      this.touch(i, entry);
+      return i;
+    });
   }
 
   /**
    * Records a containment action's outcome: every call it made goes to the timeline; on
-   * success the step it belongs to is ticked. A failure changes no step.
+   * success the step it belongs to is ticked. A failure changes no step. One transaction.
    */
   recordAction(id: string, title: string, result: { ok: boolean; calls: CallRecord[]; error?: string }, actor: string, step?: { key: string; label: string; containKeys: string[] }): Incident {
-    const i = this.must(id);
-    this.touch(i, result.ok ? { actor, kind: 'action', text: `${title}: done`, calls: result.calls } : { actor, kind: 'error', text: `${title}: ${result.error ?? 'failed'}`, calls: result.calls });
-    this.save();
-    return result.ok && step ? this.setStep(id, step.key, true, actor, step.containKeys, step.label) : i;
+    return this.mutate(() => {
+      const i = this.must(id);
+      const calls = redactDeep(result.calls);
+      this.touch(i, result.ok ? { actor, kind: 'action', text: `${title}: done`, calls } : { actor, kind: 'error', text: `${title}: ${result.error ?? 'failed'}`, calls });
+      return result.ok && step ? this.applyStep(id, step.key, true, actor, step.containKeys, step.label) : i;
+    });
   }
 
   remove(id: string): void {
-    this.list = this.list.filter((i) => i.id !== id);
-    this.save();
+    this.mutate(() => {
+      this.list = this.list.filter((i) => i.id !== id);
+    });
   }
 
   export(ids?: string[]): string {
@@ -204,7 +279,11 @@ export class IncidentBook {
    * keeps its latest state and the most recently updated side decides the status.
    */
   import(text: string, actor: string): { added: number; merged: number } {
-    const incoming = parseIncidents(text, 'the file');
+    const incoming = redactDeep(parseIncidents(text, 'the file'));
+    return this.mutate(() => this.importParsed(incoming, actor));
+  }
+
+  private importParsed(incoming: Incident[], actor: string): { added: number; merged: number } {
     let added = 0;
     let merged = 0;
     for (const inc of incoming) {
@@ -226,7 +305,6 @@ export class IncidentBook {
       }
       merged++;
     }
-    this.save();
     return { added, merged };
   }
 }

@@ -1,4 +1,4 @@
-import type { AccountSnapshot, IncidentDraft, InstanceFacts, ResourceRef, SecurityGroupFacts, SgRule } from './types';
+import type { AccountSnapshot, Incident, IncidentDraft, InstanceFacts, ResourceRef, SecurityGroupFacts, SgRule } from './types';
 
 export interface CheckOptions {
   /** Active keys created longer ago are flagged (AWS's own guidance: rotate every 90 days). */
@@ -47,7 +47,12 @@ function openIngress(snapshot: AccountSnapshot, sg: SecurityGroupFacts): Inciden
   const users = snapshot.instances.filter((i) => RUNNING.has(i.state) && i.groupIds.includes(sg.groupId));
   const all = open.some((x) => x.ports === 'all ports');
   const what = [...new Set(open.map((x) => x.ports as string))].join(', ');
+  // Whether running instances use the group decides high or medium: when the instances of the
+  // region could not be read, that is unknown, not "none".
+  const instancesUnknown = snapshot.unread?.[`instances:${sg.region}`];
+  const uncertain = !all && instancesUnknown ? { worst: 'high' as const, missing: [`running instances in ${sg.region}: ${instancesUnknown}`] } : undefined;
   return {
+    ...(uncertain ? { uncertain } : {}),
     id: `open-ingress:${snapshot.account}:${sg.region}:${sg.groupId}`,
     type: 'open-ingress',
     severity: all || users.length ? 'high' : 'medium',
@@ -61,16 +66,20 @@ function openIngress(snapshot: AccountSnapshot, sg: SecurityGroupFacts): Inciden
       ['Region', sg.region],
       ['Security group', `${sg.groupId} (${sg.groupName})${sg.vpcId ? ` in ${sg.vpcId}` : ''}`],
       ...open.map((x): [string, string] => ['Open rule', `${x.r.ruleId}: ${x.ports} from ${x.r.cidr}`]),
-      ['Running instances using it', users.length ? users.map((i) => i.id).join(', ') : 'none'],
+      ['Running instances using it', instancesUnknown ? `unknown: ${instancesUnknown}` : users.length ? users.map((i) => i.id).join(', ') : 'none'],
     ],
   };
 }
 
 function accessKeyChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDraft[] {
   const out: IncidentDraft[] = [];
+  const unread = snapshot.unread ?? {};
   for (const u of snapshot.users ?? []) {
-    const quarantined = u.policies.filter((p) => QUARANTINE.test(p));
-    const active = u.keys.filter((k) => k.status === 'Active');
+    // A fact that could not be read is skipped by the check that needs it (the incident keeps
+    // its state: auditCovers does not let the audit resolve it), never read as "fine".
+    const quarantined = (u.policies ?? []).filter((p) => QUARANTINE.test(p));
+    const keys = u.keys ?? [];
+    const active = keys.filter((k) => k.status === 'Active');
     if (quarantined.length) {
       out.push({
         id: `exposed-key:${snapshot.account}:${u.name}`,
@@ -78,11 +87,11 @@ function accessKeyChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDr
         severity: 'critical',
         title: `AWS quarantined ${u.name}: its access key was found exposed`,
         summary: `AWS attached ${quarantined.join(', ')} to ${u.name}. AWS does this when it finds one of the user's keys in public (a repository, a paste site). The policy blocks the riskiest calls, not everything: deactivate and rotate the key, then look for what was done with it.`,
-        resources: [{ kind: 'user', id: u.name, label: u.arn }, ...u.keys.map((k): ResourceRef => ({ kind: 'access-key', id: k.id, user: u.name, label: k.status }))],
+        resources: [{ kind: 'user', id: u.name, label: u.arn }, ...keys.map((k): ResourceRef => ({ kind: 'access-key', id: k.id, user: u.name, label: k.status }))],
         facts: [
           ['User', u.arn],
           ['Policy attached by AWS', quarantined.join(', ')],
-          ['Access keys', u.keys.map((k) => `${k.id} (${k.status})`).join(', ') || 'none'],
+          ['Access keys', u.keys ? keys.map((k) => `${k.id} (${k.status})`).join(', ') || 'none' : `unknown: ${unread[`keys:${u.name}`] ?? 'not read'}`],
         ],
       });
     }
@@ -91,7 +100,9 @@ function accessKeyChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDr
       const age = daysSince(k.createdAt, o.now);
       const idle = daysSince(k.lastUsed, o.now);
       if (age !== undefined && age > o.maxKeyAgeDays) reasons.push(`created ${Math.floor(age)} days ago (over ${o.maxKeyAgeDays})`);
-      if (k.lastUsed === undefined && age !== undefined && age > o.unusedKeyDays) reasons.push(`never used in ${Math.floor(age)} days`);
+      if (k.lastUsedUnknown) {
+        // when it was last used is unknown: neither "never" nor "recently"
+      } else if (k.lastUsed === undefined && age !== undefined && age > o.unusedKeyDays) reasons.push(`never used in ${Math.floor(age)} days`);
       else if (idle !== undefined && idle > o.unusedKeyDays) reasons.push(`last used ${Math.floor(idle)} days ago`);
       if (active.length > 1) reasons.push(`${u.name} has ${active.length} active keys`);
       if (!reasons.length) continue;
@@ -107,13 +118,16 @@ function accessKeyChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDr
           ['User', u.arn],
           ['Access key', `${k.id} (${k.status})`],
           ['Created', k.createdAt ?? 'unknown'],
-          ['Last used', k.lastUsed ?? 'never'],
+          ['Last used', k.lastUsedUnknown ? `unknown: ${unread[`lastUsed:${k.id}`] ?? 'not read'}` : (k.lastUsed ?? 'never')],
           ['Why flagged', reasons.join('; ')],
         ],
       });
     }
-    if (!u.mfa) {
+    if (u.mfa === false) {
+      // Whether the user can sign in to the console decides high or low.
+      const loginUnknown = u.consolePassword === undefined ? (unread[`login:${u.name}`] ?? 'not read') : undefined;
       out.push({
+        ...(loginUnknown ? { uncertain: { worst: 'high' as const, missing: [`console password of ${u.name}: ${loginUnknown}`] } } : {}),
         id: `no-mfa:${snapshot.account}:${u.name}`,
         type: 'no-mfa',
         severity: u.consolePassword ? 'high' : 'low',
@@ -124,7 +138,7 @@ function accessKeyChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDr
         resources: [{ kind: 'user', id: u.name, label: u.arn }],
         facts: [
           ['User', u.arn],
-          ['Console password', u.consolePassword ? 'yes' : 'no'],
+          ['Console password', loginUnknown ? `unknown: ${loginUnknown}` : u.consolePassword ? 'yes' : 'no'],
           ['MFA devices', 'none'],
         ],
       });
@@ -138,6 +152,8 @@ function regionChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDraft
   const home = new Set(snapshot.homeRegions);
   const running = snapshot.instances.filter((i) => RUNNING.has(i.state));
   for (const region of snapshot.regions) {
+    // Instances not read: nothing can be said about this region (auditCovers keeps its incidents).
+    if (snapshot.unread?.[`instances:${region}`]) continue;
     const here = running.filter((i) => i.region === region);
     if (!home.has(region)) {
       const pairs = snapshot.keyPairs.filter((k) => k.region === region);
@@ -198,4 +214,39 @@ export function checkAccount(snapshot: AccountSnapshot, o: CheckOptions): Incide
   }
   out.push(...regionChecks(snapshot, o), ...accessKeyChecks(snapshot, o));
   return out;
+}
+
+/**
+ * Whether an audit could see everything an existing audit incident depends on, so that not
+ * finding it again means it is gone. An incident whose facts the audit could not read (a
+ * denied or throttled call, a region not scanned) is never resolved by that audit.
+ */
+export function auditCovers(snapshot: AccountSnapshot, i: Pick<Incident, 'id' | 'type' | 'resources'>): boolean {
+  const unread = snapshot.unread ?? {};
+  const scanned = (r: string | undefined): boolean => !!r && snapshot.regions.includes(r);
+  const user = i.resources.find((r) => r.kind === 'user')?.id ?? i.id.split(':')[2];
+  const iam = snapshot.users !== undefined && !unread.users;
+  switch (i.type) {
+    case 'open-ingress': {
+      const region = i.resources.find((r) => r.kind === 'security-group')?.region ?? i.id.split(':')[2];
+      return scanned(region) && !unread[`sg:${region}`];
+    }
+    case 'unknown-resources': {
+      const region = i.id.split(':')[2];
+      return scanned(region) && !unread[`instances:${region}`];
+    }
+    case 'stale-key': {
+      const key = i.resources.find((r) => r.kind === 'access-key');
+      const owner = key?.user ?? user;
+      return iam && !unread[`keys:${owner}`] && !unread[`lastUsed:${key?.id ?? i.id.split(':')[2]}`];
+    }
+    case 'no-mfa':
+      return iam && !unread[`mfa:${user}`];
+    case 'exposed-key':
+      return iam && !unread[`policies:${user}`] && !unread[`keys:${user}`];
+    case 'root-key':
+      return snapshot.rootKeysPresent !== undefined;
+    default:
+      return false;
+  }
 }

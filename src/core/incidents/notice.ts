@@ -105,18 +105,44 @@ export interface ParsedNotice {
   text: string;
 }
 
+/** Notices larger than this are refused by the callers and cut here: an abuse notice is a few KB. */
+export const MAX_NOTICE_BYTES = 1_000_000;
+
+/** The reason to refuse a notice of `bytes` bytes, or undefined when it is within the cap. */
+export function noticeTooLarge(bytes: number, what = 'the notice'): string | undefined {
+  if (bytes <= MAX_NOTICE_BYTES) return undefined;
+  return `${what} is ${(bytes / 1_000_000).toFixed(1)} MB; an AWS abuse notice is a few KB and Keysentry reads at most ${MAX_NOTICE_BYTES / 1_000_000} MB (is this the right file or selection?)`;
+}
+
+const HEX = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
+
+/** Quoted-printable to bytes, in one pass over the bytes. */
 function decodeQuotedPrintable(s: string): Buffer {
-  const bytes: number[] = [];
-  const t = s.replace(/=\r?\n/g, '');
-  for (let i = 0; i < t.length; i++) {
-    const c = t[i] as string;
-    const hex = t.slice(i + 1, i + 3);
-    if (c === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else bytes.push(...Buffer.from(c, 'utf8'));
+  const src = Buffer.from(s, 'utf8');
+  const out = Buffer.alloc(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as number;
+    if (c === 61 /* = */) {
+      if (src[i + 1] === 10) {
+        i += 1; // soft line break
+        continue;
+      }
+      if (src[i + 1] === 13 && src[i + 2] === 10) {
+        i += 2;
+        continue;
+      }
+      const hi = HEX(src[i + 1] ?? 0);
+      const lo = HEX(src[i + 2] ?? 0);
+      if (hi >= 0 && lo >= 0) {
+        out[n++] = hi * 16 + lo;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = c;
   }
-  return Buffer.from(bytes);
+  return out.subarray(0, n);
 }
 
 function decodeBody(body: string, encoding: string, charset: string): string {
@@ -128,15 +154,62 @@ function decodeBody(body: string, encoding: string, charset: string): string {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+/** A character reference's text; code points that are not characters (above U+10FFFF, surrogates, NUL) read as U+FFFD. */
+function charRef(code: number): string {
+  if (!Number.isFinite(code) || code <= 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return '\ufffd';
+  return String.fromCodePoint(code);
+}
+const ENTITY = /&(?:#[xX]([0-9a-fA-F]{1,12})|#(\d{1,16})|([a-zA-Z]{1,10}));/g;
+const decodeEntities = (s: string): string => s.replace(ENTITY, (m, hex?: string, dec?: string, name?: string) => (hex ? charRef(parseInt(hex, 16)) : dec ? charRef(Number(dec)) : (ENTITIES[(name as string).toLowerCase()] ?? m)));
+const SKIPPED = new Set(['script', 'style', 'head']);
+const BREAK = /^\/?(?:br|p|div|tr|li|h\d|table|pre)$/;
+
+/**
+ * HTML to text in one pass: each character is looked at a bounded number of times, whatever the
+ * input (`<` floods, unclosed tags and scripts, entity floods). A tag runs from `<` to the next
+ * `>`; a `<` with no `>` after it is text. script, style and head elements are dropped with
+ * their content (up to their closing tag, searched for once per element and never again once
+ * missing). Line-breaking tags become line breaks, table cells a tab.
+ */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|head)\b[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<br\s*\/?>|<\/(?:p|div|tr|li|h\d|table|pre)>/gi, '\n')
-    .replace(/<\/t[dh]>/gi, ' \t')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) =>
-      e.startsWith('#x') || e.startsWith('#X') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : (ENTITIES[e.toLowerCase()] ?? m),
-    );
+  const out: string[] = [];
+  const closers = new Map<string, number>(); // name → index of its next closing tag, -1 when none is left
+  let i = 0;
+  while (i < html.length) {
+    const lt = html.indexOf('<', i);
+    if (lt < 0) {
+      out.push(html.slice(i));
+      break;
+    }
+    out.push(html.slice(i, lt));
+    const gt = html.indexOf('>', lt + 1);
+    if (gt < 0) {
+      // No tag can close any more: the rest is text.
+      out.push(html.slice(lt));
+      break;
+    }
+    const name = /^\/?[a-zA-Z][a-zA-Z0-9]{0,9}/.exec(html.slice(lt + 1, Math.min(gt, lt + 12)))?.[0]?.toLowerCase() ?? '';
+    i = gt + 1;
+    if (SKIPPED.has(name)) {
+      let close = closers.get(name);
+      if (close === undefined || (close >= 0 && close < i)) {
+        const re = new RegExp(`</${name}\\s*>`, 'gi');
+        re.lastIndex = i;
+        const m = re.exec(html);
+        close = m ? m.index : -1;
+        closers.set(name, close);
+        if (m) closers.set(`${name}>`, m.index + m[0].length);
+      }
+      if (close >= 0) {
+        out.push(' ');
+        i = closers.get(`${name}>`) as number;
+      }
+      continue;
+    }
+    if (BREAK.test(name) && (name.startsWith('/') || name === 'br')) out.push('\n');
+    else if (name === '/td' || name === '/th') out.push(' \t');
+  }
+  return decodeEntities(out.join(''));
 }
 
 function decodeHeaderWords(v: string): string {
@@ -160,7 +233,7 @@ function mimeText(headers: Map<string, string>, body: string, depth = 0): string
   const type = headers.get('content-type') ?? 'text/plain';
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (/^multipart\//i.test(type) && boundary && depth < 5) {
-    const parts = body.split(new RegExp(`^--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:--)?\\s*$`, 'm')).slice(1);
+    const parts = body.split(new RegExp(`^--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:--)?[ \\t]*\\r?$`, 'm')).slice(1);
     const decoded = parts
       .map((p) => {
         const split = /\r?\n\r?\n/.exec(p);
@@ -215,9 +288,50 @@ function parseTimestamps(text: string, yearHint: number): Date[] {
   return out;
 }
 
-/** Reads a notice: an .eml file, a pasted email with headers, or just its text. */
+const redactField = (v: string | undefined): string | undefined => (v === undefined ? undefined : redact(v).slice(0, 1000));
+
+/**
+ * Reads a notice: an .eml file, a pasted email with headers, or just its text. Total: it never
+ * throws and runs in time linear in the input (bench/notice-scaling.mjs); input over
+ * MAX_NOTICE_BYTES is cut with a warning (callers refuse it first with noticeTooLarge).
+ *
+ * MIME is decoded by the small decoder above rather than postal-mime: postal-mime's API is
+ * asynchronous only (PostalMime.parse returns a Promise), and this parser runs synchronously in
+ * the CLI, the editor and the tests, where it must be total and bounded; notices use a small
+ * subset of MIME (multipart, base64, quoted-printable, RFC 2047 words, UTF-8 and Latin-1), which
+ * the decoder covers in one pass with a nesting limit.
+ */
 export function parseNotice(input: string | Buffer): ParsedNotice {
+  try {
+    return parse(input);
+  } catch (e) {
+    // Never thrown at the caller: a notice that breaks the parser is reported as unreadable.
+    return {
+      format: 'text',
+      abuseTypes: [],
+      instanceIds: [],
+      ips: [],
+      ec2Ips: [],
+      regions: [],
+      accessKeyIds: [],
+      userNames: [],
+      urls: [],
+      understood: [],
+      missing: [],
+      warnings: [`the notice could not be read (${redact(String((e as Error)?.message ?? e)).slice(0, 200)}); this does not look like an AWS abuse notice`],
+      text: '',
+    };
+  }
+}
+
+function parse(input: string | Buffer): ParsedNotice {
   const warnings: string[] = [];
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
+  if (size > MAX_NOTICE_BYTES) {
+    // Callers refuse such input (noticeTooLarge) before getting here; cut it rather than spend the time.
+    input = typeof input === 'string' ? input.slice(0, MAX_NOTICE_BYTES) : input.subarray(0, MAX_NOTICE_BYTES);
+    warnings.push(`the notice is ${(size / 1_000_000).toFixed(1)} MB; only its first ${MAX_NOTICE_BYTES / 1_000_000} MB was read`);
+  }
   let raw = typeof input === 'string' ? input : input.toString('utf8');
   if (raw.includes('\u0000')) {
     if (typeof input !== 'string' && input.length > 1 && input[1] === 0) raw = input.toString('utf16le');
@@ -244,9 +358,13 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
     }
   }
   if (format === 'text' && /<html|<body|<p>|<br\s*\/?>/i.test(body)) body = htmlToText(body);
-  const subject = headers.get('subject') ?? /^\s*Subject:\s*(.+)$/im.exec(body)?.[1]?.trim();
-  const from = headers.get('from') ?? /^\s*From:\s*(.+)$/im.exec(body)?.[1]?.trim();
-  const dateHeader = headers.get('date') ?? /^\s*(?:Date|Sent):\s*(.+)$/im.exec(body)?.[1]?.trim();
+  // Secrets pasted along with a notice are masked before anything is read out of it, so that no
+  // field (subject, URLs, case id, facts) can carry one into the output or incidents.json.
+  body = redact(body);
+  // [ \t]* and not \s*: \s* at each line start of a run of blank lines is quadratic.
+  const subject = redactField(headers.get('subject') ?? /^[ \t]*Subject:[ \t]*(.+)$/im.exec(body)?.[1]?.trim());
+  const from = redactField(headers.get('from') ?? /^[ \t]*From:[ \t]*(.+)$/im.exec(body)?.[1]?.trim());
+  const dateHeader = headers.get('date') ?? /^[ \t]*(?:Date|Sent):[ \t]*(.+)$/im.exec(body)?.[1]?.trim();
   const received = dateHeader ? new Date(dateHeader) : undefined;
   const receivedAt = received && !Number.isNaN(received.getTime()) ? received.toISOString() : undefined;
   const all = `${subject ?? ''}\n${body}`;
@@ -347,7 +465,7 @@ export function parseNotice(input: string | Buffer): ParsedNotice {
     understood,
     missing,
     warnings,
-    text: redact(body.trim()).slice(0, 20_000),
+    text: body.trim().slice(0, 20_000),
   };
 }
 

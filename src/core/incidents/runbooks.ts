@@ -1,6 +1,7 @@
 import { ACTION_KINDS, type ActionKind } from './actions';
 import type { Incident, ResourceRef } from './types';
 import { KeysentryError } from '../types';
+import { shellQuote } from './escape';
 
 export interface RunbookStep {
   id: string;
@@ -70,20 +71,31 @@ const PLACEHOLDER: Record<string, ResourceRef['kind'] | 'region'> = {
   region: 'region',
 };
 
-/** Fills {instance}, {region}… with the incident's resources; unknown ones become INSTANCE_ID-style words. */
-export function fillPlaceholders(text: string, incident: Pick<Incident, 'resources'>): string {
+/**
+ * Fills {instance}, {region}… with the incident's resources; unknown ones become INSTANCE_ID-style
+ * words. `quote` is applied to every value taken from the incident (see fillCli).
+ */
+export function fillPlaceholders(text: string, incident: Pick<Incident, 'resources'>, quote: (value: string) => string = (v) => v): string {
   return text.replace(/\{(instance|key|user|group|keypair|region)\}/g, (_m, name: string) => {
     const kind = PLACEHOLDER[name];
     if (kind === 'region') {
       const regions = [...new Set(incident.resources.map((r) => r.region).filter(Boolean))];
-      return regions.length === 1 ? (regions[0] as string) : 'REGION';
+      return regions.length === 1 ? quote(regions[0] as string) : 'REGION';
     }
     const r = incident.resources.find((x) => x.kind === kind);
-    if (r) return r.id;
+    if (r) return quote(r.id);
     if (name === 'user') {
       const owner = incident.resources.find((x) => x.kind === 'access-key' && x.user)?.user;
-      if (owner) return owner;
+      if (owner) return quote(owner);
     }
     return { instance: 'INSTANCE_ID', key: 'ACCESS_KEY_ID', user: 'USER_NAME', group: 'GROUP_ID', keypair: 'KEY_PAIR_NAME' }[name] ?? name.toUpperCase();
   });
 }
+
+/**
+ * A runbook's CLI line with the incident's values filled in, each one a single POSIX shell word
+ * (key pair names may hold `;|$`, quotes and newlines; the Copy button puts the line on the
+ * clipboard, to be pasted into a terminal). Placeholders are meant to stand as whole words or
+ * after `NAME=` in the data files, never inside quotes.
+ */
+export const fillCli = (cli: string, incident: Pick<Incident, 'resources'>): string => fillPlaceholders(cli, incident, shellQuote);

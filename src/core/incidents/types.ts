@@ -79,7 +79,15 @@ export interface Incident {
 }
 
 /** What an account check reports before it becomes (or updates) an incident. */
-export type IncidentDraft = Pick<Incident, 'id' | 'type' | 'severity' | 'title' | 'summary' | 'resources' | 'facts'>;
+export type IncidentDraft = Pick<Incident, 'id' | 'type' | 'severity' | 'title' | 'summary' | 'resources' | 'facts'> & {
+  /**
+   * Set when the severity depends on a fact the audit could not read: `severity` is what the
+   * facts read support, `worst` what it would be if the missing facts were the bad case, and
+   * `missing` names each missing fact and the call that failed. The book then keeps the last
+   * known severity (or takes the worst for a new incident): unknown is never read as "fine".
+   */
+  uncertain?: { worst: Severity; missing: string[] };
+};
 
 // ---------------------------------------------------------------------------------------------
 // What the account checks read from AWS (src/aws gathers it, src/core/incidents/checks judges it).
@@ -132,16 +140,19 @@ export interface AccessKeyFacts {
   status: string;
   createdAt?: string;
   lastUsed?: string;
+  /** GetAccessKeyLastUsed failed: `lastUsed` undefined means unknown, not "never". */
+  lastUsedUnknown?: boolean;
 }
 
 export interface UserFacts {
   name: string;
   arn: string;
   createdAt?: string;
-  mfa: boolean;
-  consolePassword: boolean;
-  policies: string[];
-  keys: AccessKeyFacts[];
+  /** undefined: could not be read (see AccountSnapshot.unread). */
+  mfa?: boolean;
+  consolePassword?: boolean;
+  policies?: string[];
+  keys?: AccessKeyFacts[];
 }
 
 export interface AccountSnapshot {
@@ -162,4 +173,11 @@ export interface AccountSnapshot {
   rootMfa?: boolean;
   /** Checks that could not run (denied, throttled, region disabled), said plainly. */
   errors: string[];
+  /**
+   * Facts that could not be read, by key, with the reason (which call, denied or throttled):
+   * `sg:REGION`, `instances:REGION`, `keyPairs:REGION`, `users`, `keys:USER`, `lastUsed:KEYID`,
+   * `mfa:USER`, `login:USER`, `policies:USER`, `root`. A check that needs one says so and keeps
+   * the incident's last known state; an incident that depends on one is never resolved.
+   */
+  unread?: Record<string, string>;
 }

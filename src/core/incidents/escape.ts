@@ -1,0 +1,59 @@
+// Account data (instance Name tags, key pair and user names, notice text) is attacker-controlled.
+// These helpers are the one place where it is made inert before it goes into Markdown (the
+// report sent to AWS) or a shell line (a runbook's CLI command, copied to the clipboard).
+
+/**
+ * Characters that become U+FFFD: C0/C1 controls other than white space, and the Unicode
+ * format characters that reorder or hide text (bidi overrides and isolates, zero-width joiners
+ * used to hide a link, the BOM).
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+/** Line breaks of any kind: a value never starts a new Markdown block. */
+const BREAKS = /\r\n|[\n\r\t\u0085\u2028\u2029]/g;
+
+/** One line of plain text for a terminal or a log: no control character (ESC clears a screen), no line break. */
+export const oneLine = (value: unknown): string => String(value ?? '').replace(BREAKS, ' ').replace(INVISIBLE, '\ufffd');
+
+/**
+ * Text that renders as itself in Markdown (CommonMark, GFM, markdown-it with linkify): one line
+ * (line breaks become spaces, so a value never opens a block of its own), with every character
+ * that could start an inline construct backslash-escaped: emphasis and code (`*`, `_`, `` ` ``),
+ * links and images (`[`, `]`: without them `(`, `)` and `!` start nothing), raw HTML, entities and autolinks (`<`, `>`, `&`),
+ * headings (`#`), table cells (`|`), strikethrough (`~`), and bare-URL and e-mail autolinks
+ * (`:` before `/`, `.` before a letter, `@`: "https\://x", "evil\.com" and "a\@b" are linkified
+ * neither by GFM nor by linkify-it). Block markers that only count at the start of a line
+ * (`-`, `+`, `=`, "1.", indentation) are escaped or removed at the start of the value.
+ */
+export function mdText(value: unknown): string {
+  return String(value ?? '')
+    .replace(BREAKS, ' ')
+    .replace(INVISIBLE, '\ufffd')
+    .replace(/^\s+/, '')
+    .replace(/[\\`*_[\]<>#|~&@]/g, '\\$&')
+    .replace(/^([-+=])/, '\\$1')
+    .replace(/^(\d+)([.)])/, '$1\\$2')
+    .replace(/:(?=\/)/g, '\\:')
+    .replace(/\.(?=[^\s\d.])|(?<=\bwww)\./gi, '\\.');
+}
+
+/** An inline code span holding `value` literally (a fence longer than any backtick run inside). */
+export function mdCode(value: unknown): string {
+  const s = String(value ?? '').replace(BREAKS, ' ').replace(INVISIBLE, '\ufffd').replace(/\|/g, '\\|');
+  let longest = 0;
+  for (const m of s.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  const fence = '`'.repeat(longest + 1);
+  const pad = s.startsWith('`') || s.endsWith('`') || (s.startsWith(' ') && s.endsWith(' ') && s.trim()) ? ' ' : '';
+  return `${fence}${pad}${s}${pad}${fence}`;
+}
+
+/**
+ * One POSIX shell word that stands for `value` exactly: bare when it holds only characters no
+ * shell treats specially, otherwise in single quotes (inside which nothing is special), with
+ * each `'` written as `'\''`. A value with a NUL cannot be a shell argument: it is refused.
+ */
+export function shellQuote(value: string): string {
+  if (value.includes('\u0000')) throw new Error('a shell argument cannot contain a NUL character');
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
