@@ -22,10 +22,10 @@ export const ROTATE_USAGE = `usage: keysentry rotate ACCESS_KEY_ID [--profile P]
          [--yes] [--plan] [--format text|json] [--resume | --rollback]
 
 Rotates a leaked IAM access key, signing with your own AWS identity (never the leaked key):
-identifies the key's owner, deactivates it first when it is exposed, creates a new key, writes it
+identifies the key's owner, creates a new key, writes it
 into every file that held the old one (default: the files "keysentry scan" finds it in here, and
-the shared credentials file; --update names them instead), verifies it, then deactivates and
-deletes the old key. Every step is journaled in ~/.keysentry/rotations before it is taken: after a
+the shared credentials file; --update names them instead), verifies it from the files, then
+deactivates the old key (at once when it is exposed) and deletes it. Every step is journaled in ~/.keysentry/rotations before it is taken: after a
 crash, a cancel or an error, --resume finishes the rotation and --rollback undoes it.
 The new secret goes only into those files: never to the terminal, a log or the JSON output.
 Guarantees: the old key is deactivated or deleted only after the new id and secret were read back
@@ -57,7 +57,7 @@ export async function discoverFiles(keyId: string, cwd: string): Promise<string[
 export function formatPlan(plan: RotationPlan, signer: string, files: string[], exposed: boolean): string {
   return [
     `Rotate ${plan.keyId} of IAM user ${plan.userName} (account ${plan.account}), signing as ${signer}.`,
-    `The key is ${exposed ? 'exposed: it is deactivated first' : 'not known to be public: the new key is in place before the old one stops'}.`,
+    `The key is ${exposed ? 'exposed: it is deactivated the moment the new key works' : 'not known to be public: the new key is in place before the old one stops'}.`,
     ...plan.notes.map((n) => `note: ${n}`),
     'Steps:',
     ...plan.steps.map((s, i) => `  ${i + 1}. ${s.describe}`),

@@ -135,7 +135,7 @@ export class RotationController implements vscode.Disposable {
     if (!planned) return { status: 'declined' };
     const detail = [
       vscode.l10n.t('IAM user {0}, account {1}; signing as {2}.', planned.plan.userName, planned.plan.account, planned.signer),
-      planned.exposed ? vscode.l10n.t('The key is in a committed file: it is deactivated first.') : vscode.l10n.t('The new key is in place before the old one stops.'),
+      planned.exposed ? vscode.l10n.t('The key is in a committed file: it is deactivated the moment the new key works.') : vscode.l10n.t('The new key is in place before the old one stops.'),
       ...planned.plan.notes,
       '',
       ...planned.plan.steps.map((s, i) => `${i + 1}. ${s.describe}`),

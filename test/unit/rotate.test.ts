@@ -212,14 +212,31 @@ test('access denied: a clear message, nothing lost; after a deactivation, rollba
   assert.equal(readFileSync(w.envFile, 'utf8'), w.envText);
   assert.deepEqual(await keysOf('dev'), [{ id: w.leaked.id, status: 'Active' }]);
 
-  // Exposed: the key is deactivated first, then creation is denied; the journal keeps it all.
+  // Exposed: nothing is deactivated before the new key works, so a denied creation changes nothing.
   const exposed = await cli(w, ['rotate', w.leaked.id, '--yes', '--exposed']);
   assert.equal(exposed.code, 2);
-  assert.match(exposed.err, /stopped at "create" .*--resume.*--rollback/s);
-  assert.deepEqual(await keysOf('dev'), [{ id: w.leaked.id, status: 'Inactive' }]);
+  assert.match(exposed.err, /Nothing was changed/);
+  assert.deepEqual(await keysOf('dev'), [{ id: w.leaked.id, status: 'Active' }]);
+  await assertOneWorkingKey(w, w.leaked.id);
+  await assertOneWorkingKey(w, w.leaked.id);
+});
+
+test('exposed: the old key is deactivated only after the new one works; a stop after that rolls back to a working key', async (t) => {
+  const proxy = await startFaultProxy(moto.endpoint);
+  t.after(() => proxy.stop());
+  const w = await world(t, proxy.endpoint);
+  proxy.inject('DeleteAccessKey', 'deny', 1);
+  const stopped = await cli(w, ['rotate', w.leaked.id, '--yes', '--exposed']);
+  assert.equal(stopped.code, 2);
+  assert.match(stopped.err, /stopped at "delete-old" .*--resume.*--rollback/s);
+  const order = proxy.calls.filter((c: string) => ['CreateAccessKey', 'GetCallerIdentity', 'UpdateAccessKey'].includes(c));
+  assert.ok(order.indexOf('UpdateAccessKey') > order.lastIndexOf('CreateAccessKey'), 'no deactivation before the new key exists');
+  const mid = await keysOf('dev');
+  assert.equal(mid.find((k) => k.id === w.leaked.id)?.status, 'Inactive');
+  assert.equal(mid.filter((k) => k.status === 'Active').length, 1, 'the new key works while the old one is inactive');
   const again = await cli(w, ['rotate', w.leaked.id, '--yes']);
   assert.equal(again.code, 2);
-  assert.match(again.err, /was interrupted at "create"/);
+  assert.match(again.err, /was interrupted at "delete-old"/);
   const back = await cli(w, ['rotate', w.leaked.id, '--rollback']);
   assert.equal(back.code, 0, back.err);
   assert.match(back.out, /reactivated .* still exposed/);

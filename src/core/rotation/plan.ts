@@ -114,11 +114,13 @@ export function planRotation(facts: KeyFacts, options: RotationOptions, checks?:
   if (old.status === 'Inactive') notes.push(`${keyId} is already inactive.`);
 
   const steps: PlannedStep[] = [];
-  if (options.exposed && old.status === 'Active') steps.push({ name: 'deactivate-exposed', describe: `iam:UpdateAccessKey ${keyId} → Inactive first (the key is exposed: stopping it matters more than a moment of downtime)` });
   if (inactiveToDelete) steps.push({ name: 'delete-inactive', describe: `iam:DeleteAccessKey ${inactiveToDelete} (inactive) to make room under the 2-key limit` });
   steps.push({ name: 'create', describe: `iam:CreateAccessKey for ${user}` });
   steps.push({ name: 'write-files', describe: usable.length ? `write the new key into ${usable.length} file(s) (only the id and secret change): ${usable.join(', ')}` : 'no file to update (you will put the new key where it is needed)' });
   steps.push({ name: 'verify', describe: 'read the new key back from the file(s) and sts:GetCallerIdentity signed with it (retried while IAM propagates it); the old key stays until this works' });
+  // An exposed key stops the moment the new pair is on disk and works, before anything else; never
+  // earlier, so the user is not left without a working key if the rotation stops half-way.
+  if (options.exposed && old.status === 'Active') steps.push({ name: 'deactivate-exposed', describe: `iam:UpdateAccessKey ${keyId} → Inactive as soon as the new key works (the key is exposed: it stops before anything else)` });
   steps.push({ name: 'check-last-used', describe: `iam:GetAccessKeyLastUsed ${keyId}` });
   if (!(options.exposed && old.status === 'Active') && old.status === 'Active') steps.push({ name: 'deactivate-old', describe: `iam:UpdateAccessKey ${keyId} → Inactive` });
   if (!options.keepOldInactive) steps.push({ name: 'delete-old', describe: `iam:DeleteAccessKey ${keyId}` });

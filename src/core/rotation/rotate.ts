@@ -208,6 +208,7 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     let detail: string | undefined;
     switch (step.name) {
       case 'deactivate-exposed': {
+        if (!verifiedNow) await verifyFromDisk();
         const old = await oldKey();
         if (old?.status === 'Active') await ops.setStatus(user, j.keyId, 'Inactive');
         else detail = old ? 'already inactive' : 'already deleted';

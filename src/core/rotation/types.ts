@@ -24,7 +24,7 @@ export interface KeyFacts {
   lastUsed?: { date?: string; service?: string; region?: string };
 }
 
-export const STEP_ORDER = ['deactivate-exposed', 'delete-inactive', 'create', 'write-files', 'verify', 'check-last-used', 'deactivate-old', 'delete-old'] as const;
+export const STEP_ORDER = ['delete-inactive', 'create', 'write-files', 'verify', 'deactivate-exposed', 'check-last-used', 'deactivate-old', 'delete-old'] as const;
 export type StepName = (typeof STEP_ORDER)[number];
 
 export interface PlannedStep {
