@@ -15,7 +15,9 @@ import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = path.join(root, 'test-results');
-const screenshotsDir = path.join(root, 'docs', 'screenshots');
+// Screenshots go to test-results/ (git-ignored), so a test run leaves the work tree as it found it;
+// `npm run screenshots` (KEYSENTRY_SCREENSHOTS=docs) refreshes the README's in docs/screenshots.
+const screenshotsDir = process.env.KEYSENTRY_SCREENSHOTS === 'docs' ? path.join(root, 'docs', 'screenshots') : path.join(resultsDir, 'screenshots');
 mkdirSync(resultsDir, { recursive: true });
 mkdirSync(screenshotsDir, { recursive: true });
 
