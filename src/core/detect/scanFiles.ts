@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
-import { scanKeyContainer, scanText } from './engine';
+import { scanKeyContainer, scanText, type TextScanOptions } from './engine';
 import { readConfigFile } from './configFiles';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
@@ -145,7 +145,7 @@ export function addToBaselineFile(root: string, findings: Finding[], reason?: st
 }
 
 /** Scans one file's bytes; shared by the CLI, the workspace scan and the pre-push gate. */
-export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?: boolean; baseline?: ReadonlySet<string> }): Promise<Finding[] | SkippedFile> {
+export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScanOptions, 'exhaustive' | 'baseline' | 'onIncomplete'>): Promise<Finding[] | SkippedFile> {
   const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
   if (container) return [container];
   // UTF-16 text hides its anchors between NUL bytes: those files are decoded first.
@@ -193,7 +193,7 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
       skipped.push({ file: rel, reason: 'unreadable', detail: (e as NodeJS.ErrnoException).code ?? 'error' });
       continue;
     }
-    const result = await scanBytes(bytes, rel, { exhaustive: opts.exhaustive, baseline: undefined });
+    const result = await scanBytes(bytes, rel, { exhaustive: opts.exhaustive, baseline: undefined, onIncomplete: (why) => skipped.push({ file: rel, reason: 'too-large', detail: `partially scanned: ${why}` }) });
     if (!Array.isArray(result)) {
       skipped.push(result);
       continue;
