@@ -82,6 +82,30 @@ suite('Keysentry in a real VS Code', () => {
     assert.ok(idDiag.message.includes(id), 'key ids may be shown whole');
   });
 
+  test('a hostile document is scanned off the extension host: its commands answer while the scan runs', async () => {
+    // ~2 MB of `secret <40 chars>` pairs: thousands of anchors and candidates, seconds of scanning, no finding.
+    const tokens = Array.from({ length: 64 }, () => fakeSecret());
+    const text = Array.from({ length: 20_000 }, (_, i) => `secret ${tokens[i % 64]}, secret ${tokens[(i + 7) % 64]}`).join('\n');
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'hostile.txt');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(text));
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      let scanDone = 0;
+      const scan = api.scanner.scanDocument(doc).then(() => (scanDone = Date.now()));
+      // A command of this extension host, while the scan runs: on the host's thread it would wait for the scan.
+      await new Promise((r) => setTimeout(r, 50));
+      await vscode.commands.executeCommand('keysentry.showLog');
+      const commandDone = Date.now();
+      await scan;
+      assert.ok(scanDone > 0);
+      assert.ok(commandDone < scanDone, `the command answered ${scanDone - commandDone} ms before the scan finished`);
+      assert.equal(keysentry(uri).length, 0);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(uri);
+    }
+  });
+
   test('hover shows kind, account and masked value, with the quick fixes as links', async () => {
     const uri = vscode.Uri.joinPath(workspaceRoot(), '.env');
     const doc = await vscode.workspace.openTextDocument(uri);
