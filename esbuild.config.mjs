@@ -1,6 +1,7 @@
 // One bundler config for every bundle Keysentry ships:
 //   dist/extension.js   the extension (Node, CommonJS, `vscode` external)
 //   dist/cli.js         the `keysentry` command line (Node, with a shebang)
+//   dist/scanWorker.js  the editor's document scanner, run in a worker thread off the extension host
 //   dist/webview/*.js   the webview scripts (browser)
 // and, with --tests, the integration suite that runs inside a real VS Code extension host.
 // Flags: --production minifies; --watch rebuilds on change; --tests also builds out/test.
@@ -37,6 +38,7 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node\n' + node.banner.js },
   },
+  { ...node, entryPoints: { scanWorker: 'src/core/detect/scanWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { scanText } from '../core/detect/engine';
 import type { IgnoreMatcher } from '../core/detect/ignoreFile';
-import { loadBaseline, loadIgnore, scanBytes } from '../core/detect/scanFiles';
+import { loadBaseline, loadIgnore } from '../core/detect/scanFiles';
+import { ScanWorkerClient, type ScanOutcome } from '../core/detect/scanWorkerClient';
 import { gitIgnores, gitTopLevel } from '../git/files';
-import type { Finding } from '../core/types';
+import type { Finding, SkippedFile } from '../core/types';
 import type { FindingsStore } from './findingsStore';
 import { Commands, ContextKeys } from './ids';
 import type { Log } from './log';
@@ -16,10 +16,14 @@ interface FolderState {
   inGit: boolean;
 }
 
+/** A document whose scan takes longer than this is stopped and reported as not fully scanned. */
+export const DOCUMENT_SCAN_BUDGET_MS = 10_000;
+
 /**
- * Keeps findings current: open documents are scanned as they change (debounced, in-process:
- * only the anchor windows of one file), the whole workspace in a child process at startup and
- * on demand, and files changed or deleted on disk are rescanned or cleared.
+ * Keeps findings current: open documents are scanned as they change (debounced, in a worker
+ * thread with a time budget, the latest edit winning), the whole workspace in a child process at
+ * startup and on demand, and files changed or deleted on disk are rescanned or cleared. No scan
+ * runs on the extension host's thread: a hostile document cannot stall typing or other extensions.
  */
 export class ScanController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
@@ -28,12 +32,20 @@ export class ScanController implements vscode.Disposable {
   private readonly gitIgnoredCache = new Map<string, boolean>();
   private readonly versions = new Map<string, number>();
   private scanning: Promise<void> | undefined;
+  /** The document scanner, off the extension host's thread (dist/scanWorker.js beside the CLI). */
+  readonly worker: ScanWorkerClient;
 
   constructor(
     private readonly store: FindingsStore,
     private readonly log: Log,
     private readonly cliPath: string,
+    budgetMs = DOCUMENT_SCAN_BUDGET_MS,
   ) {
+    this.worker = new ScanWorkerClient({
+      script: path.join(path.dirname(cliPath), 'scanWorker.js'),
+      budgetMs,
+      onRestart: (why) => this.log.warn(`document scanner restarted: ${why}`),
+    });
     this.disposables.push(
       vscode.commands.registerCommand(Commands.scanWorkspace, () => this.scanWorkspace({ notify: true })),
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
@@ -67,13 +79,17 @@ export class ScanController implements vscode.Disposable {
     if (!state) {
       const root = folder.uri.fsPath;
       let baseline = new Set<string>();
+      const problems: SkippedFile[] = [];
       try {
-        baseline = loadBaseline(undefined, root, root);
+        baseline = loadBaseline(undefined, root, root, problems);
       } catch (e) {
         this.log.error(`ignoring the baseline of ${folder.name}`, e);
         void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: the baseline file in {0} is invalid and was ignored. See the log.', folder.name));
       }
-      state = { baseline, ignore: loadIgnore(root), inGit: !!gitTopLevel(root) };
+      const ignore = loadIgnore(root, problems);
+      // Refused config files (a symlink, a FIFO, too large) and unusable ignore lines: never silent.
+      for (const p of problems) this.log.warn(`${folder.name}/${p.file}: ${p.reason}${p.detail ? ` (${p.detail})` : ''}`);
+      state = { baseline, ignore, inGit: !!gitTopLevel(root) };
       this.folders.set(key, state);
     }
     return state;
@@ -113,15 +129,26 @@ export class ScanController implements vscode.Disposable {
     const version = doc.version;
     this.versions.set(doc.uri.toString(), version);
     const rel = path.relative(folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/');
-    try {
-      const findings = await scanText(doc.getText(), rel, { baseline: state.baseline });
-      // A newer edit may have been scanned meanwhile: keep the latest.
-      if (this.versions.get(doc.uri.toString()) === version) this.store.set(doc.uri, findings);
-      return findings;
-    } catch (e) {
-      this.log.error(`could not scan ${rel}`, e);
-      return [];
+    const outcome = await this.worker.scan(doc.uri.toString(), { file: rel, text: doc.getText(), baseline: [...state.baseline] });
+    if (!this.applicable(outcome, rel)) return [];
+    // A newer edit may have been scanned meanwhile: keep the latest.
+    if (this.versions.get(doc.uri.toString()) === version) this.store.set(doc.uri, outcome.findings);
+    return outcome.findings;
+  }
+
+  /** Logs what a scan outcome says beyond its findings; false when there is nothing to apply. */
+  private applicable(outcome: ScanOutcome, rel: string): boolean {
+    if (outcome.superseded) return false;
+    if (outcome.timedOut) {
+      this.log.warn(`${rel} was not fully scanned: scanning it took longer than ${DOCUMENT_SCAN_BUDGET_MS / 1000} s and was stopped (the workspace scan still covers the saved file)`);
+      return false;
     }
+    if (outcome.error) {
+      this.log.error(`could not scan ${rel}: ${outcome.error}`);
+      return false;
+    }
+    if (outcome.incomplete) this.log.warn(`${rel} was not fully scanned: ${outcome.incomplete}`);
+    return true;
   }
 
   private async isGitIgnored(uri: vscode.Uri, folder: vscode.WorkspaceFolder): Promise<boolean> {
@@ -171,9 +198,10 @@ export class ScanController implements vscode.Disposable {
       this.store.set(uri, []);
       return;
     }
-    const result = await scanBytes(bytes, rel, { baseline: state.baseline });
-    if (Array.isArray(result)) this.store.set(uri, result);
-    else this.log.info(`skipped ${rel}: ${result.reason}`);
+    const outcome = await this.worker.scan(uri.toString(), { file: rel, bytes, baseline: [...state.baseline] });
+    if (!this.applicable(outcome, rel)) return;
+    if (outcome.skipped) this.log.info(`skipped ${rel}: ${outcome.skipped.reason}`);
+    else this.store.set(uri, outcome.findings);
   }
 
   /**
@@ -265,6 +293,7 @@ export class ScanController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.worker.dispose();
     for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }

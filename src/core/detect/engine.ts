@@ -15,7 +15,22 @@ export interface TextScanOptions {
   exhaustive?: boolean;
   /** Fingerprints to leave out (the baseline). */
   baseline?: ReadonlySet<string>;
+  /**
+   * Called when the text was not fully scanned (more candidate matches than `MAX_MATCHES_PER_FILE`):
+   * the findings returned are those among the matches that were checked. Never silent: callers
+   * report the file as partially scanned.
+   */
+  onIncomplete?: (reason: string) => void;
+  /** Overrides MAX_MATCHES_PER_FILE (tests). */
+  maxMatches?: number;
 }
+
+/**
+ * At most this many candidate matches per rule set (ours, secretlint's) are checked in one file.
+ * Every step is linear, so this bounds memory, not time: a 50 MB file of key ids would otherwise
+ * hold millions of match objects.
+ */
+export const MAX_MATCHES_PER_FILE = 200_000;
 
 /** How far (in characters) a secret may sit from a key id and still pair with it. */
 const PAIR_CHARS = 1000;
@@ -32,7 +47,11 @@ export async function scanText(text: string, file: string, options: TextScanOpti
   const lines = new LineIndex(text);
   const excerpt: Excerpt | undefined = options.exhaustive ? wholeText(text) : buildExcerpt(text, lines);
   if (!excerpt) return [];
-  const raw = [...runOwnRules(excerpt.text), ...(await runSecretlint(excerpt.text, file))];
+  const max = options.maxMatches ?? MAX_MATCHES_PER_FILE;
+  const own = runOwnRules(excerpt.text, max);
+  const theirs = await runSecretlint(excerpt.text, file, max);
+  if (own.truncated || theirs.truncated) options.onIncomplete?.(`more than ${max} candidate matches: only the first ${max} were checked`);
+  const raw = [...own.matches, ...theirs.matches];
   const located: Located[] = raw.map((m) => {
     const start = toOriginal(excerpt, m.start);
     const end = start + (m.end - m.start);
@@ -41,27 +60,62 @@ export async function scanText(text: string, file: string, options: TextScanOpti
   return toFindings(dedupe(located), lines, file, options.baseline);
 }
 
-/** Keeps one match per secret: secretlint's when both found it, ours otherwise. */
+/**
+ * Keeps one match per secret: secretlint's when both found it, ours otherwise. Linear after the
+ * sort: same-range matches are found through a map, and private keys (kept when they overlap no
+ * earlier one) through the furthest end seen so far.
+ */
 function dedupe(matches: Located[]): Located[] {
   const out: Located[] = [];
+  const byRange = new Map<string, Located>();
+  let privateKeyEnd = -Infinity;
   const sorted = [...matches].sort((a, b) => a.start - b.start || (a.rule.startsWith('secretlint') ? -1 : 1));
   for (const m of sorted) {
-    const same = out.find((o) => o.kind === m.kind && (m.kind === 'private-key' ? m.start < o.end && o.start < m.end : o.start === m.start && o.end === m.end));
+    if (m.kind === 'private-key') {
+      // Sorted by start, so an earlier private key overlaps this one exactly when it ends after this one starts.
+      if (privateKeyEnd > m.start && m.start < m.end) continue;
+      privateKeyEnd = Math.max(privateKeyEnd, m.end);
+      out.push(m);
+      continue;
+    }
+    const key = `${m.kind}:${m.start}:${m.end}`;
+    const same = byRange.get(key);
     if (same) {
       if (m.named) same.named = true;
       continue;
     }
+    byRange.set(key, m);
     out.push(m);
   }
   return out;
 }
 
+/** Length of every id `isKeyIdShape` accepts. */
+const KEY_ID_LENGTH = 20;
+
 function toFindings(matches: Located[], lines: LineIndex, file: string, baseline?: ReadonlySet<string>): Finding[] {
+  // In start order (dedupe's output order), so the nearest-id search below can binary-search them.
   const ids = matches.filter((m) => m.kind === 'aws-access-key-id' && isKeyIdShape(m.value) && isPlausibleKeyId(m.value));
+  const idSet = new Set(ids);
+  /**
+   * The closest id within PAIR_LINES lines and PAIR_CHARS characters (the first in start order on
+   * a tie). Only ids starting in [m.start - PAIR_CHARS - 20, m.end + PAIR_CHARS] can be that close,
+   * so only those are looked at.
+   */
   const nearestId = (m: Located, prefix?: string): Located | undefined => {
+    const from = m.start - PAIR_CHARS - KEY_ID_LENGTH;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((ids[mid] as Located).start < from) lo = mid + 1;
+      else hi = mid;
+    }
     let best: Located | undefined;
     let bestDistance = Infinity;
-    for (const id of ids) {
+    for (let i = lo; i < ids.length; i++) {
+      const id = ids[i] as Located;
+      if (id.start > m.end + PAIR_CHARS) break;
       if (prefix && !id.value.startsWith(prefix)) continue;
       const distance = id.start < m.start ? m.start - id.end : id.start - m.end;
       if (Math.abs(id.firstLine - m.firstLine) > PAIR_LINES || distance > PAIR_CHARS) continue;
@@ -79,7 +133,7 @@ function toFindings(matches: Located[], lines: LineIndex, file: string, baseline
     let paired: Located | undefined;
     switch (m.kind) {
       case 'aws-access-key-id':
-        if (!ids.includes(m)) continue;
+        if (!idSet.has(m)) continue;
         break;
       case 'aws-secret-access-key':
         if (!isPlausibleSecretKey(m.value)) continue;

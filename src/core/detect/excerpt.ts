@@ -59,18 +59,22 @@ function hasRun(text: string, from: number, to: number, length: number): boolean
   return false;
 }
 
+const isB64 = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61;
+
 function expandBase64(text: string, start: number, end: number): [number, number] {
-  const b64 = /[A-Za-z0-9+/=]/;
   let s = start;
   let e = end;
-  while (s > 0 && b64.test(text[s - 1] as string)) s--;
-  while (e < text.length && b64.test(text[e] as string)) e++;
+  while (s > 0 && isB64(text.charCodeAt(s - 1))) s--;
+  while (e < text.length && isB64(text.charCodeAt(e))) e++;
   return [s, e];
 }
 
 /** Returns undefined when the text holds no anchor: then no rule can report anything in it. */
 export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefined {
   const windows: Array<[number, number]> = [];
+  // The base64 run the last session-token marker sat in: every later marker inside it (a token
+  // holds many, a flood of `YXdz` thousands) shares it, so each run is walked once.
+  let run: [number, number] = [-1, -1];
   for (const m of text.matchAll(anchorRegex())) {
     const a = m.index;
     const anchor = m[0];
@@ -92,7 +96,8 @@ export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefine
       lastLine = line + PUTTY_LINES;
     } else {
       // Session-token markers: the whole base64 run they sit in, and the lines around it.
-      const [s, e] = expandBase64(text, a, a + anchor.length);
+      if (!(a >= run[0] && a + anchor.length <= run[1])) run = expandBase64(text, a, a + anchor.length);
+      const [s, e] = run;
       firstLine = lines.lineOf(s) - PAIR_LINES;
       lastLine = lines.lineOf(e) + PAIR_LINES;
     }

@@ -1,7 +1,6 @@
 import type { FindingKind } from '../types';
 import {
   keyIdRegex,
-  pemPrivateKeyRegex,
   puttyKeyRegex,
   secretCandidateRegex,
   SECRET_NAME_BEFORE,
@@ -26,17 +25,84 @@ export interface RawMatch {
   fingerprintSource?: string;
 }
 
+/** What a name rule looks at: at most 200 characters before `at`, not past the line start. Constant time, whatever the line's length. */
 function linePrefix(text: string, at: number): string {
-  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
-  return text.slice(Math.max(lineStart, at - 200), at);
+  const window = text.slice(Math.max(0, at - 200), at);
+  return window.slice(window.lastIndexOf('\n') + 1);
 }
 
-export function runOwnRules(text: string): RawMatch[] {
+const PEM_BEGIN = /-----BEGIN[ ]?((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----/g;
+const PEM_END = /-----END[ ]?(?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----/y;
+/** The PEM rule's body bound: `[\s\S]{0,20000}?` in `pemPrivateKeyRegex`. */
+const PEM_BODY_MAX = 20_000;
+
+/**
+ * Exactly the matches of `pemPrivateKeyRegex()`, in linear time. The regex, for every BEGIN line
+ * without an END within 20,000 characters, scans those 20,000 characters again (a file of BEGIN
+ * lines costs 20,000 steps per line). Here every place an END line starts is found once (overlaps
+ * included), and each BEGIN takes the first END at or after its header, if within the bound.
+ */
+export function* pemMatches(text: string): Generator<{ index: number; value: string; body: string }> {
+  const ends: Array<[number, number]> = [];
+  for (let i = text.indexOf('-----END'); i !== -1; i = text.indexOf('-----END', i + 1)) {
+    PEM_END.lastIndex = i;
+    if (PEM_END.test(text)) ends.push([i, PEM_END.lastIndex]);
+  }
+  let e = 0;
+  PEM_BEGIN.lastIndex = 0;
+  for (let m = PEM_BEGIN.exec(text); m; m = PEM_BEGIN.exec(text)) {
+    const bodyStart = m.index + m[0].length;
+    while (e < ends.length && (ends[e] as [number, number])[0] < bodyStart) e++;
+    const end = ends[e];
+    if (!end || end[0] - bodyStart > PEM_BODY_MAX) {
+      // No match from here: the regex moves on one character (the next BEGIN starts later anyway).
+      PEM_BEGIN.lastIndex = m.index + 1;
+      continue;
+    }
+    yield { index: m.index, value: text.slice(m.index, end[1]), body: text.slice(bodyStart, end[0]) };
+    PEM_BEGIN.lastIndex = end[1];
+  }
+}
+
+const PUTTY_HEADER = /PuTTY-User-Key-File-[23]: /g;
+
+/**
+ * Exactly the matches of `puttyKeyRegex()`, in linear time. The regex, at every header, reads the
+ * rest of the header's line and up to 40 more; many headers on one long line made that quadratic.
+ * An attempt that fails from one header fails from every later header on the same line (the rest
+ * of the line and the lines after are the same), so after a failure the search moves to the next line.
+ */
+export function* puttyMatches(text: string): Generator<{ index: number; value: string; body: string }> {
+  const full = new RegExp(puttyKeyRegex().source, 'y');
+  PUTTY_HEADER.lastIndex = 0;
+  for (let m = PUTTY_HEADER.exec(text); m; m = PUTTY_HEADER.exec(text)) {
+    full.lastIndex = m.index;
+    const r = full.exec(text);
+    if (r) {
+      yield { index: m.index, value: r[0], body: r[2] ?? '' };
+      PUTTY_HEADER.lastIndex = m.index + r[0].length;
+    } else {
+      const nl = text.slice(m.index).search(/[\r\n]/);
+      if (nl === -1) break;
+      PUTTY_HEADER.lastIndex = m.index + nl;
+    }
+  }
+}
+
+/**
+ * Every own rule's raw matches, in rule order. At most `max` are collected: past that the text is
+ * not scanned further and `truncated` says so (the caller reports the file as not fully scanned).
+ */
+export function runOwnRules(text: string, max = Infinity): { matches: RawMatch[]; truncated: boolean } {
   const out: RawMatch[] = [];
+  const full = (): boolean => out.length >= max;
+  const done = (): { matches: RawMatch[]; truncated: boolean } => ({ matches: out, truncated: true });
   for (const m of text.matchAll(keyIdRegex())) {
+    if (full()) return done();
     out.push({ kind: 'aws-access-key-id', rule: 'keysentry/aws-access-key-id', start: m.index, end: m.index + m[0].length, value: m[0] });
   }
   for (const m of text.matchAll(secretCandidateRegex())) {
+    if (full()) return done();
     out.push({
       kind: 'aws-secret-access-key',
       rule: 'keysentry/aws-secret-access-key',
@@ -49,6 +115,7 @@ export function runOwnRules(text: string): RawMatch[] {
   for (const m of text.matchAll(sessionTokenRegex())) {
     const value = m[0];
     if (!SESSION_TOKEN_MARKERS.some((marker) => value.includes(marker))) continue;
+    if (full()) return done();
     out.push({
       kind: 'aws-session-token',
       rule: 'keysentry/aws-session-token',
@@ -58,11 +125,13 @@ export function runOwnRules(text: string): RawMatch[] {
       named: SESSION_NAME_BEFORE.test(linePrefix(text, m.index)),
     });
   }
-  for (const m of text.matchAll(pemPrivateKeyRegex())) {
-    out.push({ kind: 'private-key', rule: 'keysentry/private-key', start: m.index, end: m.index + m[0].length, value: m[0], fingerprintSource: m[2] ?? '' });
+  for (const m of pemMatches(text)) {
+    if (full()) return done();
+    out.push({ kind: 'private-key', rule: 'keysentry/private-key', start: m.index, end: m.index + m.value.length, value: m.value, fingerprintSource: m.body });
   }
-  for (const m of text.matchAll(puttyKeyRegex())) {
-    out.push({ kind: 'private-key', rule: 'keysentry/putty-private-key', start: m.index, end: m.index + m[0].length, value: m[0], fingerprintSource: m[2] ?? '' });
+  for (const m of puttyMatches(text)) {
+    if (full()) return done();
+    out.push({ kind: 'private-key', rule: 'keysentry/putty-private-key', start: m.index, end: m.index + m.value.length, value: m.value, fingerprintSource: m.body });
   }
-  return out;
+  return { matches: out, truncated: false };
 }

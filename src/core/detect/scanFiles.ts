@@ -1,8 +1,9 @@
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, existsSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
-import { scanKeyContainer, scanText } from './engine';
+import { scanKeyContainer, scanText, type TextScanOptions } from './engine';
+import { readConfigFile } from './configFiles';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
 import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from '../types';
@@ -222,39 +223,51 @@ export function mayHoldSecret(bytes: Buffer): boolean {
   return byteAnchor.test(bytes.toString('latin1'));
 }
 
-/** The `.secretlintignore` of a scan root; empty when there is none. */
-export function loadIgnore(root: string): IgnoreMatcher {
-  const f = path.join(root, '.secretlintignore');
-  try {
-    return new IgnoreMatcher(readFileSync(f, 'utf8'));
-  } catch {
-    return new IgnoreMatcher();
-  }
+/** The `.secretlintignore` of a scan root; empty when there is none. A refused file or pattern is added to `problems`. */
+export function loadIgnore(root: string, problems?: SkippedFile[]): IgnoreMatcher {
+  const read = readConfigFile(path.join(root, '.secretlintignore'));
+  if (read.status === 'refused') problems?.push({ file: '.secretlintignore', reason: read.reason, detail: read.detail });
+  const matcher = new IgnoreMatcher(read.status === 'ok' ? read.text : '');
+  for (const p of matcher.problems) problems?.push({ file: '.secretlintignore', reason: 'unreadable', detail: p });
+  return matcher;
 }
 
-export function loadBaseline(file: string | undefined, root: string, cwd: string): Set<string> {
+/**
+ * The baseline's fingerprints. An explicit `file` that is missing or refused is an error; the
+ * default one, when refused (a symlink, a FIFO, too large), is left out and added to `problems`.
+ */
+export function loadBaseline(file: string | undefined, root: string, cwd: string, problems?: SkippedFile[]): Set<string> {
   const explicit = file !== undefined;
   const p = path.resolve(cwd, file ?? path.join(root, BASELINE_FILE));
-  if (!existsSync(p)) {
+  const shown = toPosix(path.relative(cwd, p)) || p;
+  const read = readConfigFile(p);
+  if (read.status === 'missing') {
     if (explicit) throw new KeysentryError(`${file}: baseline file not found`, file);
     return new Set();
   }
-  return baselineFingerprints(parseBaseline(readFileSync(p, 'utf8'), toPosix(path.relative(cwd, p)) || p));
+  if (read.status === 'refused') {
+    if (explicit) throw new KeysentryError(`${shown}: baseline file refused (${read.detail})`, file);
+    problems?.push({ file: shown, reason: read.reason, detail: `baseline ${read.detail}` });
+    return new Set();
+  }
+  return baselineFingerprints(parseBaseline(read.text, shown));
 }
 
 /**
  * Adds findings to `root`'s baseline file (created when missing) and returns its path. A malformed
- * baseline is a KeysentryError and is left as it is, never overwritten.
+ * baseline, or one that is not a regular file, is a KeysentryError and is left as it is, never overwritten.
  */
 export function addToBaselineFile(root: string, findings: Finding[], reason?: string): string {
   const file = path.join(root, BASELINE_FILE);
-  const existing = existsSync(file) ? parseBaseline(readFileSync(file, 'utf8'), BASELINE_FILE) : undefined;
+  const read = readConfigFile(file);
+  if (read.status === 'refused') throw new KeysentryError(`${BASELINE_FILE}: refused (${read.detail}); left as it is`, BASELINE_FILE);
+  const existing = read.status === 'ok' ? parseBaseline(read.text, BASELINE_FILE) : undefined;
   writeFileAtomic(file, addToBaseline(existing, findings, reason));
   return file;
 }
 
 /** Scans one file's bytes; shared by the CLI, the workspace scan and the pre-push gate. */
-export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?: boolean; baseline?: ReadonlySet<string> }): Promise<Finding[] | SkippedFile> {
+export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScanOptions, 'exhaustive' | 'baseline' | 'onIncomplete'>): Promise<Finding[] | SkippedFile> {
   const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
   if (container) return [container];
   // UTF-16 and UTF-32 text hides its anchors between NUL bytes: those files are decoded first.
@@ -267,13 +280,14 @@ export async function scanBytes(bytes: Buffer, file: string, opts: { exhaustive?
 export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Promise<ScanResult> {
   const started = performance.now();
   const root = path.resolve(opts.cwd, opts.paths.length === 1 && lstatSafe(path.resolve(opts.cwd, opts.paths[0] as string))?.isDirectory() ? (opts.paths[0] as string) : '.');
-  const baseline = loadBaseline(opts.baselinePath, root, opts.cwd);
-  const ignore = loadIgnore(root);
+  const skipped: SkippedFile[] = [];
+  const baseline = loadBaseline(opts.baselinePath, root, opts.cwd, skipped);
+  const ignore = loadIgnore(root, skipped);
   const maxSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const listing = listFiles(opts, source);
   const files = listing.files;
   const findings: Finding[] = [];
-  const skipped: SkippedFile[] = [...listing.skipped];
+  skipped.push(...listing.skipped);
   let bytesRead = 0;
   let scanned = 0;
   let baselined = 0;
@@ -289,7 +303,7 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
       skipped.push({ file: rel, ...read });
       continue;
     }
-    const result = await scanBytes(read, rel, { exhaustive: opts.exhaustive, baseline: undefined });
+    const result = await scanBytes(read, rel, { exhaustive: opts.exhaustive, baseline: undefined, onIncomplete: (why) => skipped.push({ file: rel, reason: 'too-large', detail: `partially scanned: ${why}` }) });
     if (!Array.isArray(result)) {
       skipped.push(result);
       continue;

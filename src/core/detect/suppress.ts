@@ -15,6 +15,9 @@ const ANY_MARKER = /secretlint-|gitleaks:allow|pragma: allowlist|keysentry:ignor
 export class Suppressions {
   private readonly blocks: Array<[number, number]> = [];
   private hasMarkers = false;
+  /** Per line: does it carry a same-line / next-line marker. A line is tested once, however many findings it holds (a 5 MB line with thousands). */
+  private readonly sameLine = new Map<number, boolean>();
+  private readonly nextLine = new Map<number, boolean>();
 
   constructor(private readonly lines: LineIndex) {
     const text = lines.text;
@@ -36,8 +39,26 @@ export class Suppressions {
   /** 0-based lines of the finding's first and last line. */
   isSuppressed(firstLine: number, lastLine: number): boolean {
     if (!this.hasMarkers) return false;
-    if (SAME_LINE.test(this.lines.lineText(firstLine)) || SAME_LINE.test(this.lines.lineText(lastLine))) return true;
-    if (firstLine > 0 && NEXT_LINE.test(this.lines.lineText(firstLine - 1))) return true;
-    return this.blocks.some(([s, e]) => firstLine >= s && firstLine <= e);
+    if (this.test(this.sameLine, SAME_LINE, firstLine) || this.test(this.sameLine, SAME_LINE, lastLine)) return true;
+    if (firstLine > 0 && this.test(this.nextLine, NEXT_LINE, firstLine - 1)) return true;
+    // Blocks are disjoint and in order: the last one starting at or before the line is the only candidate.
+    let lo = 0;
+    let hi = this.blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.blocks[mid] as [number, number])[0] <= firstLine) lo = mid + 1;
+      else hi = mid;
+    }
+    const block = this.blocks[lo - 1];
+    return !!block && firstLine <= block[1];
+  }
+
+  private test(cache: Map<number, boolean>, re: RegExp, line: number): boolean {
+    let hit = cache.get(line);
+    if (hit === undefined) {
+      hit = re.test(this.lines.lineText(line));
+      cache.set(line, hit);
+    }
+    return hit;
   }
 }

@@ -82,6 +82,42 @@ suite('Keysentry in a real VS Code', () => {
     assert.ok(idDiag.message.includes(id), 'key ids may be shown whole');
   });
 
+  test('a hostile document is scanned off the extension host: its event loop keeps turning while the scan runs', async () => {
+    // ~2 MB of `secret <40 chars>` pairs: thousands of anchors and candidates, seconds of scanning, no finding.
+    const tokens = Array.from({ length: 64 }, () => fakeSecret());
+    const text = Array.from({ length: 20_000 }, (_, i) => `secret ${tokens[i % 64]}, secret ${tokens[(i + 7) % 64]}`).join('\n');
+    const uri = vscode.Uri.joinPath(workspaceRoot(), 'hostile.txt');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(text));
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      // This test runs in the extension host: a timer every 20 ms measures how long its thread is ever
+      // held. Scanning on that thread holds it for the whole scan; in the worker, never for long.
+      let last = Date.now();
+      let maxGap = 0;
+      const ticker = setInterval(() => {
+        const now = Date.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+      }, 20);
+      const started = Date.now();
+      let commandDone = 0;
+      try {
+        const scan = api.scanner.scanDocument(doc);
+        void vscode.commands.executeCommand('keysentry.showLog').then(() => (commandDone = Date.now()));
+        await scan;
+      } finally {
+        clearInterval(ticker);
+      }
+      const scanMs = Date.now() - started;
+      assert.ok(commandDone > 0, 'a command of this extension host answered during the scan');
+      assert.ok(maxGap < scanMs / 2, `the extension host was held for ${maxGap} ms of a ${scanMs} ms scan`);
+      assert.equal(keysentry(uri).length, 0);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(uri);
+    }
+  });
+
   test('hover shows kind, account and masked value, with the quick fixes as links', async () => {
     const uri = vscode.Uri.joinPath(workspaceRoot(), '.env');
     const doc = await vscode.workspace.openTextDocument(uri);
