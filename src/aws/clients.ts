@@ -24,6 +24,16 @@ export function resolveTarget(opts: { profile?: string; region?: string; endpoin
 // The pinned SDK runs on Node 20; its notice about future releases needing Node 22 is not for our users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/**
+ * Timeouts for every AWS call. A call that never answers must fail (the SDK only logs a warning
+ * unless told to throw), or a rotation holding its locks would wait forever and ignore Ctrl-C.
+ */
+export const requestHandlerOptions = () => ({
+  connectionTimeout: 5000,
+  requestTimeout: Number(process.env.KEYSENTRY_AWS_REQUEST_TIMEOUT_MS) || 30_000,
+  throwOnRequestTimeout: true,
+});
+
 const maxAttempts = (): number => Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6;
 
 function common(t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number) {
@@ -34,7 +44,7 @@ function common(t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentia
     // Throttling, 5xx and dropped connections are retried with backoff.
     maxAttempts: attempts ?? maxAttempts(),
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: 5000, requestTimeout: 30000 },
+    requestHandler: requestHandlerOptions(),
   };
 }
 

@@ -3,7 +3,7 @@ import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { parseLookupEvent, type TrailEvent } from '../core/investigate/trail';
 import { KeysentryError } from '../core/types';
-import { ec2Client, type AwsTarget } from './clients';
+import { ec2Client, requestHandlerOptions, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
 export interface LookupHooks {
@@ -46,6 +46,7 @@ export async function lookupEvents(
       credentials,
       maxAttempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 8,
       retryMode: 'standard',
+      requestHandler: requestHandlerOptions(),
     });
     let token: string | undefined;
     let pages = 0;

@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@a
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { DailyUsage, InstanceTraffic } from '../core/investigate/traffic';
-import type { AwsTarget } from './clients';
+import { requestHandlerOptions, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
 const PERIOD = 300;
@@ -15,6 +15,7 @@ const common = (target: AwsTarget, region: string) => ({
   credentials: fromNodeProviderChain(target.profile ? { profile: target.profile } : {}),
   maxAttempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6,
   retryMode: 'standard' as const,
+  requestHandler: requestHandlerOptions(),
 });
 
 /**

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { sharedCredentialsHold } from '../core/rotation/files';
 import { resolveTarget } from '../aws/clients';
 import { IamOps } from '../aws/iamOps';
 import { credentialsFile } from '../core/awsProfiles';
@@ -50,7 +51,7 @@ export async function discoverFiles(keyId: string, cwd: string): Promise<string[
   const result = await scanPaths({ paths: [], cwd }, gitSource).catch(() => undefined);
   for (const f of result?.findings ?? []) if (f.kind === 'aws-access-key-id' && f.preview === keyId) files.add(path.resolve(cwd, f.file));
   const shared = credentialsFile();
-  if (existsSync(shared) && readFileSync(shared, 'utf8').includes(keyId)) files.add(shared);
+  if (sharedCredentialsHold(shared, keyId)) files.add(shared);
   return [...files];
 }
 

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { sharedCredentialsHold } from '../core/rotation/files';
 import { credentialsFile, listProfiles } from '../core/awsProfiles';
 import { redact } from '../core/mask';
 import { isKeyIdShape } from '../core/detect/patterns';
@@ -97,7 +97,7 @@ export class RotationController implements vscode.Disposable {
     const files = new Set<string>();
     for (const e of this.store.entries()) if (e.uri.scheme === 'file' && e.findings.some((f) => keyIdOf(f) === keyId)) files.add(e.uri.fsPath);
     const shared = credentialsFile();
-    if (existsSync(shared) && readFileSync(shared, 'utf8').includes(keyId)) files.add(shared);
+    if (sharedCredentialsHold(shared, keyId)) files.add(shared);
     return [...files];
   }
 

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readConfigFile } from '../detect/configFiles';
 import { writeProblem, writeTarget } from '../atomicFile';
 import { locatePairs, MAX_FILE_BYTES } from './locate';
 import type { FileCheck } from './types';
@@ -15,7 +16,8 @@ export function readTextFile(file: string): { text?: string; problem?: string } 
   if (st.size > MAX_FILE_BYTES) return { problem: `${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MB` };
   const buf = readFileSync(file);
   const text = buf.toString('utf8');
-  if (text.includes('\uFFFD') && !buf.includes(Buffer.from('\uFFFD', 'utf8'))) return { problem: `${file} is not UTF-8 text` };
+  // Only text that encodes back to the same bytes can be rewritten without changing other bytes.
+  if (!Buffer.from(text, 'utf8').equals(buf)) return { problem: `${file} is not UTF-8 text` };
   return { text };
 }
 
@@ -48,8 +50,26 @@ export function inspectFiles(keyId: string, files: string[]): FileCheck[] {
       continue;
     }
     const { pairs, problems } = locatePairs(text, keyId, target);
+    // The same test write-files applies: a file the writer would refuse must not pass the plan.
     if (!pairs.length) out.push({ path: file, target, ok: false, reason: `no secret is paired with ${keyId} in it: ${problems.join('; ')}`, places: [] });
+    else if (new Set(pairs.map((p) => p.secretValue)).size !== 1) out.push({ path: file, target, ok: false, reason: `${keyId} has different secrets beside it in different places`, places: [] });
     else out.push({ path: file, target, ok: true, places: pairs.map((p) => p.place) });
   }
   return out;
+}
+
+/**
+ * Whether the shared credentials file mentions `keyId`: read through its symlink (dotfile
+ * managers link it) but only when the target is a regular file of at most 1 MB, so a FIFO or a
+ * device there can never hang a rotation.
+ */
+export function sharedCredentialsHold(file: string, keyId: string): boolean {
+  let target: string;
+  try {
+    target = realpathSync(file);
+  } catch {
+    return false;
+  }
+  const read = readConfigFile(target);
+  return read.status === 'ok' && read.text.includes(keyId);
 }

@@ -200,6 +200,13 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     return `${last} (read back from ${holding.length} file(s))`;
   };
 
+  // IAM is the truth: a deactivation journaled as done but undone since (a rollback that stopped
+  // part-way, or someone in the console) is taken again.
+  if (j.plan.steps.some((s) => s.name === 'deactivate-exposed' || s.name === 'deactivate-old')) {
+    const now = (await ops.listKeys(user)).find((k) => k.id === j.keyId);
+    if (now?.status === 'Active') j.steps = j.steps.filter((s) => s.name !== 'deactivate-exposed' && s.name !== 'deactivate-old');
+  }
+
   for (const step of j.plan.steps) {
     if (stepState(j, step.name) === 'done') continue;
     if (hooks.isCancelled?.()) throw new RotationCancelled();
@@ -359,6 +366,10 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
   const notes: string[] = [];
   const wasActive = j.beforeKeys.find((k) => k.id === j.keyId)?.status !== 'Inactive';
   if (wasActive && old.status === 'Inactive') {
+    // Journaled first: a resume after a rollback that stops past this point must deactivate the
+    // old key again, not skip those steps as done (a "rotated" with the leaked key active).
+    j.steps = j.steps.filter((s) => s.name !== 'deactivate-exposed' && s.name !== 'deactivate-old' && s.name !== 'check-last-used');
+    saveJournal(j);
     await ops.setStatus(user, j.keyId, 'Active');
     notes.push(`reactivated ${j.keyId} so you keep a working key; it is still exposed, so rotate it again soon`);
   }
