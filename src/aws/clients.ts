@@ -3,7 +3,9 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { profileRegion } from '../core/awsProfiles';
+import { statSync } from 'node:fs';
+import { configFile, credentialsFile, profileRegion } from '../core/awsProfiles';
+import { KeysentryError } from '../core/types';
 
 /** Who signs and where the calls go: AWS's own conventions (profiles, SSO, env, regions, AWS_ENDPOINT_URL). */
 export interface AwsTarget {
@@ -14,7 +16,25 @@ export interface AwsTarget {
   endpoint?: string;
 }
 
+/**
+ * The AWS SDK reads ~/.aws/config and ~/.aws/credentials (through symlinks) for every client; a
+ * FIFO or a device there would make it wait forever (or read without end). Refused up front.
+ */
+export function checkSharedFiles(): void {
+  for (const f of [configFile(), credentialsFile()]) {
+    let st;
+    try {
+      st = statSync(f);
+    } catch {
+      continue; // missing: fine
+    }
+    if (!st.isFile()) throw new KeysentryError(`${f} is not a regular file (a FIFO, a device or a folder): the AWS SDK reads it and would wait on it forever. Point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a regular file.`);
+    if (st.size > 16 * 1024 * 1024) throw new KeysentryError(`${f} is ${st.size} bytes: too large to be an AWS configuration file`);
+  }
+}
+
 export function resolveTarget(opts: { profile?: string; region?: string; endpoint?: string }): AwsTarget {
+  checkSharedFiles();
   const profile = opts.profile || process.env.AWS_PROFILE || undefined;
   const region = opts.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || profileRegion(profile ?? 'default') || 'us-east-1';
   const endpoint = opts.endpoint || process.env.AWS_ENDPOINT_URL || undefined;

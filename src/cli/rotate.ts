@@ -9,7 +9,7 @@ import { LockHeld, type Lock } from '../core/fileLock';
 import { inspectFiles } from '../core/rotation/files';
 import { loadJournal, lockKey, lockUser, probeKeyLock, saveJournal, unfinishedJournals } from '../core/rotation/journal';
 import { checkFilesUsable, checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
-import { gatherFacts, newJournal, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
+import { gatherFacts, newJournal, NothingWritten, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
 import { scanPaths } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
@@ -121,6 +121,12 @@ async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () =
     io.out(format === 'json' ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
     return 0;
   } catch (e) {
+    if (e instanceof NothingWritten) {
+      // The new key's secret is in no file: keeping that key would leave an orphan nobody can use.
+      const rolled = await rollbackRotation(ops, j);
+      io.out(format === 'json' ? JSON.stringify({ ...rolled, nothingWritten: true }, null, 2) : `keysentry: ${redact(e.message)}; rolled back.\n${formatOutcome(rolled)}`);
+      return 2;
+    }
     if (e instanceof RotationCancelled || cancelled()) {
       const rolled = await rollbackRotation(ops, j);
       if (rolled.status === 'done') {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { readConfigFile } from './detect/configFiles';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
@@ -29,7 +30,17 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
   return sections;
 }
 
-const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+/** A shared AWS file, through its symlink, only when it is a regular file of at most 1 MB (a FIFO there must not hang anything). */
+const read = (f: string): string => {
+  let target: string;
+  try {
+    target = realpathSync(f);
+  } catch {
+    return '';
+  }
+  const r = readConfigFile(target);
+  return r.status === 'ok' ? r.text : '';
+};
 
 /** Profile names from both files, `default` first. */
 export function listProfiles(): string[] {

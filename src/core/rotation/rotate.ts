@@ -65,6 +65,14 @@ export interface RotationOutcome {
   notes: string[];
 }
 
+/** No listed file took the new pair: its secret exists nowhere but in this process, so the rotation is undone at once. */
+export class NothingWritten extends KeysentryError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NothingWritten';
+  }
+}
+
 export class RotationCancelled extends KeysentryError {
   constructor() {
     super('the rotation was cancelled');
@@ -283,7 +291,7 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         }
         for (const f of j.files) if (f.state === 'skipped' && !skipped.some((s) => s.path === f.path)) skipped.push({ path: f.path, reason: f.reason ?? 'not updated' });
         const written = j.files.filter((f) => f.state === 'written' || f.state === 'verified');
-        if (!written.length) throw new KeysentryError(`no file took the new key (${skipped.map((s) => `${s.path}: ${s.reason}`).join('; ') || 'none listed'}); the old key ${j.keyId} is left as it is. Roll back (--rollback).`);
+        if (!written.length) throw new NothingWritten(`no file took the new key (${skipped.map((s) => `${s.path}: ${s.reason}`).join('; ') || 'none listed'})`);
         detail = `${written.length} file(s)`;
         break;
       }
