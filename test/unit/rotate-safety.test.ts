@@ -371,3 +371,60 @@ test('5: writeFileAtomic keeps its callers working: new files, given modes, syml
   assert.throws(() => writeFileAtomic(path.join(dir, 'adir'), 'z'), /not a regular file/);
   assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
 });
+
+// ------------------------------------------------- found by the adversarial review (each failed before its fix)
+
+test('review: one id with two different secrets in a file is refused at plan time; IAM is untouched', async (t) => {
+  const w = await world(t);
+  const cred = path.join(w.dir, 'credentials');
+  writeFileSync(cred, `[a]\naws_access_key_id = ${w.old.id}\naws_secret_access_key = ${w.old.secret}\n[b]\naws_access_key_id = ${w.old.id}\naws_secret_access_key = ${randomSecret()}\n`);
+  const r = await cli(w, rotate(w, [cred]).map((a) => (a === '--not-exposed' ? '--exposed' : a)));
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /different secrets beside it/);
+  assert.deepEqual(await keysOf(w.user), [{ id: w.old.id, status: 'Active' }]);
+});
+
+test('review: a resume after a rollback that stopped part-way deactivates the leaked key again', async (t) => {
+  const proxy = await startFaultProxy(moto.endpoint);
+  t.after(() => proxy.stop());
+  const w = await world(t, { endpoint: proxy.endpoint });
+  const env = path.join(w.dir, '.env');
+  writeFileSync(env, `AWS_ACCESS_KEY_ID=${w.old.id}\nAWS_SECRET_ACCESS_KEY=${w.old.secret}\n`);
+  proxy.inject('DeleteAccessKey', 'deny', 1);
+  const first = await cli(w, ['rotate', w.old.id, '--yes', '--exposed', '--update', env]);
+  assert.equal(first.code, 2, first.err);
+  // The rollback reactivates the old key, then its delete of the new key is denied: it stops.
+  proxy.inject('DeleteAccessKey', 'deny', 1);
+  const back = await cli(w, ['rotate', w.old.id, '--rollback']);
+  assert.notEqual(back.code, 0);
+  const resumed = await cli(w, ['rotate', w.old.id, '--resume']);
+  assert.equal(resumed.code, 0, resumed.err);
+  const keys = await keysOf(w.user);
+  assert.equal(keys.filter((k) => k.status === 'Active').length, 1, JSON.stringify(keys));
+  assert.ok(!keys.some((k) => k.id === w.old.id && k.status === 'Active'), 'the leaked key is not active');
+});
+
+test('review: a FIFO as ~/.aws/credentials is refused at once, never waited on', async (t) => {
+  const w = await world(t);
+  const fifo = path.join(w.dir, 'fifo-credentials');
+  spawn('mkfifo', [fifo]);
+  await new Promise((r) => setTimeout(r, 200));
+  const env = path.join(w.dir, '.env');
+  writeFileSync(env, `AWS_ACCESS_KEY_ID=${w.old.id}\nAWS_SECRET_ACCESS_KEY=${w.old.secret}\n`);
+  const started = Date.now();
+  const r = await cli(w, ['rotate', w.old.id, '--plan'], { extraEnv: { AWS_SHARED_CREDENTIALS_FILE: fifo } });
+  assert.equal(r.code, 2);
+  assert.match(r.err, /not a regular file/);
+  assert.ok(Date.now() - started < 30_000);
+});
+
+test('review: a file that is not UTF-8 (a Latin-1 byte beside a real U+FFFD) is refused, not rewritten', async (t) => {
+  const w = await world(t);
+  const env = path.join(w.dir, '.env');
+  const bytes = Buffer.concat([Buffer.from('SHOP=Caf'), Buffer.from([0xe9]), Buffer.from(`\nNOTE=\uFFFD\nAWS_ACCESS_KEY_ID=${w.old.id}\nAWS_SECRET_ACCESS_KEY=${w.old.secret}\n`)]);
+  writeFileSync(env, bytes);
+  const r = await cli(w, rotate(w, [env]));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /not UTF-8 text/);
+  assert.ok(readFileSync(env).equals(bytes), 'the file is untouched');
+});
