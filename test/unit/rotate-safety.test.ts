@@ -428,3 +428,13 @@ test('review: a file that is not UTF-8 (a Latin-1 byte beside a real U+FFFD) is 
   assert.match(r.err, /not UTF-8 text/);
   assert.ok(readFileSync(env).equals(bytes), 'the file is untouched');
 });
+
+test('review: YAML documents do not pair across `---` (another document\'s secret is never overwritten)', async () => {
+  const { locatePairs } = await import('../../src/core/rotation/locate');
+  const id = 'AKIAREVIEWEXAMPLE234';
+  const other = 'AKIAOTHERKEY00000001';
+  const text = `AWS_ACCESS_KEY_ID: ${id}\n---\nAWS_ACCESS_KEY_ID: ${other}\nAWS_SECRET_ACCESS_KEY: ${'a/b+'.repeat(10)}\n`;
+  assert.deepEqual(locatePairs(text, id, 'config.yaml').pairs, []);
+  const same = `---\nAWS_ACCESS_KEY_ID: ${id}\nAWS_SECRET_ACCESS_KEY: ${'c/d+'.repeat(10)}\n...\n`;
+  assert.equal(locatePairs(same, id, 'config.yaml').pairs.length, 1);
+});

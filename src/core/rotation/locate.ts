@@ -141,7 +141,13 @@ function yamlEntries(text: string): Entry[] {
       blockIndent = -1;
     }
     const body = t.trimStart();
-    if (body === '' || body.startsWith('#') || body === '---' || body === '...') continue;
+    // A document marker ends every open mapping: nothing pairs across YAML documents.
+    if (indent === 0 && /^(---|\.\.\.)([ \t]|$)/.test(body)) {
+      stack.length = 0;
+      lastKey = undefined;
+      continue;
+    }
+    if (body === '' || body.startsWith('#')) continue;
     const m = /^((?:-[ \t]+)*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s#'"{}[\],:-][^:#]*?|-[^\s:#][^:#]*?)[ \t]*:(?=[ \t]|$)/.exec(body);
     const dashes = m ? m[1]! : /^((?:-[ \t]+|-$)*)/.exec(body)![1]!;
     const col = indent + dashes.length;
