@@ -142,7 +142,7 @@ export class LiveKeys implements vscode.Disposable {
         if (!keyIds.includes(l.keyId)) continue;
         this.results.set(l.keyId, { live: l, at: now });
         found.set(l.keyId, l);
-        this.log.info(`${l.keyId}: ${l.status}: ${describeLiveness(l)}`);
+        this.log.info(`${l.keyId}: ${describeLiveness(l)}`);
       }
       this.emitter.fire();
     } catch (e) {
