@@ -4,15 +4,12 @@
 // the secret only from standard input; no secret in any output.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient } from '@aws-sdk/client-iam';
-import { assertNoSecret } from './helpers';
+import { assertNoSecret, runBuiltCli } from './helpers';
 import { startMoto, type Moto } from '../aws/moto.mjs';
 // @ts-expect-error plain ESM fixture helper
 import { fakeSecret } from '../fixtures/fake-keys.mjs';
 
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 let moto: Moto;
 const keys: Record<string, { id: string; secret: string }> = {};
 const outputs: string[] = [];
@@ -36,20 +33,7 @@ after(() => {
 });
 
 function verify(keyId: string, stdin: string, extra: string[] = []): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'check', keyId, '--verify-with-key', ...extra], {
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      outputs.push(out, err);
-      resolve({ code, out, err });
-    });
-    child.stdin.end(stdin);
-  });
+  return runBuiltCli(['check', keyId, '--verify-with-key', ...extra], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint }, { stdin, outputs });
 }
 
 test('verify with the key: works (exit 1, its ARN), wrong secret and deleted key do not (exit 0)', async () => {

@@ -3,17 +3,13 @@
 // lookup, the signer's own key (never asked about), bad input; JSON shape and exit codes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { assertNoSecret } from './helpers';
+import { assertNoSecret, runBuiltCli } from './helpers';
 import { startFaultProxy, startMoto, type FaultProxy, type Moto } from '../aws/moto.mjs';
 import type { KeyLiveness } from '../../src/core/investigate/liveness';
 import { describeLiveness, judgeLiveness } from '../../src/core/investigate/liveness';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const OTHER_ACCOUNT = '111122223333';
 let moto: Moto;
 let proxy: FaultProxy;
@@ -35,28 +31,8 @@ async function userWithKey(user: string, account?: string): Promise<{ id: string
 }
 
 function check(args: string[], env: Record<string, string> = {}, endpoint = moto.endpoint): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'check', ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: '/nonexistent',
-        AWS_ACCESS_KEY_ID: admin.id,
-        AWS_SECRET_ACCESS_KEY: admin.secret,
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL: endpoint,
-        KEYSENTRY_AWS_MAX_ATTEMPTS: '3',
-        ...env,
-      },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      outputs.push(out, err);
-      resolve({ code, out, err });
-    });
-  });
+  const base = { AWS_ACCESS_KEY_ID: admin.id, AWS_SECRET_ACCESS_KEY: admin.secret, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, KEYSENTRY_AWS_MAX_ATTEMPTS: '3' };
+  return runBuiltCli(['check', ...args], { ...base, ...env }, { outputs });
 }
 const json = (out: string): KeyLiveness[] => (JSON.parse(out) as { keys: KeyLiveness[] }).keys;
 

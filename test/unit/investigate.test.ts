@@ -5,17 +5,14 @@
 // an access key, instances, a key pair and a spot request in ap-south-1.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RequestSpotInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { assertNoSecret } from './helpers';
+import { assertNoSecret, runBuiltCli } from './helpers';
 import { startFaultProxy, startMoto, type FaultProxy, type Moto } from '../aws/moto.mjs';
 import type { TrailSummary } from '../../src/core/investigate/trail';
 import { summarise, parseLookupEvent } from '../../src/core/investigate/trail';
 
-const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const creds = { accessKeyId: 'seed', secretAccessKey: 'seed' };
 const DAY = 86_400_000;
 const OWNER_IP = '203.0.113.10';
@@ -113,19 +110,8 @@ after(async () => {
 });
 
 function investigate(args: string[], endpoint = moto.endpoint): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'investigate', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, KEYSENTRY_AWS_MAX_ATTEMPTS: '4' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      outputs.push(out, err);
-      resolve({ code, out, err });
-    });
-  });
+  const env = { AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, KEYSENTRY_AWS_MAX_ATTEMPTS: '4' };
+  return runBuiltCli(['investigate', ...args], env, { outputs });
 }
 const sinceArg = (): string => new Date(Date.now() - 10 * DAY).toISOString();
 

@@ -5,13 +5,13 @@
 // them as AWS does).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, execSync, spawn } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { keyPairFingerprints, matchesKeyPair } from '../../src/core/investigate/keyPairs';
-import { tempDir } from './helpers';
+import { tempDir, runBuiltCli } from './helpers';
 import { DescribeImagesCommand, EC2Client, ImportKeyPairCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../aws/moto.mjs';
 
@@ -87,17 +87,7 @@ after(() => {
 });
 
 function checkKeyPair(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'dist', 'cli.js'), 'check-key-pair', ...args], {
-      cwd: keysDir,
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  return runBuiltCli(['check-key-pair', ...args], { AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint }, { cwd: keysDir });
 }
 
 test('check-key-pair: an imported RSA key found in two regions with the instance launched with it; an unknown key matches nothing', async () => {
