@@ -5,6 +5,7 @@ import { resolveTarget } from '../aws/clients';
 import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
 import { redactDeep } from '../core/incidents/book';
 import { isUsableNotice, noticeIncident, noticeTooLarge, parseNotice } from '../core/incidents/notice';
+import { worse } from '../core/incidents/book';
 import { formatAudit, formatNotice } from '../core/incidents/report';
 import { KeysentryError } from '../core/types';
 import { formatFlag, parseArgs } from './args';
@@ -68,7 +69,8 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     homeRegions: list(a.flags.get('home-regions')),
     onProgress: (done, total, what) => io.progress?.(done === total ? '' : `keysentry: checked ${what} (${done}/${total})`),
   });
-  const drafts = checkAccount(snapshot, { ...checks, now: new Date() });
+  // A severity that depends on a fact the audit could not read is shown at its worst case, never lower.
+  const drafts = checkAccount(snapshot, { ...checks, now: new Date() }).map((d) => (d.uncertain ? { ...d, severity: worse(d.severity, d.uncertain.worst) } : d));
   if (fmt === 'json') io.out(JSON.stringify({ account: snapshot.account, caller: snapshot.caller, regions: snapshot.regions, homeRegions: snapshot.homeRegions, incidents: drafts, errors: snapshot.errors }, null, 2));
   else io.out(formatAudit(snapshot, drafts));
   if (drafts.length) return 1;

@@ -31,11 +31,23 @@ Exit status: 0 clean, 1 findings, 2 error.`;
 
 const HELP: Record<string, string> = { scan: SCAN_USAGE, 'pre-push': PREPUSH_USAGE, 'install-hook': INSTALL_USAGE, allowlist: ALLOWLIST_USAGE };
 
+const MAX_STDIN_BYTES = 16 * 1024 * 1024;
+
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
     if (process.stdin.isTTY) return resolve('');
     const chunks: Buffer[] = [];
-    process.stdin.on('data', (d: Buffer) => chunks.push(d));
+    let size = 0;
+    process.stdin.on('data', (d: Buffer) => {
+      size += d.length;
+      // Nothing Keysentry reads from standard input (ref lines, a notice, a secret) comes near this.
+      if (size > MAX_STDIN_BYTES) {
+        process.stdin.destroy();
+        reject(new KeysentryError(`standard input is larger than ${MAX_STDIN_BYTES / 1024 / 1024} MB`));
+        return;
+      }
+      chunks.push(d);
+    });
     process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     process.stdin.on('error', reject);
   });

@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -47,6 +47,9 @@ export interface Lock {
 
 function readOwner(file: string): LockOwner | undefined {
   try {
+    // A lock file is written whole by createExclusive; anything else there (a FIFO, a device) is not read.
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > 4096) return undefined;
     const o = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string') {
       return { pid: o.pid, host: o.host, since: String(o.since ?? ''), purpose: String(o.purpose ?? ''), ...(typeof o.nonce === 'string' ? { nonce: o.nonce } : {}) };

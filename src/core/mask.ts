@@ -19,8 +19,13 @@ export function maskSecret(kind: FindingKind, value: string): string {
  * Removes anything that looks like an AWS secret or a private key from free text
  * (error messages, SDK errors, logs) before it is shown or written anywhere.
  */
+const TOKEN = String.raw`(?:[A-Za-z0-9+/]|%2[BbFf]|%3[Dd]|&#[xX]0*2[BbFf];|&#0*4[37];|&sol;|&plus;)`;
+const SECRET_RUN = new RegExp(String.raw`(?<![A-Za-z0-9+/%&#;])(${TOKEN}{4})${TOKEN}{36,}(?:=|%3[Dd]){0,2}(?![A-Za-z0-9+/])`, 'g');
+
 export function redact(text: string): string {
   return text
     .replace(/-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)/g, '-----BEGIN PRIVATE KEY----- …(masked)')
-    .replace(/(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{4})[A-Za-z0-9+/]{36,}={0,2}(?![A-Za-z0-9+/=])/g, '$1****************');
+    // 40+ characters of the base64 alphabet, also when `/`, `+` and `=` are written as %2F, %2B,
+    // %3D or HTML character references (a secret pasted into a URL, a subject, an HTML notice).
+    .replace(SECRET_RUN, (_m, head: string) => `${head}****************`);
 }

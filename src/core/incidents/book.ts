@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { withLock } from '../fileLock';
@@ -45,7 +45,7 @@ export function parseIncidents(text: string, what = 'the incidents file'): Incid
 export const serializeIncidents = (incidents: Incident[]): string => JSON.stringify({ format: FORMAT, version: 1, incidents }, null, 2) + '\n';
 
 /** The more severe of two severities. */
-const worse = (a: Severity, b: Severity): Severity => (SEVERITIES.indexOf(a) <= SEVERITIES.indexOf(b) ? a : b);
+export const worse = (a: Severity, b: Severity): Severity => (SEVERITIES.indexOf(a) <= SEVERITIES.indexOf(b) ? a : b);
 
 const entryKey = (t: TimelineEntry): string => `${t.at}\u0000${t.kind}\u0000${t.text}`;
 
@@ -91,6 +91,10 @@ export class IncidentBook {
     if (!this.file) return true;
     let text: string;
     try {
+      // A FIFO or a device there would block or never end: only a regular file (through a symlink) is read.
+      const st = statSync(this.file);
+      if (!st.isFile()) throw new Error('not a regular file');
+      if (st.size > 64 * 1024 * 1024) throw new Error(`${st.size} bytes is too large`);
       text = readFileSync(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
