@@ -8,7 +8,7 @@ import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core
 import { scanPush } from '../core/push/pushScan';
 import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
-import { gitPath, gitTopLevelAsync, GitHistory } from '../git/history';
+import { gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
@@ -75,6 +75,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     const top = await gitTopLevelAsync(io.cwd);
     // --no-record: a look at the outgoing commits (the editor's status), not a push attempt.
     if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
+    await refuseGrafts(top);
     const input = io.readStdin ? await io.readStdin() : '';
     const result = await scanPush(new GitHistory(top), {
       remote,

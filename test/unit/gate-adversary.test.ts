@@ -1,0 +1,107 @@
+// Fixes for the adversarial review of the gate (see the repro scripts of that review): each test
+// builds a real repository, pushes through the installed hook and checks what the remote got.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from './helpers';
+// @ts-expect-error plain ESM helper
+import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  NO_COLOR: '1',
+};
+const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+const gitIn = (cwd: string, input: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', input });
+const push = (cwd: string, ...args: string[]): { code: number; output: string } => {
+  const r = spawnSync('git', ['push', ...args], { cwd, env: ENV, encoding: 'utf8' });
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+};
+const cli = (cwd: string, ...args: string[]): { code: number; output: string } => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: ENV, encoding: 'utf8' });
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+};
+
+function leak(): { keyId: string; secret: string; text: string } {
+  const keyId = fakeKeyId();
+  const secret = fakeSecret();
+  return { keyId, secret, text: `AWS_ACCESS_KEY_ID=${keyId}\nAWS_SECRET_ACCESS_KEY=${secret}\n` };
+}
+
+function setup(t: { after: (fn: () => void) => void }, hook = true): { dir: string; work: string; remote: string } {
+  assert.ok(existsSync(CLI), 'dist/cli.js is built');
+  const dir = tempDir(t, 'keysentry-adv-');
+  const remote = path.join(dir, 'remote.git');
+  const work = path.join(dir, 'work');
+  git(dir, 'init', '-q', '--bare', '-b', 'main', remote);
+  git(dir, 'init', '-q', '-b', 'main', work);
+  git(work, 'config', 'remote.origin.url', remote);
+  writeFileSync(path.join(work, 'README.md'), '# app\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'Initial commit');
+  if (hook) assert.equal(cli(work, 'install-hook', '--cli', CLI).code, 0);
+  assert.equal(push(work, 'origin', 'main').code, 0);
+  return { dir, work, remote };
+}
+
+/** Whether the remote holds an object containing `secret` (read without replacements). */
+function remoteHas(remote: string, secret: string): boolean {
+  const all = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: remote, env: { ...ENV, GIT_NO_REPLACE_OBJECTS: '1' }, maxBuffer: 1 << 28 });
+  return all.includes(Buffer.from(secret));
+}
+
+test('05: a replace ref hiding a secret blob does not fool the scan (push sends the original)', (t) => {
+  const { work, remote } = setup(t);
+  const { secret, text } = leak();
+  writeFileSync(path.join(work, 'creds'), text);
+  git(work, 'add', 'creds');
+  git(work, 'commit', '-qm', 'add config');
+  const bad = git(work, 'rev-parse', 'HEAD:creds').trim();
+  const clean = gitIn(work, 'placeholder\n', 'hash-object', '-w', '--stdin').trim();
+  git(work, 'replace', bad, clean);
+  const r = push(work, 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.ok(!remoteHas(remote, secret), 'the remote never got the secret');
+});
+
+test('05: a replaced commit (its tree swapped) does not hide the secret either', (t) => {
+  const { work, remote } = setup(t);
+  const { secret, text } = leak();
+  writeFileSync(path.join(work, 'creds'), text);
+  git(work, 'add', 'creds');
+  git(work, 'commit', '-qm', 'add config');
+  const head = git(work, 'rev-parse', 'HEAD').trim();
+  const fake = git(work, 'commit-tree', 'HEAD~1^{tree}', '-p', 'HEAD~1', '-m', 'add config').trim();
+  git(work, 'replace', head, fake);
+  const r = push(work, 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.ok(!remoteHas(remote, secret));
+});
+
+test('05: a repository with info/grafts is refused by the gate', (t) => {
+  const { work, remote } = setup(t);
+  const { secret, text } = leak();
+  writeFileSync(path.join(work, 'creds'), text);
+  git(work, 'add', 'creds');
+  git(work, 'commit', '-qm', 'add config');
+  writeFileSync(path.join(work, 'x'), 'y\n');
+  git(work, 'add', 'x');
+  git(work, 'commit', '-qm', 'more');
+  // The graft makes HEAD's parent the pushed root: the secret commit vanishes from every walk.
+  const grafts = git(work, 'rev-parse', '--path-format=absolute', '--git-path', 'info/grafts').trim();
+  writeFileSync(grafts, `${git(work, 'rev-parse', 'HEAD').trim()} ${git(work, 'rev-parse', 'HEAD~2').trim()}\n`);
+  const r = push(work, 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.match(r.output, /grafts/);
+  assert.ok(!remoteHas(remote, secret));
+});
