@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers';
+import { addToBaselineFile } from '../../src/core/detect/scanFiles';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
 
@@ -104,4 +105,57 @@ test('05: a repository with info/grafts is refused by the gate', (t) => {
   assert.notEqual(r.code, 0, r.output);
   assert.match(r.output, /grafts/);
   assert.ok(!remoteHas(remote, secret));
+});
+
+test('07: a committed .husky/pre-push symlink is never followed for writing (install, uninstall)', (t) => {
+  const { dir, work } = setup(t, false);
+  const victim = path.join(dir, 'victim_profile');
+  const before = 'export PATH=$PATH:/opt/bin\n';
+  writeFileSync(victim, before);
+  mkdirSync(path.join(work, '.husky'));
+  symlinkSync('../../victim_profile', path.join(work, '.husky', 'pre-push'));
+  for (const args of [['install-hook', '--cli', CLI], ['install-hook', '--uninstall'], ['install-hook', '--status']]) {
+    const r = cli(work, ...args);
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.output, /symbolic link.*regular file/s, r.output);
+  }
+  assert.equal(readFileSync(victim, 'utf8'), before);
+  assert.ok(lstatSync(path.join(work, '.husky', 'pre-push')).isSymbolicLink());
+});
+
+test('07: a .husky folder that is a symlink out of the repository gets no hook written', (t) => {
+  const { dir, work } = setup(t, false);
+  const outside = path.join(dir, 'outside');
+  mkdirSync(outside);
+  symlinkSync(outside, path.join(work, '.husky'));
+  const r = cli(work, 'install-hook', '--cli', CLI);
+  assert.notEqual(r.code, 0, r.output);
+  assert.match(r.output, /outside the repository/);
+  assert.ok(!existsSync(path.join(outside, 'pre-push')));
+});
+
+test('09/13: a hook that is a link to /dev/zero or a FIFO is refused at once, never read', (t) => {
+  const { work } = setup(t, false);
+  mkdirSync(path.join(work, '.husky'));
+  symlinkSync('/dev/zero', path.join(work, '.husky', 'pre-push'));
+  for (const args of [['install-hook', '--status'], ['install-hook', '--cli', CLI], ['install-hook', '--uninstall']]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: work, env: ENV, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.signal, null, 'finished');
+    assert.notEqual(r.status, 0);
+  }
+  unlinkSync(path.join(work, '.husky', 'pre-push'));
+  execFileSync('mkfifo', [path.join(work, '.husky', 'pre-push')]);
+  const r = spawnSync(process.execPath, [CLI, 'install-hook', '--status'], { cwd: work, env: ENV, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, 'finished');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stdout + r.stderr, /FIFO/);
+});
+
+test('07: allowlisting into a baseline that is a symlink refuses and leaves the target alone', (t) => {
+  const { dir, work } = setup(t, false);
+  const target = path.join(dir, 'target.json');
+  writeFileSync(target, '{}');
+  symlinkSync(target, path.join(work, '.keysentry-baseline.json'));
+  assert.throws(() => addToBaselineFile(work, []), /symbolic link/);
+  assert.equal(readFileSync(target, 'utf8'), '{}');
 });
