@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { tempDir } from './helpers';
 import { addToBaselineFile } from '../../src/core/detect/scanFiles';
 // @ts-expect-error plain ESM helper
@@ -158,4 +159,35 @@ test('07: allowlisting into a baseline that is a symlink refuses and leaves the 
   symlinkSync(target, path.join(work, '.keysentry-baseline.json'));
   assert.throws(() => addToBaselineFile(work, []), /symbolic link/);
   assert.equal(readFileSync(target, 'utf8'), '{}');
+});
+
+test('10: a secret in a file name, ref name or push URL never appears raw in the report, last-push.json or scan output', (t) => {
+  fc.assert(
+    fc.property(fc.constantFrom('creds-', 'x', 'a/b-'), fc.constantFrom('.txt', '', '.env'), (pre, post) => {
+      const keyId = fakeKeyId();
+      // A 40-character secret without "/" so that it fits in one path segment and one ref name.
+      const secret = (fakeSecret() as string).replace(/\//g, 'a');
+      const dir = tempDir(t, 'keysentry-adv-');
+      const work = path.join(dir, 'work');
+      git(dir, 'init', '-q', '-b', 'main', work);
+      const file = path.join(work, `${pre}${secret}${post}`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `key id ${keyId}\n`);
+      git(work, 'add', '-A');
+      git(work, 'commit', '-qm', 'add');
+      git(work, 'branch', `deploy-${secret}`);
+      const url = `https://${keyId}:${secret}@git.example.com/r.git`;
+      const r = spawnSync(process.execPath, [CLI, 'pre-push', '--fail-closed', '--', url, url], {
+        cwd: work, env: ENV, encoding: 'utf8',
+        input: `refs/heads/deploy-${secret} ${git(work, 'rev-parse', 'HEAD').trim()} refs/heads/deploy-${secret} ${'0'.repeat(40)}\n`,
+      });
+      assert.equal(r.status, 1, r.stderr);
+      const outputs = [r.stdout, r.stderr, readFileSync(path.join(work, '.git', 'keysentry', 'last-push.json'), 'utf8')];
+      for (const format of ['text', 'json', 'sarif']) outputs.push(cli(work, 'scan', '--format', format).output);
+      const json = spawnSync(process.execPath, [CLI, 'pre-push', '--format', 'json', '--no-record', '--', url, url], { cwd: work, env: ENV, encoding: 'utf8', input: `refs/heads/main ${git(work, 'rev-parse', 'HEAD').trim()} refs/heads/main ${'0'.repeat(40)}\n` });
+      outputs.push(json.stdout, json.stderr);
+      for (const o of outputs) assert.ok(!o.includes(secret), `raw secret in: ${o.slice(0, 300)}`);
+    }),
+    { numRuns: 3 },
+  );
 });
