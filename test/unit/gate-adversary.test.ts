@@ -191,3 +191,32 @@ test('10: a secret in a file name, ref name or push URL never appears raw in the
     { numRuns: 3 },
   );
 });
+
+test('01: a secret in an inner tag of a tag chain stops the push', (t) => {
+  const { work, remote } = setup(t);
+  const { secret, keyId } = leak();
+  git(work, 'tag', '-a', 'inner', '-m', `deploy creds: aws_access_key_id=${keyId} aws_secret_access_key=${secret}`, 'HEAD');
+  git(work, 'tag', '-a', 'mid', '-m', 'harmless', 'inner');
+  git(work, 'tag', '-a', 'outer', '-m', 'harmless', 'mid');
+  const r = push(work, 'origin', 'outer');
+  assert.equal(r.code, 1, r.output);
+  assert.ok(!r.output.includes(secret));
+  assert.ok(!remoteHas(remote, secret));
+});
+
+test('02: a secret in a commit author or committer name, or a tagger name, stops the push', (t) => {
+  const { work, remote } = setup(t);
+  const { secret, keyId } = leak();
+  writeFileSync(path.join(work, 'f'), 'x\n');
+  git(work, 'add', 'f');
+  execFileSync('git', ['-c', `user.name=deploy ${keyId} ${secret}`, 'commit', '-qm', 'add f'], { cwd: work, env: { ...ENV, GIT_AUTHOR_NAME: undefined, GIT_COMMITTER_NAME: undefined } });
+  const r = push(work, 'origin', 'main');
+  assert.equal(r.code, 1, r.output);
+  assert.ok(!r.output.includes(secret));
+  assert.ok(!remoteHas(remote, secret));
+  git(work, 'reset', '-q', '--hard', 'HEAD~1');
+  execFileSync('git', ['-c', `user.name=deploy ${keyId} ${secret}`, 'tag', '-a', 'v1', '-m', 'release'], { cwd: work, env: { ...ENV, GIT_COMMITTER_NAME: undefined } });
+  const r2 = push(work, 'origin', 'v1');
+  assert.equal(r2.code, 1, r2.output);
+  assert.ok(!remoteHas(remote, secret));
+});
