@@ -220,3 +220,17 @@ test('02: a secret in a commit author or committer name, or a tagger name, stops
   assert.equal(r2.code, 1, r2.output);
   assert.ok(!remoteHas(remote, secret));
 });
+
+test('14: scan lists a submodule as not scanned, and --fail-on-skip fails', (t) => {
+  const { dir, work } = setup(t, false);
+  const lib = path.join(dir, 'lib');
+  git(dir, 'init', '-q', '-b', 'main', lib);
+  writeFileSync(path.join(lib, 'creds'), leak().text);
+  git(lib, 'add', '-A');
+  git(lib, 'commit', '-qm', 'creds');
+  git(work, '-c', 'protocol.file.allow=always', 'submodule', '-q', 'add', lib, 'lib');
+  git(work, 'commit', '-qm', 'sub');
+  const r = cli(work, 'scan', '--fail-on-skip', '--format', 'json');
+  assert.equal(r.code, 3, r.output);
+  assert.match(r.output, /"file": "lib"[\s\S]*submodule: scan it separately/);
+});
