@@ -4,11 +4,11 @@ import { writeFileAtomic } from '../core/atomicFile';
 import { BASELINE_FILE } from '../core/detect/baseline';
 import { escapeLines } from '../core/escape';
 import { redact } from '../core/mask';
-import { formatPushReport, PUSH_RESULT_FILE, type PushResultFile } from '../core/push/pushReport';
+import { formatPushReport, PUSH_RESULT_FILE, redactPushResult, type PushResultFile } from '../core/push/pushReport';
 import { scanPush } from '../core/push/pushScan';
 import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
-import { gitPath, gitTopLevelAsync, GitHistory } from '../git/history';
+import { gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
@@ -69,20 +69,24 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
   const [remote] = args.positional;
   if (!remote) throw new KeysentryError(`pre-push needs the remote name and URL that git passes to the hook\n\n${PREPUSH_USAGE}`);
   // Pushing to a URL rather than a named remote, git passes the URL as the name too.
-  const remoteLabel = remote;
+  // A push URL can hold credentials (https://ID:SECRET@host/): redacted wherever it is shown or stored.
+  const remoteLabel = redact(remote);
   let resultFile: string | undefined;
   try {
     const top = await gitTopLevelAsync(io.cwd);
     // --no-record: a look at the outgoing commits (the editor's status), not a push attempt.
     if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
+    await refuseGrafts(top);
     const input = io.readStdin ? await io.readStdin() : '';
-    const result = await scanPush(new GitHistory(top), {
+    const scanned = await scanPush(new GitHistory(top), {
       remote,
       input,
       baseline: loadBaseline(undefined, top, top),
       ignore: loadIgnore(top),
       onProgress: (m) => io.err(`keysentry: ${m}`),
     });
+    // Names (files, refs) can hold secrets too: everything below shows or stores the redacted copy.
+    const result = redactPushResult(scanned);
     // Content that could not be scanned never passes silently: fail-closed stops the push.
     const unscannedStops = result.skipped.length > 0 && !failOpen;
     const blocked = result.findings.length > 0 || unscannedStops;

@@ -29,11 +29,24 @@ export function splitZ(out: Buffer): FsPath[] {
  * stores them (bytes when they are not UTF-8). Folders git could not open are `unreadable`
  * (git only warns, and lists nothing from them).
  */
-export function gitCommittableFiles(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }> } {
+export function gitCommittableFiles(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }>; submodules: FsPath[] } {
   let warnings = '';
   const out = gitSync(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate'], { onStderr: (t) => (warnings += t) });
   const unreadable = [...warnings.matchAll(/could not open directory '(.*)': (.*)$/gm)].map((m) => ({ folder: m[1] as string, detail: m[2] as string }));
-  return { files: splitZ(out), unreadable };
+  // Gitlinks (submodules, mode 160000) are listed like files but are repositories of their own:
+  // they are reported as not scanned, never dropped silently.
+  const staged = splitZ(gitSync(dir, ['ls-files', '-z', '--stage']));
+  const key = (f: FsPath): string => (typeof f === 'string' ? f : f.toString('latin1'));
+  const submodules: FsPath[] = [];
+  for (const entry of staged) {
+    const e = typeof entry === 'string' ? entry : entry.toString('latin1');
+    if (!e.startsWith('160000 ')) continue;
+    const tab = e.indexOf('\t');
+    const name = typeof entry === 'string' ? entry.slice(tab + 1) : entry.subarray(tab + 1);
+    submodules.push(name);
+  }
+  const skip = new Set(submodules.map(key));
+  return { files: splitZ(out).filter((f) => !skip.has(key(f))), unreadable, submodules };
 }
 
 /** True when git ignores `file` (so it would never be committed). False outside a repository. */

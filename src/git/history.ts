@@ -1,3 +1,5 @@
+import { lstatSync } from 'node:fs';
+import { escapeControl } from '../core/escape';
 import { parseRawLog, RAW_LOG_FORMAT, type CommitChanges } from '../core/push/prepush';
 import type { GitObject, HistorySource } from '../core/push/pushScan';
 import { KeysentryError } from '../core/types';
@@ -97,6 +99,24 @@ export async function gitPath(cwd: string, name: string): Promise<string> {
   const p = (await git(cwd, ['rev-parse', '--path-format=absolute', '--git-path', name], undefined, { keepHooksPath: name === 'hooks' })).toString('utf8').trim();
   if (!p) throw new KeysentryError(`not inside a git repository: ${cwd}`);
   return p;
+}
+
+/**
+ * `info/grafts` rewrites parents for every reading command and has no command-line switch (unlike
+ * replace refs, see ./run.ts): the scan would walk a history other than the one pushed. Refused.
+ */
+export async function refuseGrafts(cwd: string): Promise<void> {
+  const grafts = await gitPath(cwd, 'info/grafts');
+  let present = false;
+  try {
+    lstatSync(grafts);
+    present = true;
+  } catch {
+    // absent: nothing rewrites the history
+  }
+  if (present || process.env.GIT_GRAFT_FILE) {
+    throw new KeysentryError(`the repository has a grafts file (${escapeControl(present ? grafts : 'GIT_GRAFT_FILE')}), which makes git show a history other than the one pushed; remove it (or convert it with "git replace --convert-graft-file") and push again`);
+  }
 }
 
 export async function gitTopLevelAsync(cwd: string): Promise<string> {

@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
 import { blockCli, blockOutdated, CHAINED_SUFFIX, HOOK_PATHS_FILE, findBlock, hookBlock, planInstall, planRemove, type HookOptions } from '../core/push/hookBlock';
+import { readConfigFile } from '../core/detect/configFiles';
+import { escapeControl } from '../core/escape';
 import { KeysentryError } from '../core/types';
 import { gitTracks } from './files';
 import { git, gitPath, gitTopLevelAsync } from './history';
@@ -36,6 +38,47 @@ export async function locatePrePushHook(cwd: string): Promise<HookLocation> {
   return { file, husky, top, shared: inside(top) && !inside(gitDir) };
 }
 
+/** A hook script is small; anything above this is not one Keysentry edits. */
+const MAX_HOOK_BYTES = 1024 * 1024;
+
+/**
+ * The hook file's bytes, or undefined when there is none. A hook can be committed (`.husky/`, a
+ * core.hooksPath folder in the work tree), so its type is attacker-controlled: a symlink would
+ * make an install write wherever it points (outside the repository: a shell profile), a link to
+ * `/dev/zero` or a FIFO would make reading it never end. Only a regular file is read (through the
+ * safe reader of config files) or written; anything else is refused with what to do.
+ */
+function readHook(file: string): Buffer | undefined {
+  const r = readConfigFile(file, MAX_HOOK_BYTES);
+  if (r.status === 'missing') return undefined;
+  if (r.status === 'ok') return r.bytes;
+  throw new KeysentryError(
+    `${escapeControl(file)} is ${r.detail.replace(/, not read$/, '')}: Keysentry only reads and edits a hook that is a regular file (a link could point outside the repository). Replace it with a regular file, then run again.`,
+  );
+}
+
+/** A shared hooks folder (in the work tree) must really be there, not a symlink leading out of it. */
+function refuseEscapingFolder(location: HookLocation): void {
+  if (!location.shared) return;
+  let dir = path.dirname(location.file);
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const real = realpathSync(dir);
+  const top = realpathSync(location.top);
+  const rel = path.relative(top, real);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new KeysentryError(`${escapeControl(path.dirname(location.file))} leads outside the repository (to ${escapeControl(real)}) through a symbolic link: Keysentry does not write a hook there. Make it a real folder, then run again.`);
+  }
+}
+
+/** A file Keysentry is about to rename or replace must not be a symlink (the rename would move the link, the write would follow it). */
+function refuseLink(file: string): void {
+  try {
+    if (!lstatSync(file).isFile()) throw new KeysentryError(`${escapeControl(file)} is not a regular file: Keysentry does not move or write it. Replace it with a regular file, then run again.`);
+  } catch (e) {
+    if (e instanceof KeysentryError) throw e;
+  }
+}
+
 export type InstallAction = 'created' | 'added' | 'updated' | 'unchanged' | 'chained';
 export type UninstallAction = 'removed' | 'deleted' | 'restored' | 'absent';
 
@@ -56,10 +99,12 @@ export async function installHook(cwd: string, options: HookOptions): Promise<{ 
 
 async function installHookAt(location: HookLocation, options: HookOptions): Promise<{ location: HookLocation; action: InstallAction }> {
   const { file, husky } = location;
+  refuseEscapingFolder(location);
+  const bytes = readHook(file);
   if (location.shared) await recordHookPaths(location.top, options);
-  const exists = existsSync(file);
-  const existing = exists ? readFileSync(file, 'utf8') : undefined;
-  const mode = exists ? statSync(file).mode & 0o7777 : 0o755;
+  const exists = bytes !== undefined;
+  const existing = bytes?.toString('utf8');
+  const mode = exists ? lstatSync(file).mode & 0o7777 : 0o755;
   if (exists && !husky && !isExecutable(mode) && !findBlock(existing ?? '')) {
     throw new KeysentryError(`${file} exists but is not executable, so git ignores it. Make it executable (chmod +x) or remove it, then install again.`);
   }
@@ -68,7 +113,7 @@ async function installHookAt(location: HookLocation, options: HookOptions): Prom
   mkdirSync(path.dirname(file), { recursive: true });
   if (plan.kind === 'chain') {
     const kept = file + CHAINED_SUFFIX;
-    if (existsSync(kept)) throw new KeysentryError(`${kept} already exists: remove or rename it, then install again.`);
+    if (existsSync(kept) || lstatOrUndefined(kept)) throw new KeysentryError(`${escapeControl(kept)} already exists: remove or rename it, then install again.`);
     renameSync(file, kept);
     writeFileAtomic(file, plan.content, 0o755);
     return { location, action: 'chained' };
@@ -77,11 +122,21 @@ async function installHookAt(location: HookLocation, options: HookOptions): Prom
   return { location, action: plan.kind === 'create' ? 'created' : plan.kind === 'insert' ? 'added' : 'updated' };
 }
 
+function lstatOrUndefined(file: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function uninstallHook(cwd: string): Promise<{ location: HookLocation; action: UninstallAction }> {
   const location = await locatePrePushHook(cwd);
   const { file } = location;
-  if (!existsSync(file)) return { location, action: 'absent' };
-  const plan = planRemove(readFileSync(file, 'utf8'));
+  refuseEscapingFolder(location);
+  const bytes = readHook(file);
+  if (bytes === undefined) return { location, action: 'absent' };
+  const plan = planRemove(bytes.toString('utf8'));
   switch (plan.kind) {
     case 'absent':
       return { location, action: 'absent' };
@@ -89,6 +144,7 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
       unlinkSync(file);
       return { location, action: 'deleted' };
     case 'unchain':
+      refuseLink(file + CHAINED_SUFFIX);
       renameSync(file + CHAINED_SUFFIX, file);
       return { location, action: 'restored' };
     case 'rewrite':
@@ -100,8 +156,9 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
 /** Whether Keysentry's block is in the repository's pre-push hook, and which CLI it calls. */
 export async function hookStatus(cwd: string): Promise<{ location: HookLocation; installed: boolean; cli?: string; outdated?: boolean }> {
   const location = await locatePrePushHook(cwd);
-  if (!existsSync(location.file)) return { location, installed: false };
-  const content = readFileSync(location.file, 'utf8');
+  const bytes = readHook(location.file);
+  if (bytes === undefined) return { location, installed: false };
+  const content = bytes.toString('utf8');
   let cli = blockCli(content);
   if (location.shared && cli === undefined) {
     // A shared block names no CLI: this clone's is recorded in the git dir.

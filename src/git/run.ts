@@ -22,11 +22,17 @@ import { KeysentryError } from '../core/types';
  *   `GIT_NO_LAZY_FETCH`, and no ssh command, credential helper or askpass program.
  * - `core.pager` / `pager.<cmd>`: `--no-pager`, and output is a pipe anyway.
  *
+ * - `refs/replace/*` (and `GIT_REPLACE_REF_BASE`): every reading command would see the substitute
+ *   object while `git push` (pack-objects) sends the original, so a replacement hides a secret from
+ *   the scan. `--no-replace-objects` and `GIT_NO_REPLACE_OBJECTS=1` read the real objects.
+ *   `info/grafts` has no such switch: the pre-push gate refuses a repository that has one.
+ *
  * `safe.directory` is left alone: a repository owned by someone else is refused by git, and
  * callers fall back to reading files without git.
  */
 const HARDENING: readonly string[] = [
   '--no-pager',
+  '--no-replace-objects',
   '-c', 'core.fsmonitor=false',
   '-c', 'core.untrackedCache=false',
   '-c', 'log.showSignature=false',
@@ -62,7 +68,7 @@ export interface GitRunOptions {
 
 /** The arguments and environment git runs with; exported for the tests. */
 export function gitInvocation(args: readonly string[], opts: GitRunOptions = {}): { args: string[]; env: NodeJS.ProcessEnv } {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_NO_LAZY_FETCH: '1', GIT_PAGER: 'cat', PAGER: 'cat', LC_ALL: 'C' };
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_NO_LAZY_FETCH: '1', GIT_PAGER: 'cat', PAGER: 'cat', LC_ALL: 'C', GIT_NO_REPLACE_OBJECTS: '1' };
   // Programs named by the environment are the user's, but nothing here needs them.
   for (const v of ['GIT_EXTERNAL_DIFF', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_ASKPASS', 'SSH_ASKPASS', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR']) delete env[v];
   return { args: [...HARDENING, ...(opts.keepHooksPath ? [] : NO_HOOKS), ...args], env };

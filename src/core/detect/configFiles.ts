@@ -15,7 +15,7 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 export type ConfigRead =
   | { status: 'missing' }
-  | { status: 'ok'; text: string }
+  | { status: 'ok'; text: string; bytes: Buffer }
   | { status: 'refused'; reason: 'not-a-file' | 'too-large' | 'unreadable'; detail: string };
 
 function kindOf(st: Stats): string {
@@ -70,7 +70,8 @@ export function readConfigFile(file: string, maxBytes = MAX_CONFIG_FILE_BYTES): 
       n += got;
       if (n > maxBytes) return { status: 'refused', reason: 'too-large', detail: `more than ${maxBytes} bytes, not read` };
     }
-    return { status: 'ok', text: buf.subarray(0, n).toString('utf8') };
+    const bytes = buf.subarray(0, n);
+    return { status: 'ok', text: bytes.toString('utf8'), bytes };
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,18 @@
 import { escapeControl } from '../escape';
+import { redact } from '../mask';
 import type { Finding, FindingKind, ScanResult } from '../types';
+
+/**
+ * A scan result as it may be shown or stored: file names are repository-controlled and can hold a
+ * secret themselves (`creds-<secret>.txt`), so every name goes through redact() (masks what looks
+ * like a secret or private key; a long plain path segment may be masked too, which is the safe side).
+ */
+export function redactScanResult(result: ScanResult): ScanResult {
+  return {
+    findings: result.findings.map((f) => ({ ...f, file: redact(f.file) })),
+    stats: { ...result.stats, skipped: result.stats.skipped.map((k) => ({ ...k, file: redact(k.file), ...(k.detail ? { detail: redact(k.detail) } : {}) })) },
+  };
+}
 
 export const KIND_TITLES: Record<FindingKind, string> = {
   'aws-access-key-id': 'AWS access key id',
@@ -28,10 +41,12 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 export function toJson(result: ScanResult): string {
+  result = redactScanResult(result);
   return JSON.stringify({ findings: sortFindings(result.findings), stats: result.stats }, null, 2);
 }
 
 export function toSarif(result: ScanResult, toolVersion: string): string {
+  result = redactScanResult(result);
   const kinds = Object.keys(KIND_TITLES) as FindingKind[];
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -78,6 +93,7 @@ export function toSarif(result: ScanResult, toolVersion: string): string {
 }
 
 export function toText(result: ScanResult, color: boolean): string {
+  result = redactScanResult(result);
   const c = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const out: string[] = [];
   const byFile = new Map<string, Finding[]>();

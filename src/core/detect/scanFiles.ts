@@ -21,7 +21,7 @@ export interface FileSource {
   /** Repository root containing `dir`, if any. */
   topLevel(dir: string): string | undefined;
   /** Files git would commit under `dir`, relative to it (bytes when not UTF-8), and folders (relative to `dir`) it could not read. */
-  committable(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }> };
+  committable(dir: string): { files: FsPath[]; unreadable: Array<{ folder: string; detail: string }>; submodules?: FsPath[] };
 }
 
 /** A name as read from git or readdir: a string when the bytes are UTF-8 (and round-trip), else the bytes. */
@@ -120,8 +120,9 @@ export function listFiles(opts: ScanPathsOptions, source: FileSource): Listing {
     }
     const top = opts.allFiles ? undefined : source.topLevel(abs);
     if (top) {
-      const { files, unreadable } = source.committable(abs);
+      const { files, unreadable, submodules = [] } = source.committable(abs);
       listing.files.push(...files.map((f) => joinPath(abs, f)));
+      for (const m of submodules) listing.skipped.push({ file: displayPath(opts.cwd, joinPath(abs, m)), reason: 'not-a-file', detail: 'submodule: scan it separately' });
       for (const u of unreadable) listing.skipped.push({ file: displayPath(opts.cwd, path.join(abs, u.folder)) + '/', reason: 'unreadable', detail: escapeControl(u.detail) });
     }
     else walk(abs, !!opts.allFiles, listing, opts.cwd);

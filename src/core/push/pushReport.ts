@@ -19,6 +19,20 @@ export interface PushResultFile {
   result?: PushScanResult;
 }
 
+/**
+ * The push result as it may be shown or stored (the report, `last-push.json`, `--format json`):
+ * file and ref names are repository-controlled and can hold a secret (`deploy-<secret>`), so each
+ * goes through redact(). Subjects are masked by the scan already.
+ */
+export function redactPushResult(result: PushScanResult): PushScanResult {
+  return {
+    ...result,
+    refs: result.refs.map((r) => ({ ...r, localRef: redact(r.localRef), remoteRef: redact(r.remoteRef) })),
+    findings: result.findings.map((f) => ({ ...f, file: redact(f.file), ref: redact(f.ref), subject: redact(f.subject) })),
+    skipped: result.skipped.map((k) => ({ ...k, file: redact(k.file), reason: redact(k.reason) })),
+  };
+}
+
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const short = (sha: string): string => sha.slice(0, 10);
 
@@ -26,6 +40,8 @@ const short = (sha: string): string => sha.slice(0, 10);
 export function formatPushReport(result: PushScanResult, remote: string, color: boolean, failOpen = false): string {
   const c = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const e = escapeControl;
+  result = redactPushResult(result);
+  remote = redact(remote);
   const pushed = e(result.refs.filter((r) => !r.deleted).map((r) => r.localRef.replace(/^refs\/(?:heads|tags)\//, '')).join(', ') || 'no refs');
   remote = e(remote);
   const notScanned = result.skipped.map((s) => `keysentry: not scanned: ${short(s.commit)} ${e(s.file)}: ${e(s.reason)}`).join('\n');

@@ -44,6 +44,19 @@ export interface PushScanOptions {
 
 export const COMMIT_MESSAGE = '(commit message)';
 export const TAG_MESSAGE = '(tag message)';
+export const COMMIT_HEADER = '(commit header)';
+export const TAG_HEADER = '(tag header)';
+
+/** The header of a raw commit or tag object without the lines that are object ids (tree, parent, object, type). */
+function headerText(data: Buffer | undefined): string | undefined {
+  if (!data) return undefined;
+  const text = data.toString('utf8');
+  const end = text.indexOf('\n\n');
+  return (end === -1 ? text : text.slice(0, end))
+    .split('\n')
+    .filter((l) => !/^(?:tree|parent|object|type) [0-9a-z]+$/.test(l))
+    .join('\n');
+}
 
 interface Job {
   commit: CommitChanges;
@@ -93,15 +106,39 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     }
   }
 
-  // Annotated tags carry a message of their own.
+  // Commit headers (author, committer, extra headers, signatures) are pushed too: scanned from
+  // the raw objects, in batches. The tree and parent lines are object ids, never secrets.
+  const HEADER_BATCH = 2000;
+  for (let i = 0; i < history.length; i += HEADER_BATCH) {
+    const batch = history.slice(i, i + HEADER_BATCH);
+    const objects = await source.read(batch.map((c) => c.sha));
+    for (const c of batch) {
+      const header = headerText(objects.get(c.sha)?.data);
+      if (header) add(await scanText(header, COMMIT_HEADER), c.sha, subjects.get(c.sha) ?? '', refOf.get(c.sha) ?? '');
+    }
+  }
+
+  // Annotated tags carry a header (tagger, name) and a message of their own, and a tag can point
+  // at another tag: the whole chain is sent, so every tag object in it is scanned, once each.
   const tagUpdates = updates.filter((u) => u.localRef.startsWith('refs/tags/') && !isZeroSha(u.localSha));
-  if (tagUpdates.length) {
-    const tags = await source.read(tagUpdates.map((u) => u.localSha));
-    for (const u of tagUpdates) {
-      const tag = tags.get(u.localSha);
+  const seenTags = new Set<string>();
+  let frontier = tagUpdates.map((u) => ({ id: u.localSha, ref: u.localRef }));
+  while (frontier.length) {
+    const todo = frontier.filter((t) => !seenTags.has(t.id) && (seenTags.add(t.id), true));
+    if (!todo.length) break;
+    const tags = await source.read(todo.map((t) => t.id));
+    frontier = [];
+    for (const t of todo) {
+      const tag = tags.get(t.id);
       if (tag?.type !== 'tag' || !tag.data) continue;
       const text = tag.data.toString('utf8');
-      add(await scanText(text.slice(text.indexOf('\n\n') + 2), TAG_MESSAGE), u.localSha, `tag ${u.localRef.slice(10)}`, u.localRef);
+      const split = text.indexOf('\n\n');
+      const header = headerText(tag.data) ?? '';
+      const name = `tag ${t.ref.slice(10)}`;
+      add(await scanText(split === -1 ? '' : text.slice(split + 2), TAG_MESSAGE), t.id, name, t.ref);
+      if (header) add(await scanText(header, TAG_HEADER), t.id, name, t.ref);
+      const inner = /^object ([0-9a-f]+)\ntype tag\n/m.exec(text);
+      if (inner?.[1]) frontier.push({ id: inner[1], ref: t.ref });
     }
   }
 
