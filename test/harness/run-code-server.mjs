@@ -43,7 +43,11 @@ function* walkFiles(dir) {
   }
 }
 
+// KEYSENTRY_TEST_GREP (a regular expression) runs only the matching tests, in both phases.
+const grep = process.env.KEYSENTRY_TEST_GREP ? new RegExp(process.env.KEYSENTRY_TEST_GREP) : undefined;
+
 async function uiTest(page, title, fn) {
+  if (grep && !grep.test(title)) return;
   const started = Date.now();
   try {
     await fn();
@@ -101,7 +105,7 @@ async function main() {
   };
   // What the suite expects the audit to find (ids only: no secret).
   const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId });
-  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...awsEnv }, log: (s) => serverLog.push(s) });
+  server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...(process.env.KEYSENTRY_TEST_GREP ? { KEYSENTRY_TEST_GREP: process.env.KEYSENTRY_TEST_GREP } : {}), ...awsEnv }, log: (s) => serverLog.push(s) });
   browser = await launchChromium();
 
   // Phase 1: the mocha suite inside the extension host.

@@ -13,9 +13,18 @@ interface TestResult {
 }
 
 export async function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
+  // KEYSENTRY_TEST_GREP (a regular expression) runs only the matching tests while working on one area.
+  const grep = process.env.KEYSENTRY_TEST_GREP;
+  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec', ...(grep ? { grep: new RegExp(grep) } : {}) });
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
+  // One file per area, so work on one area does not touch another's tests.
   await import('./extension.test');
+  await import('./rotation.test');
+  await import('./incidents.test');
+  await import('./containment.test');
+  await import('./audit.test');
+  await import('./detection.test');
+  await import('./conventions.test');
   const results: TestResult[] = [];
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run((n) => resolve(n));
