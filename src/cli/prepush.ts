@@ -10,6 +10,7 @@ import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scan
 import { KeysentryError } from '../core/types';
 import { gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
+import { checkedOutSubmodules, installInSubmodules, scanSubmodules } from '../git/submodules';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
@@ -24,13 +25,14 @@ could not be scanned (too large, unreadable); with --fail-open those pass with a
 result is recorded in the git directory (keysentry/last-push.json, mode 0600) for the editor,
 unless --no-record.`;
 
-export const INSTALL_USAGE = `usage: keysentry install-hook [--uninstall | --status] [--fail-open] [--node PATH] [--cli PATH]
+export const INSTALL_USAGE = `usage: keysentry install-hook [--uninstall | --status] [--fail-open] [--submodules] [--node PATH] [--cli PATH]
 
 Adds a marked block to the repository's pre-push hook (.husky/pre-push in Husky repositories,
 else the folder "git rev-parse --git-path hooks" names, so core.hooksPath and worktrees work).
 An existing hook is kept: the block runs first and hands git's input on to it. Running it again
 updates the block; --uninstall removes only the block. --fail-open lets a push through when
-the scan itself cannot run (default: fail closed, stop the push).`;
+the scan itself cannot run (default: fail closed, stop the push). --submodules also installs it
+in each checked-out submodule's own hooks folder, which "git push --recurse-submodules" uses.`;
 
 export const ALLOWLIST_USAGE = `usage: keysentry allowlist --last-push
 
@@ -78,22 +80,27 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
     await refuseGrafts(top);
     const input = io.readStdin ? await io.readStdin() : '';
+    const gitlinks = new Map<string, Set<string>>();
     const scanned = await scanPush(new GitHistory(top), {
       remote,
       input,
       baseline: loadBaseline(undefined, top, top),
       ignore: loadIgnore(top),
       onProgress: (m) => io.err(`keysentry: ${m}`),
+      onGitlink: (p, c) => gitlinks.set(p, (gitlinks.get(p) ?? new Set()).add(c)),
     });
+    // Submodule commits the push records: scanned in their own repositories (see ../git/submodules.ts).
+    if (gitlinks.size) await scanSubmodules(top, gitlinks, scanned);
     // Names (files, refs) can hold secrets too: everything below shows or stores the redacted copy.
     const result = redactPushResult(scanned);
     // Content that could not be scanned never passes silently: fail-closed stops the push.
-    const unscannedStops = result.skipped.length > 0 && !failOpen;
+    const unguarded = (result.submodules ?? []).some((s) => s.unguarded);
+    const unscannedStops = (result.skipped.length > 0 || unguarded) && !failOpen;
     const blocked = result.findings.length > 0 || unscannedStops;
     if (resultFile) writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked, result });
     if (format === 'json') io.out(JSON.stringify(result, null, 2));
     // Hook output goes to stderr: git and GUI clients show it with the push's own messages.
-    if (format === 'text' || blocked || result.skipped.length) io.err(formatPushReport(result, remoteLabel, io.color, failOpen));
+    if (format === 'text' || blocked || result.skipped.length || unguarded) io.err(formatPushReport(result, remoteLabel, io.color, failOpen));
     return result.findings.length > 0 ? 1 : unscannedStops ? 2 : 0;
   } catch (e) {
     const message = escapeLines(redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e)));
@@ -114,7 +121,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
 }
 
 export async function installHookCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, ['node', 'cli'], ['uninstall', 'status', 'fail-open', 'help']);
+  const args = parseArgs(argv, ['node', 'cli'], ['uninstall', 'status', 'fail-open', 'submodules', 'help']);
   if (args.flags.has('help')) {
     io.out(INSTALL_USAGE);
     return 0;
@@ -141,6 +148,21 @@ export async function installHookCommand(argv: string[], io: Io): Promise<number
   const { location, action, tracked } = await installHook(io.cwd, { node, cli, failOpen: args.flags.has('fail-open') });
   const said = { created: 'installed in new hook', added: 'added to the existing hook', updated: 'updated in', unchanged: 'already installed in', chained: 'installed; the existing hook now runs after it, from' }[action];
   io.out(`keysentry: pre-push hook ${said} ${location.file}${location.husky ? ' (Husky)' : ''}`);
+  if (location.note) io.out(`keysentry: ${location.note}`);
+  // Each submodule pushes through its own hooks folder (git push --recurse-submodules): see ../git/submodules.ts.
+  if (args.flags.has('submodules')) {
+    for (const r of await installInSubmodules(location.top, { node, cli, failOpen: args.flags.has('fail-open') })) {
+      io.out(r.error ? `keysentry: submodule ${escapeLines(r.path)}: not installed: ${escapeLines(r.error)}` : `keysentry: submodule ${escapeLines(r.path)}: pre-push hook ${r.action} (${r.file})`);
+    }
+  } else {
+    const subs = await checkedOutSubmodules(location.top).catch(() => []);
+    if (subs.length) {
+      io.out(
+        `keysentry: this repository has ${subs.length} checked-out submodule(s) (${subs.slice(0, 3).map((s) => escapeLines(s.path)).join(', ')}${subs.length > 3 ? ', …' : ''}); ` +
+          '"git push --recurse-submodules" pushes each through its own hooks folder. Run "keysentry install-hook --submodules" to guard them too (a push that records unpushed submodule commits is stopped until then, fail-closed).',
+      );
+    }
+  }
   if (location.shared) {
     io.out(
       `keysentry: ${path.relative(location.top, location.file)} is in the work tree${tracked ? ' and tracked by git: committing it shares it with everyone who clones' : ', so it may be committed and shared'}. ` +

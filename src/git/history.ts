@@ -32,6 +32,9 @@ function parseBatch(out: Buffer, withData: boolean): Map<string, GitObject> {
   return objects;
 }
 
+/** A remote name no git remote can have (`*` is refused in names): exclude every remote's refs. */
+export const ALL_REMOTES = '*';
+
 /** The real repository behind the push scan. */
 export class GitHistory implements HistorySource {
   constructor(private readonly cwd: string) {}
@@ -54,7 +57,9 @@ export class GitHistory implements HistorySource {
     // One walk for all tips; ids go on stdin (no argument-length limit, never read as options).
     const args = ['rev-list', '--reverse', '--topo-order', '--parents', '--stdin'];
     // `--not` here negates only the remote-tracking refs; stdin lines keep their own sign (`^id`).
-    if (remote !== undefined && /^[A-Za-z0-9._-]+$/.test(remote)) args.push('--not', `--remotes=${remote}`);
+    // ALL_REMOTES: every remote-tracking ref (what git asks of a submodule's commits before a push).
+    if (remote === ALL_REMOTES) args.push('--not', '--remotes');
+    else if (remote !== undefined && /^[A-Za-z0-9._-]+$/.test(remote)) args.push('--not', `--remotes=${remote}`);
     const input = [...tips, ...exclude.map((e) => `^${e}`)].join('\n') + '\n';
     return lines(await git(this.cwd, args, input)).map((l) => {
       const [sha = '', ...parents] = l.split(' ');

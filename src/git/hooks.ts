@@ -17,9 +17,17 @@ export interface HookLocation {
   top: string;
   /** The hook file is in the work tree (Husky, a core.hooksPath folder there): others may share it, so it holds no machine paths. */
   shared: boolean;
+  /** Why the hook is not where the user might expect it (a `.husky/` folder git does not run). */
+  note?: string;
 }
 
-/** Where this repository's pre-push hook lives: `.husky/pre-push`, else `git rev-parse --git-path hooks` (core.hooksPath, worktrees). */
+/**
+ * Where git really runs this repository's pre-push hook. `.husky/pre-push` only when git is
+ * configured to run Husky's hooks (core.hooksPath `.husky` for Husky 5-8, `.husky/_` for Husky 9,
+ * whose wrapper runs `.husky/pre-push`); a `.husky/` folder alone (Husky not installed in this
+ * clone: no `npm install` yet, or Husky removed) is a folder git never reads, so the hook goes
+ * where `git rev-parse --git-path hooks` says (core.hooksPath, worktrees) and `note` says why.
+ */
 export async function locatePrePushHook(cwd: string): Promise<HookLocation> {
   const top = await gitTopLevelAsync(cwd);
   let hooksPath = '';
@@ -29,13 +37,22 @@ export async function locatePrePushHook(cwd: string): Promise<HookLocation> {
     // not set
   }
   const huskyDir = path.join(top, '.husky');
-  const husky = existsSync(huskyDir) && statSync(huskyDir).isDirectory() && (!hooksPath || /^(?:\.\/)?\.husky(?:\/_)?\/?$/.test(hooksPath));
-  if (husky) return { file: path.join(huskyDir, 'pre-push'), husky, top, shared: true };
+  const huskyFolder = existsSync(huskyDir) && statSync(huskyDir).isDirectory();
+  const huskyRuns = /^(?:\.\/)?\.husky(?:\/_)?\/?$/.test(hooksPath) || (!!hooksPath && samePath(path.resolve(top, hooksPath), huskyDir, path.join(huskyDir, '_')));
+  if (huskyFolder && huskyRuns) return { file: path.join(huskyDir, 'pre-push'), husky: true, top, shared: true };
   const file = path.join(await gitPath(top, 'hooks'), 'pre-push');
   // Inside the work tree and outside the git dir: a folder of hooks the project keeps (and may commit).
   const gitDir = path.dirname(await gitPath(top, 'HEAD'));
   const inside = (dir: string): boolean => !path.relative(dir, file).startsWith('..') && !path.isAbsolute(path.relative(dir, file));
-  return { file, husky, top, shared: inside(top) && !inside(gitDir) };
+  const note = huskyFolder
+    ? `.husky/ exists but git does not run it (core.hooksPath is ${hooksPath ? `"${escapeControl(hooksPath)}"` : 'not set'}: Husky is not installed in this clone), so the hook went where git runs hooks. ` +
+      'If Husky gets installed later (npm install runs its "prepare" script), run "keysentry install-hook" again: git will then run .husky/ instead.'
+    : undefined;
+  return { file, husky: false, top, shared: inside(top) && !inside(gitDir), ...(note ? { note } : {}) };
+}
+
+function samePath(p: string, ...candidates: string[]): boolean {
+  return candidates.some((c) => path.relative(c, p) === '');
 }
 
 /** A hook script is small; anything above this is not one Keysentry edits. */
@@ -84,6 +101,9 @@ export type UninstallAction = 'removed' | 'deleted' | 'restored' | 'absent';
 
 const isExecutable = (mode: number): boolean => (mode & 0o111) !== 0;
 
+/** A text's UTF-8 bytes as a latin1 string (one character per byte), to splice into a hook read as latin1. */
+const utf8AsBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
 /** This clone's node and CLI, for a shared hook block to find (kept in the git dir, never committed). */
 async function recordHookPaths(top: string, options: HookOptions): Promise<void> {
   const file = await gitPath(top, HOOK_PATHS_FILE);
@@ -103,22 +123,24 @@ async function installHookAt(location: HookLocation, options: HookOptions): Prom
   const bytes = readHook(file);
   if (location.shared) await recordHookPaths(location.top, options);
   const exists = bytes !== undefined;
-  const existing = bytes?.toString('utf8');
+  // Byte for byte: latin1 maps each byte to one character and back, so a hook that is not UTF-8
+  // (Latin-1 comments, stray bytes) keeps every byte it had; the block goes in as its UTF-8 bytes.
+  const existing = bytes?.toString('latin1');
   const mode = exists ? lstatSync(file).mode & 0o7777 : 0o755;
   if (exists && !husky && !isExecutable(mode) && !findBlock(existing ?? '')) {
     throw new KeysentryError(`${file} exists but is not executable, so git ignores it. Make it executable (chmod +x) or remove it, then install again.`);
   }
-  const plan = planInstall(existing, hookBlock(options, location.shared));
+  const plan = planInstall(existing, utf8AsBytes(hookBlock(options, location.shared)));
   if (plan.content === existing) return { location, action: 'unchanged' };
   mkdirSync(path.dirname(file), { recursive: true });
   if (plan.kind === 'chain') {
     const kept = file + CHAINED_SUFFIX;
     if (existsSync(kept) || lstatOrUndefined(kept)) throw new KeysentryError(`${escapeControl(kept)} already exists: remove or rename it, then install again.`);
     renameSync(file, kept);
-    writeFileAtomic(file, plan.content, 0o755);
+    writeFileAtomic(file, Buffer.from(plan.content, 'latin1'), 0o755);
     return { location, action: 'chained' };
   }
-  writeFileAtomic(file, plan.content, plan.kind === 'create' ? 0o755 : mode);
+  writeFileAtomic(file, Buffer.from(plan.content, 'latin1'), plan.kind === 'create' ? 0o755 : mode);
   return { location, action: plan.kind === 'create' ? 'created' : plan.kind === 'insert' ? 'added' : 'updated' };
 }
 
@@ -136,7 +158,7 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
   refuseEscapingFolder(location);
   const bytes = readHook(file);
   if (bytes === undefined) return { location, action: 'absent' };
-  const plan = planRemove(bytes.toString('utf8'));
+  const plan = planRemove(bytes.toString('latin1'));
   switch (plan.kind) {
     case 'absent':
       return { location, action: 'absent' };
@@ -148,7 +170,7 @@ export async function uninstallHook(cwd: string): Promise<{ location: HookLocati
       renameSync(file + CHAINED_SUFFIX, file);
       return { location, action: 'restored' };
     case 'rewrite':
-      writeFileAtomic(file, plan.content, statSync(file).mode & 0o7777);
+      writeFileAtomic(file, Buffer.from(plan.content, 'latin1'), statSync(file).mode & 0o7777);
       return { location, action: 'removed' };
   }
 }
@@ -158,8 +180,9 @@ export async function hookStatus(cwd: string): Promise<{ location: HookLocation;
   const location = await locatePrePushHook(cwd);
   const bytes = readHook(location.file);
   if (bytes === undefined) return { location, installed: false };
-  const content = bytes.toString('utf8');
-  let cli = blockCli(content);
+  const content = bytes.toString('latin1');
+  const named = blockCli(content);
+  let cli = named === undefined ? undefined : Buffer.from(named, 'latin1').toString('utf8');
   if (location.shared && cli === undefined) {
     // A shared block names no CLI: this clone's is recorded in the git dir.
     try {

@@ -9,6 +9,7 @@ import { pushInputFor, type PushFinding, type PushScanResult } from '../core/pus
 import { BLOCKED_MARKER, PUSH_RESULT_FILE, type PushResultFile } from '../core/push/pushReport';
 import { gitPath } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
+import { checkedOutSubmodules, installInSubmodules } from '../git/submodules';
 import { runCliProcess } from './cliProcess';
 import type { GitApi, GitRepository } from './gitApi';
 import { Commands } from './ids';
@@ -270,6 +271,15 @@ export class PushGuard implements vscode.Disposable {
       }
       void vscode.window.showWarningMessage(vscode.l10n.t('Keysentry: pushing with {0} file(s) not scanned (fail-open): {1}', result.skipped.length, list));
     }
+    // A submodule whose own pushes no Keysentry hook guards (see ../git/submodules.ts).
+    const unguarded = (result.submodules ?? []).filter((m) => m.unguarded).map((m) => m.path);
+    if (unguarded.length) {
+      this.log.warn(`Safe Push: submodule(s) not guarded by a Keysentry hook: ${unguarded.join(', ')}`);
+      if (this.config.get<string>('failMode', 'closed') !== 'open') {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: push stopped. Submodule {0} has unpushed commits and no Keysentry hook of its own: install the pre-push hook again and include the submodules.', unguarded.join(', ')));
+        return { pushed: false, findings: [], error: 'unguarded submodule' };
+      }
+    }
     try {
       await repo.push(target.remote, target.branch, target.setUpstream);
     } catch (e) {
@@ -388,10 +398,21 @@ export class PushGuard implements vscode.Disposable {
     try {
       const { location, action, tracked } = await installHook(repo.rootUri.fsPath, this.hookOptions());
       this.log.info(`pre-push hook ${action}: ${location.file}${location.shared ? ' (shared hook file: no machine paths in it)' : ''}`);
+      if (location.note) this.log.info(location.note);
       if (tracked) {
         void vscode.window.showWarningMessage(
           vscode.l10n.t('Keysentry: {0} is tracked by git, so this change is shared with everyone who clones the repository once committed. It holds no path of this machine; teammates without Keysentry push unscanned, with a warning.', path.relative(repo.rootUri.fsPath, location.file)),
         );
+      }
+      // Submodules push through their own hooks folders (git push --recurse-submodules).
+      const subs = await checkedOutSubmodules(location.top).catch(() => []);
+      if (subs.length) {
+        const yes = vscode.l10n.t('Install in Submodules');
+        // Not awaited: the install is done; the offer stays until the user answers it.
+        void vscode.window.showInformationMessage(vscode.l10n.t('Keysentry: {0} submodule(s) push through their own hooks folders. Install the pre-push hook there too?', subs.length), yes).then(async (choice) => {
+          if (choice !== yes) return;
+          for (const r of await installInSubmodules(location.top, this.hookOptions())) this.log.info(`submodule ${r.path}: ${r.error ? `not installed: ${r.error}` : `${r.action} (${r.file})`}`);
+        });
       }
       const where = location.husky ? '.husky/pre-push' : path.relative(repo.rootUri.fsPath, location.file) || location.file;
       void vscode.window.showInformationMessage(

@@ -114,6 +114,7 @@ test('07: a committed .husky/pre-push symlink is never followed for writing (ins
   const before = 'export PATH=$PATH:/opt/bin\n';
   writeFileSync(victim, before);
   mkdirSync(path.join(work, '.husky'));
+  git(work, 'config', 'core.hooksPath', '.husky/_'); // Husky installed: git runs .husky/
   symlinkSync('../../victim_profile', path.join(work, '.husky', 'pre-push'));
   for (const args of [['install-hook', '--cli', CLI], ['install-hook', '--uninstall'], ['install-hook', '--status']]) {
     const r = cli(work, ...args);
@@ -129,6 +130,7 @@ test('07: a .husky folder that is a symlink out of the repository gets no hook w
   const outside = path.join(dir, 'outside');
   mkdirSync(outside);
   symlinkSync(outside, path.join(work, '.husky'));
+  git(work, 'config', 'core.hooksPath', '.husky');
   const r = cli(work, 'install-hook', '--cli', CLI);
   assert.notEqual(r.code, 0, r.output);
   assert.match(r.output, /outside the repository/);
@@ -138,6 +140,7 @@ test('07: a .husky folder that is a symlink out of the repository gets no hook w
 test('09/13: a hook that is a link to /dev/zero or a FIFO is refused at once, never read', (t) => {
   const { work } = setup(t, false);
   mkdirSync(path.join(work, '.husky'));
+  git(work, 'config', 'core.hooksPath', '.husky/_');
   symlinkSync('/dev/zero', path.join(work, '.husky', 'pre-push'));
   for (const args of [['install-hook', '--status'], ['install-hook', '--cli', CLI], ['install-hook', '--uninstall']]) {
     const r = spawnSync(process.execPath, [CLI, ...args], { cwd: work, env: ENV, encoding: 'utf8', timeout: 20_000 });

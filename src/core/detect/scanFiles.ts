@@ -6,6 +6,7 @@ import { scanKeyContainer, scanText, type TextScanOptions } from './engine';
 import { readConfigFile } from './configFiles';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
+import { scanListedName } from './pathNames';
 import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from '../types';
 import { displayBytes, escapeControl } from '../escape';
 
@@ -292,12 +293,18 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
   let bytesRead = 0;
   let scanned = 0;
   let baselined = 0;
+  const namesSeen = new Set<string>();
   for (let i = 0; i < files.length; i++) {
     if (opts.isCancelled?.()) break;
     const abs = files[i] as FsPath;
     const rel = displayPath(opts.cwd, abs);
     if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
     opts.onProgress?.(i, files.length, rel);
+    // A key in the file's (or a folder's) name: see pathNames.ts.
+    for (const f of await scanListedName(root, abs, rel, namesSeen)) {
+      if (baseline.has(f.fingerprint)) baselined++;
+      else findings.push(f);
+    }
     const read = readRegularFile(abs, maxSize);
     if (read === 'gone') continue; // deleted since listing (tracked but removed from the work tree), a symlink or a submodule: nothing to scan
     if (!Buffer.isBuffer(read)) {

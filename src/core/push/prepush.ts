@@ -53,8 +53,10 @@ export interface FileChange {
   newBlob: string;
   /** The blob(s) it replaced: one per parent for merges, zeros when the file is new. */
   oldBlobs: string[];
-  /** A gitlink (submodule): never scanned here, its own repository is. */
+  /** A gitlink (submodule): its commits are scanned in its own repository (see submodules.ts). */
   submodule: boolean;
+  /** A symbolic link (mode 120000): its blob is the target's name. */
+  symlink?: boolean;
 }
 
 export interface CommitChanges {
@@ -95,7 +97,7 @@ export function parseRawLog(output: string): CommitChanges[] {
       // Renames and copies name the source first, then the destination.
       if (colons === 1 && /^[RC]/.test(status)) i++;
       const path = fields[++i] ?? '';
-      files.push({ path, newBlob: shas[colons] ?? '', oldBlobs: shas.slice(0, colons), submodule: modes[colons] === '160000' });
+      files.push({ path, newBlob: shas[colons] ?? '', oldBlobs: shas.slice(0, colons), submodule: modes[colons] === '160000', ...(modes[colons] === '120000' ? { symlink: true } : {}) });
     }
     commits.push({ sha, parents: parents.split(' ').filter(Boolean), message: message.replace(/\n+$/, ''), files });
   }
@@ -119,4 +121,28 @@ export interface PushScanResult {
   skipped: Array<{ commit: string; file: string; reason: string }>;
   baselined: number;
   ms: number;
+  /**
+   * Submodules whose recorded commits this push references (see src/git/submodules.ts): what was
+   * scanned in each, and whether its own pushes are guarded by a Keysentry hook.
+   */
+  submodules?: SubmoduleCheck[];
+}
+
+/** One submodule the pushed commits point into. */
+export interface SubmoduleCheck {
+  /** Path in the superproject (nested ones as `outer/inner`). */
+  path: string;
+  /** Its commits that the push records and that are on none of its remote-tracking refs, scanned here. */
+  commits: number;
+  /** A current Keysentry block is in the submodule's own pre-push hook (where its pushes run hooks). */
+  guarded: boolean;
+  /** The submodule's pre-push hook file. */
+  hookFile?: string;
+  /** Set when nothing of it could be scanned here, with why (not checked out, commits missing). */
+  note?: string;
+  /**
+   * Something the push can send was not scanned: `git push --recurse-submodules=on-demand` pushes
+   * the submodule through its own hooks, and none of Keysentry's is there. Fail-closed blocks.
+   */
+  unguarded: boolean;
 }

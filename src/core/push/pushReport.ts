@@ -30,6 +30,7 @@ export function redactPushResult(result: PushScanResult): PushScanResult {
     refs: result.refs.map((r) => ({ ...r, localRef: redact(r.localRef), remoteRef: redact(r.remoteRef) })),
     findings: result.findings.map((f) => ({ ...f, file: redact(f.file), ref: redact(f.ref), subject: redact(f.subject) })),
     skipped: result.skipped.map((k) => ({ ...k, file: redact(k.file), reason: redact(k.reason) })),
+    ...(result.submodules ? { submodules: result.submodules.map((m) => ({ ...m, path: redact(m.path), ...(m.hookFile ? { hookFile: redact(m.hookFile) } : {}) })) } : {}),
   };
 }
 
@@ -51,8 +52,9 @@ export function formatPushReport(result: PushScanResult, remote: string, color: 
       ? `\n${c('33', `keysentry: ${plural(result.skipped.length, 'file')} could not be scanned; pushing anyway (fail-open):`)}\n${notScanned}`
       : `\n${c('1;31', `keysentry: scan failed, push stopped (fail-closed): ${plural(result.skipped.length, 'file')} in the push could not be scanned:`)}\n${notScanned}\n` +
         'keysentry: take them out of the commits, list them in .secretlintignore, or push with --no-verify once you have checked them.';
+  const subs = formatSubmodules(result, c, failOpen);
   if (result.findings.length === 0) {
-    return `keysentry: ${plural(result.commits, 'outgoing commit')} to ${remote} (${pushed}) scanned in ${result.ms} ms: ${result.skipped.length ? 'no credentials in what was scanned' : 'no credentials'}${result.baselined ? ` (${result.baselined} baselined)` : ''}.${skipped}`;
+    return `keysentry: ${plural(result.commits, 'outgoing commit')} to ${remote} (${pushed}) scanned in ${result.ms} ms: ${result.skipped.length ? 'no credentials in what was scanned' : 'no credentials'}${result.baselined ? ` (${result.baselined} baselined)` : ''}.${skipped}${subs}`;
   }
   const byCommit = new Map<string, PushFinding[]>();
   for (const f of result.findings) byCommit.set(f.commit, [...(byCommit.get(f.commit) ?? []), f]);
@@ -83,5 +85,23 @@ export function formatPushReport(result: PushScanResult, remote: string, color: 
     `     or, before committing, end the line with a "keysentry:ignore" comment.`,
     `  git push --no-verify skips this check; do that only for findings you have confirmed are not keys.`,
   );
-  return out.join('\n') + skipped;
+  return out.join('\n') + skipped + subs;
+}
+
+/** What was checked in each submodule the push points into, and what nobody scans (an unguarded submodule). */
+function formatSubmodules(result: PushScanResult, c: (code: string, s: string) => string, failOpen: boolean): string {
+  const e = escapeControl;
+  const lines: string[] = [];
+  for (const m of result.submodules ?? []) {
+    if (m.note) lines.push(`keysentry: submodule ${e(m.path)}: ${e(m.note)}`);
+    if (m.commits) lines.push(`keysentry: submodule ${e(m.path)}: ${plural(m.commits, 'commit')} it records that are on none of its remote-tracking branches scanned here`);
+    if (m.unguarded) {
+      lines.push(
+        c(failOpen ? '33' : '1;31', `keysentry: submodule ${e(m.path)} is not guarded${failOpen ? ' (pushing anyway, fail-open)' : ': push stopped (fail-closed)'}: `) +
+          `"git push --recurse-submodules" pushes it through its own hooks folder${m.hookFile ? ` (${e(m.hookFile)})` : ''}, where Keysentry is not installed, so whatever else that push sends is not scanned. ` +
+          'Run "keysentry install-hook --submodules" (or push the submodule first from inside it, with its hook installed).',
+      );
+    }
+  }
+  return lines.length ? `\n${lines.join('\n')}` : '';
 }

@@ -4,6 +4,7 @@ import { isZeroSha, parsePushInput, subjectOf, type CommitChanges, type PushFind
 import { scanBytes, DEFAULT_MAX_FILE_SIZE } from '../detect/scanFiles';
 import { KeysentryError, type Finding, type SkippedFile } from '../types';
 import { redact } from '../mask';
+import { FILE_NAME_LABEL, REF_NAME_LABEL, scanPathName, SYMLINK_LABEL } from '../detect/pathNames';
 
 /** A git object as the history source returns it. */
 export interface GitObject {
@@ -40,6 +41,8 @@ export interface PushScanOptions {
   /** Blob bytes held in memory at once; the push is read in batches of about this size. */
   batchBytes?: number;
   onProgress?: (message: string) => void;
+  /** Told of every gitlink (submodule commit) the outgoing commits record: its path and commit. */
+  onGitlink?: (path: string, commit: string) => void;
 }
 
 export const COMMIT_MESSAGE = '(commit message)';
@@ -86,20 +89,39 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
   const jobs: Job[] = [];
   /** Each commit's subject with every secret found in its message masked: reports, the findings file and the editor show it. */
   const subjects = new Map<string, string>();
+  // Names are pushed too: a file or folder named after a key (creds/AKIA…_<secret>.txt), once
+  // per distinct path and once per secret (a folder named after a key holds many files).
+  const namesSeen = new Set<string>();
+  const nameFingerprints = new Set<string>();
+  const addName = async (name: string, label: string, commit: string, subject: string, ref: string): Promise<void> => {
+    if (namesSeen.has(label + name)) return;
+    namesSeen.add(label + name);
+    const found = (await scanPathName(name, label + name)).filter((f) => !nameFingerprints.has(f.fingerprint) && (nameFingerprints.add(f.fingerprint), true));
+    add(found, commit, subject, ref);
+  };
+  for (const u of updates) if (!isZeroSha(u.localSha)) await addName(u.remoteRef, REF_NAME_LABEL, u.localSha, `ref ${u.remoteRef}`, u.localRef);
+  const symlinks: Job[] = [];
   // A ref (a tag, usually) that points at a blob or a tree adds that content without a commit.
   for (const r of reached) {
     const pseudo: CommitChanges = { sha: r.update.localSha, parents: [], message: `${r.update.localRef.replace(/^refs\/(?:heads|tags)\//, '')} (${r.type})`, files: [] };
     refOf.set(pseudo.sha, r.update.localRef);
     const blobs = r.type === 'blob' ? [{ path: `(${r.type} ${r.id.slice(0, 10)})`, blob: r.id }] : await source.treeBlobs(r.id);
     for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
+    if (r.type === 'tree') for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) await addName(b.path, FILE_NAME_LABEL, pseudo.sha, pseudo.message, r.update.localRef);
   }
   for (const c of history) {
     const found = c.message ? await scanText(c.message, COMMIT_MESSAGE) : [];
     subjects.set(c.sha, safeSubject(c.message, found));
     add(found, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
     for (const f of c.files) {
-      if (f.submodule || !f.newBlob || isZeroSha(f.newBlob)) continue;
+      if (!f.newBlob || isZeroSha(f.newBlob)) continue;
       if (!opts.ignore.empty && opts.ignore.ignores(f.path)) continue;
+      await addName(f.path, FILE_NAME_LABEL, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
+      if (f.submodule) {
+        opts.onGitlink?.(f.path, f.newBlob);
+        continue;
+      }
+      if (f.symlink && !f.oldBlobs.includes(f.newBlob)) symlinks.push({ commit: c, path: f.path, blob: f.newBlob, oldBlobs: [] });
       // Unchanged content (a pure rename or mode change) adds nothing.
       if (f.oldBlobs.includes(f.newBlob)) continue;
       jobs.push({ commit: c, path: f.path, blob: f.newBlob, oldBlobs: f.oldBlobs.filter((b) => !isZeroSha(b)) });
@@ -192,6 +214,14 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
       if (Array.isArray(r)) for (const f of r) known.add(f.fingerprint);
     }
     add(result.filter((f) => !known.has(f.fingerprint)), job.commit.sha, subjects.get(job.commit.sha) ?? safeSubject(job.commit.message, []), refOf.get(job.commit.sha) ?? '');
+  }
+
+  // A symlink's blob is a name (its target): scanned as a name too, where `/` may be a separator.
+  const targets = symlinks.filter((j) => (sizes.get(j.blob)?.size ?? Infinity) <= 64 * 1024);
+  const targetObjects = targets.length ? await source.read([...new Set(targets.map((j) => j.blob))]) : new Map<string, GitObject>();
+  for (const j of targets) {
+    const data = targetObjects.get(j.blob)?.data;
+    if (data) add(await scanPathName(data.toString('utf8'), SYMLINK_LABEL + j.path), j.commit.sha, subjects.get(j.commit.sha) ?? '', refOf.get(j.commit.sha) ?? '');
   }
 
   // One finding per secret and place: the oldest outgoing commit that brought it.
