@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
 import { KeysentryError } from '../core/types';
@@ -60,18 +60,24 @@ export const exposesSecret = (e: GitExposure | undefined): boolean => !!e && (e.
  * unless git ignores the file already.
  */
 export async function untrackAndIgnore(e: GitExposure): Promise<void> {
-  if (e.tracked) gitSync(e.repo, ['rm', '--cached', '--quiet', '--', `:(literal)${e.rel}`]);
-  if ((await gitStatus(e.repo, ['check-ignore', '-q', '--', e.rel])) === 0) return;
   const ignoreFile = path.join(e.repo, '.gitignore');
   // A pattern matches only this path: glob characters and a leading '!' or '#' are escaped.
   const pattern = '/' + e.rel.replace(/[\\*?[\]!#]/g, (c) => `\\${c}`).replace(/ $/, '\\ ');
-  if (!existsSync(ignoreFile)) {
-    writeFileAtomic(ignoreFile, `${pattern}\n`);
-    return;
+  const ignoredAlready = (await gitStatus(e.repo, ['check-ignore', '-q', '--no-index', '--', e.rel])) === 0;
+  let text: string | undefined;
+  let st: ReturnType<typeof lstatSync> | undefined;
+  try {
+    st = lstatSync(ignoreFile);
+  } catch {
+    st = undefined;
   }
-  // The repository is untrusted: a .gitignore that is a symlink (to ~/.bashrc…) or not a file is never written through.
-  const st = lstatSync(ignoreFile);
-  if (!st.isFile() || st.size > 1024 * 1024) throw new KeysentryError(`${ignoreFile} is not a regular file (or over 1 MB); add ${pattern} to it yourself`);
-  const text = readFileSync(ignoreFile, 'utf8');
-  writeFileAtomic(ignoreFile, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${pattern}\n`);
+  if (!ignoredAlready && st) {
+    // The repository is untrusted: a .gitignore that is a symlink (to ~/.bashrc…) or not a file is
+    // never written through. Checked before anything changes.
+    if (!st.isFile() || st.size > 1024 * 1024) throw new KeysentryError(`${ignoreFile} is not a regular file (or over 1 MB): Keysentry does not write through it. Add ${pattern} to it yourself, or untrack ${e.rel} yourself (git rm --cached), then rotate again`);
+    text = readFileSync(ignoreFile, 'utf8');
+  }
+  if (e.tracked) gitSync(e.repo, ['rm', '--cached', '--quiet', '--', `:(literal)${e.rel}`]);
+  if (ignoredAlready) return;
+  writeFileAtomic(ignoreFile, text === undefined ? `${pattern}\n` : `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${pattern}\n`);
 }
