@@ -20,9 +20,24 @@ const isNotFound = (e: unknown): boolean => /NoSuchEntity|NotFound/.test((e as {
 export class IamOps implements AwsOps {
   private readonly iam: IAMClient;
   private callerArn?: string;
+  /** The `Date` header of IAM's latest answer: IAM's clock, whatever this machine's says. */
+  private lastServerDate?: string;
 
   constructor(private readonly target: AwsTarget) {
     this.iam = iamClient(target);
+    this.iam.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const date = (out.response as { headers?: Record<string, string | undefined> } | undefined)?.headers?.date;
+        if (date && !Number.isNaN(Date.parse(date))) this.lastServerDate = new Date(Date.parse(date)).toISOString();
+        return out;
+      },
+      { step: 'deserialize', name: 'keysentryServerDate' },
+    );
+  }
+
+  serverTime(): string | undefined {
+    return this.lastServerDate;
   }
 
   private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {

@@ -7,6 +7,9 @@ import { credentialsFile } from '../core/awsProfiles';
 import { redact } from '../core/mask';
 import { LockHeld, type Lock } from '../core/fileLock';
 import { inspectFiles } from '../core/rotation/files';
+import { inspectProfile } from '../core/rotation/profile';
+import { writeTarget } from '../core/atomicFile';
+import { exposesSecret, gitExposure, untrackAndIgnore, type GitExposure } from '../git/untrack';
 import { loadJournal, lockKey, lockUser, probeKeyLock, saveJournal, unfinishedJournals } from '../core/rotation/journal';
 import { checkFilesUsable, checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
 import { gatherFacts, newJournal, NothingWritten, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
@@ -19,8 +22,8 @@ import type { Io } from './io';
 import { gitSource } from './scan';
 
 export const ROTATE_USAGE = `usage: keysentry rotate ACCESS_KEY_ID [--profile P] [--region R] [--endpoint-url URL]
-         [--update FILE]... [--exposed | --not-exposed] [--keep-old-inactive] [--delete-inactive]
-         [--yes] [--plan] [--format text|json] [--resume | --rollback]
+         [--update FILE]... [--to-profile NAME] [--untrack] [--exposed | --not-exposed]
+         [--keep-old-inactive] [--delete-inactive] [--yes] [--plan] [--format text|json] [--resume | --rollback]
 
 Rotates a leaked IAM access key, signing with your own AWS identity (never the leaked key):
 identifies the key's owner, creates a new key, writes it
@@ -40,6 +43,14 @@ substitution, never whole files.
   --delete-inactive          allow deleting the user's other, inactive key under the 2-key limit
   --keep-old-inactive        deactivate the old key but do not delete it
   --plan                     print the plan and stop
+  --to-profile NAME          also write the new key into profile [NAME] of ~/.aws/credentials
+                             (added when missing; refused when it holds another key); files git
+                             tracks are then left as they are. Works with no file at all (a key
+                             no file holds, e.g. one an audit found)
+  --untrack                  for files git tracks (or committed and not ignored): git rm --cached
+                             them and add them to .gitignore before the new key is written there
+A new secret is never written into a file git tracks, or committed and does not ignore, unless
+--untrack or --to-profile says what to do instead: without either the rotation is refused.
 Exit status: 0 done, 1 refused (with guidance; also when another process holds the key),
 2 error, 130 cancelled and rolled back.`;
 
@@ -66,11 +77,32 @@ export function formatPlan(plan: RotationPlan, signer: string, files: string[], 
   ].join('\n');
 }
 
+/** Why a file git tracks is not written without a choice, and the two ways on. */
+function trackedMessage(keyId: string, list: Array<{ file: string; e: GitExposure }>): string {
+  return [
+    `the new secret would go into ${list.length === 1 ? 'a file' : 'files'} git ${list.every((x) => x.e.tracked) ? 'tracks' : 'tracks or has committed'}, where ${keyId} leaked from:`,
+    ...list.map(({ file, e }) => `  ${file} (${e.tracked ? 'tracked' : 'committed before, not ignored'} in ${e.repo})`),
+    'Choose one, and rotate again:',
+    `  --untrack            git rm --cached ${list.map((x) => x.e.rel).join(' ')} and add ${list.length === 1 ? 'it' : 'them'} to .gitignore (the file stays on disk; commit that change), then write the new key there`,
+    '  --to-profile NAME    write the new key into profile [NAME] of ~/.aws/credentials instead and leave the file as it is (point the application at that profile)',
+  ].join('\n');
+}
+
+const writeTargetOrSelf = (file: string): string => {
+  try {
+    return writeTarget(file);
+  } catch {
+    return file;
+  }
+};
+
 export function formatOutcome(o: RotationOutcome): string {
   const out: string[] = [];
   if (o.status === 'done') {
     out.push(`keysentry: rotated ${o.keyId} → ${o.newKeyId} for ${o.userName}.`);
     if (o.filesUpdated.length) out.push(`Updated: ${o.filesUpdated.join(', ')}`);
+    if (o.destination?.toProfile) out.push(`The new key is in profile [${o.destination.toProfile}] of the shared credentials file, as chosen (--to-profile).`);
+    if (o.destination?.untracked?.length) out.push(`Untracked (git rm --cached, added to .gitignore), as chosen (--untrack): ${o.destination.untracked.join(', ')}. Commit that change.`);
   } else {
     out.push(`keysentry: rolled back the rotation of ${o.keyId}.`);
     if (o.filesUpdated.length) out.push(`Restored: ${o.filesUpdated.join(', ')}`);
@@ -158,8 +190,8 @@ async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () =
 export async function rotateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(
     argv,
-    ['profile', 'region', 'endpoint-url', 'format'],
-    ['exposed', 'not-exposed', 'keep-old-inactive', 'delete-inactive', 'yes', 'plan', 'resume', 'rollback', 'progress', 'help'],
+    ['profile', 'region', 'endpoint-url', 'format', 'to-profile'],
+    ['exposed', 'not-exposed', 'keep-old-inactive', 'delete-inactive', 'yes', 'plan', 'resume', 'rollback', 'progress', 'help', 'untrack'],
     ['update'],
   );
   if (args.flags.has('help')) {
@@ -170,9 +202,9 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
   const [keyId, ...extra] = args.positional;
   if (!keyId) throw new KeysentryError(`rotate needs the access key id\n\n${ROTATE_USAGE}`);
   if (extra.length) throw new KeysentryError(`unexpected argument "${extra[0]}" (files to update go after --update)`);
-  const refused = (e: RotationRefused): number => {
+  const refused = (e: RotationRefused, extra: Record<string, unknown> = {}): number => {
     io.err(`keysentry: will not rotate: ${e.message}`);
-    if (format === 'json') io.out(JSON.stringify({ refused: e.reason, message: e.message }, null, 2));
+    if (format === 'json') io.out(JSON.stringify({ refused: e.reason, message: e.message, ...extra }, null, 2));
     return 1;
   };
   try {
@@ -214,21 +246,58 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     }
 
     const updates = args.lists.get('update');
+    const toProfile = opt('to-profile');
+    const untrack = args.flags.has('untrack');
     const files = updates?.length ? updates.map((f) => path.resolve(io.cwd, f)) : await discoverFiles(keyId, io.cwd);
     for (const f of files) if (!existsSync(f)) throw new KeysentryError(`${f}: no such file`);
-    if (!files.length) {
-      throw new KeysentryError(`no file here holds ${keyId}: name the files that use it with --update FILE (a .env, ~/.aws/credentials, a config file), so the new key can go straight there`);
+    if (!files.length && !toProfile) {
+      throw new KeysentryError(
+        `no file here holds ${keyId}: name the files that use it with --update FILE (a .env, ~/.aws/credentials, a config file), or write the new key into a profile of ~/.aws/credentials with --to-profile NAME, so the new key goes straight where you chose`,
+      );
     }
     // Which files can take the new pair is decided before any AWS call, and refused when none can.
     const checks = inspectFiles(keyId, files);
+    // A new secret never goes into a file git tracks (or committed and does not ignore) unless the user chose what to do.
+    const exposures = new Map<string, GitExposure>();
+    for (const c of checks) {
+      if (!c.ok) continue;
+      const e = await gitExposure(c.target);
+      if (e && exposesSecret(e)) exposures.set(c.path, e);
+    }
+    const gitTracked = [...exposures].map(([file, e]) => ({ path: file, repo: e.repo, tracked: e.tracked, committed: e.committed }));
+    if (exposures.size && !untrack && !toProfile) {
+      return refused(new RotationRefused(trackedMessage(keyId, [...exposures].map(([file, e]) => ({ file, e }))), 'tracked-file'), { tracked: gitTracked });
+    }
+    if (toProfile) {
+      for (const c of checks) {
+        if (c.ok && exposures.has(c.path) && !untrack) Object.assign(c, { ok: false, reason: `git ${exposures.get(c.path)!.tracked ? 'tracks it' : 'has it in a commit'}: left as it is, the new key goes to profile [${toProfile}] instead, as chosen (--to-profile)` });
+      }
+      const credentials = credentialsFile();
+      const profileCheck = inspectProfile(keyId, writeTargetOrSelf(credentials), toProfile);
+      profileCheck.path = credentials;
+      const same = checks.find((c) => c.target === profileCheck.target);
+      if (!same) checks.push(profileCheck);
+      else if (!same.ok || !profileCheck.ok || !profileCheck.places.every((p) => same.places.includes(p))) {
+        // Both would rewrite the one credentials file: one rewrite per file per rotation.
+        return refused(new RotationRefused(`${credentials} already holds ${keyId} in another profile, which this rotation updates in place; run without --to-profile, or name that profile (--to-profile ${same.places[0]?.replace(/^\[([^\]]*)\].*$/, '$1') ?? 'NAME'})`, 'no-usable-file'));
+      }
+    }
     try {
       checkFilesUsable(keyId, checks);
     } catch (e) {
       if (e instanceof RotationRefused) return refused(e);
       throw e;
     }
-    const exposed = args.flags.has('exposed') ? true : args.flags.has('not-exposed') ? false : files.some(isTracked);
-    const options = { exposed, keepOldInactive: args.flags.has('keep-old-inactive'), deleteInactive: args.flags.has('delete-inactive'), files };
+    const toUntrack = untrack ? [...exposures.values()] : [];
+    const exposed = args.flags.has('exposed') ? true : args.flags.has('not-exposed') ? false : files.some(isTracked) || exposures.size > 0;
+    const options = {
+      exposed,
+      keepOldInactive: args.flags.has('keep-old-inactive'),
+      deleteInactive: args.flags.has('delete-inactive'),
+      files,
+      ...(toProfile ? { toProfile } : {}),
+      ...(toUntrack.length ? { untracked: toUntrack.map((e) => e.file) } : {}),
+    };
     const target = resolveTarget({ profile: opt('profile'), region: opt('region'), endpoint: opt('endpoint-url') });
     const ops = new IamOps(target);
     let plan: RotationPlan;
@@ -252,13 +321,15 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
         facts.keys = await ops.listKeys(plan.userName);
         plan = planRotation(facts, options, checks);
       }
+      for (const e of toUntrack) plan.notes.unshift(`before anything else: git rm --cached ${e.rel} and add /${e.rel} to ${path.join(e.repo, '.gitignore')} (the file stays on disk; commit that change)`);
+      if (toProfile) plan.notes.unshift(`the new key also goes into profile [${toProfile}] of ${credentialsFile()}`);
     } catch (e) {
       if (e instanceof RotationRefused) return refused(e);
       throw e;
     }
     const planText = formatPlan(plan, facts.caller.arn, files, exposed);
     if (planOnly) {
-      io.out(format === 'json' ? JSON.stringify({ plan, exposed, files, signer: facts.caller.arn }, null, 2) : planText);
+      io.out(format === 'json' ? JSON.stringify({ plan, exposed, files, signer: facts.caller.arn, gitTracked, ...(toProfile ? { toProfile } : {}) }, null, 2) : planText);
       return 0;
     }
     io.err(planText);
@@ -269,6 +340,8 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
         return 1;
       }
     }
+    // Untracked before any AWS call: the new secret never lands in a file git still tracks.
+    for (const e of toUntrack) await untrackAndIgnore(e);
     const journal = newJournal(plan, options, facts, { profile: target.profile, region: target.region, endpoint: target.endpoint });
     const { hooks, cancelled } = hooksFor(io, progress, format);
     return await finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);

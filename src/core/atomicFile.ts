@@ -58,6 +58,7 @@ export function writeProblem(file: string): string | undefined {
   const via = target === file ? '' : ` (the target of the symlink ${file})`;
   if (!st.isFile()) return `${target}${via} is not a regular file`;
   if (isReadOnly(target, st)) return `${target}${via} is read-only: make it writable (chmod u+w) if Keysentry should update it`;
+  if (st.nlink > 1) return hardLinkProblem(target, st.nlink, via);
   try {
     accessSync(path.dirname(target), constants.W_OK | constants.X_OK);
   } catch {
@@ -68,6 +69,18 @@ export function writeProblem(file: string): string | undefined {
     if (!inGroup(st.gid)) return `${target}${via} has a group (gid ${st.gid}) this user is not in: a rewrite would change its group`;
   }
   return undefined;
+}
+
+/**
+ * A file with other hard links cannot be replaced by a rename without splitting it: the other
+ * names would keep the old content (for a rotation: the old, soon deleted key). Writing it in place
+ * instead could leave half a write after a crash, so Keysentry refuses and says how to go on.
+ */
+function hardLinkProblem(target: string, nlink: number, via = ''): string {
+  return (
+    `${target}${via} has ${nlink} hard links: replacing it would give the new content to this name only, and the ${nlink - 1} other link(s) would keep the old one. ` +
+    'Keysentry does not rewrite hard-linked files: replace the other links with symlinks to this file (ln -sf), or name each copy separately, then try again'
+  );
 }
 
 function fsyncDir(dir: string): void {
@@ -89,8 +102,9 @@ function fsyncDir(dir: string): void {
  * - An existing file keeps its mode (unless `mode` is given), owner and group; a read-only or
  *   non-regular target is refused, as is one whose owner or group cannot be kept.
  * - The temporary file is created 0600 (it may hold secrets) and removed on every error.
+ * - `refuseHardLinks`: a file with other hard links is refused (the rename would split it).
  */
-export function writeFileAtomic(file: string, content: string | Buffer, mode?: number): void {
+export function writeFileAtomic(file: string, content: string | Buffer, mode?: number, opts: { refuseHardLinks?: boolean } = {}): void {
   const target = writeTarget(file);
   let existing: Stats | undefined;
   try {
@@ -101,6 +115,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode?: n
   if (existing) {
     if (!existing.isFile()) throw new KeysentryError(`${target} is not a regular file; not overwriting it`);
     if (isReadOnly(target, existing)) throw new KeysentryError(`${target} is read-only; not overwriting it`);
+    if (opts.refuseHardLinks && existing.nlink > 1) throw new KeysentryError(hardLinkProblem(target, existing.nlink));
   }
   const finalMode = mode ?? (existing ? existing.mode & 0o7777 : 0o666 & ~process.umask());
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.keysentry-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);

@@ -11,6 +11,9 @@
 //   5. no CLI output and no file Keysentry stored (journal, undo, locks) holds a raw secret;
 //   6. no temporary file remains (a lock's, of a killed process, may: it holds no secret), and no
 //      lock file but a stale one of a killed process.
+// Layouts include docker compose `environment:` lists, Kubernetes `env:` name/value items, and an
+// application's own 40-character SECRET_KEY beside the pair (which must stay as it was); some cases
+// run every CLI process with a clock minutes or an hour off IAM's (test/aws/clockSkew.cjs).
 // Used by bench/rotation-faults.mjs (a few hundred cases) and test/unit/rotate-faults.test.ts (a
 // fixed-seed sample). Every case is generated from (seed, index) so a failure can be replayed.
 import { spawn } from 'node:child_process';
@@ -40,7 +43,9 @@ const secretArb = fc.oneof(
 );
 const fillerArb = fc.constantFrom('# a comment', '', 'region = eu-west-1', 'APP_PORT=8080', 'LOG_LEVEL=debug', '; note', 'output = json');
 const layoutArb = fc.record({
-  kind: fc.constantFrom('env', 'ini', 'yaml', 'json', 'shell'),
+  kind: fc.constantFrom('env', 'ini', 'yaml', 'json', 'shell', 'compose', 'k8s'),
+  // an application's own secret (Flask's SECRET_KEY) in the same scope as the pair
+  appSecret: fc.boolean(),
   distance: fc.integer({ min: 0, max: 12 }),
   secretFirst: fc.boolean(),
   quote: fc.constantFrom('', '"', "'"),
@@ -74,6 +79,8 @@ const caseArb = fc.record({
   scenario: scenarioArb,
   recovery: recoveryArb,
   finalOp: fc.constantFrom('--resume', '--rollback'),
+  // this machine's clock against IAM's: the stray-key recognition must not depend on it
+  skewMs: fc.constantFrom(0, 0, 0, 150_000, -150_000, 3_600_000),
 });
 
 /** The cases of (seed): the same list every time. */
@@ -101,6 +108,7 @@ function layoutParts(l, i, others) {
     const [a, b] = l.secretFirst ? [secLine, idLine] : [idLine, secLine];
     line(...a);
     for (const g of gap(l.distance)) line(g.replace(' = ', '='));
+    if (l.appSecret) line(`${ex}SECRET_KEY=${q}${others[1 % others.length]}${q}`);
     line(...b);
     line('# end');
   } else if (l.kind === 'ini') {
@@ -112,6 +120,7 @@ function layoutParts(l, i, others) {
     const [a, b] = l.secretFirst ? [secLine, idLine] : [idLine, secLine];
     line(...a);
     for (const g of gap(l.distance)) line(g.includes('=') && !g.includes(' = ') ? g.toLowerCase() : g);
+    if (l.appSecret) line(`secret_key = ${others[1 % others.length]}`);
     line(...b);
     line('[zzz]', nl, 'aws_secret_access_key = ', others[0]);
   } else if (l.kind === 'yaml') {
@@ -123,10 +132,29 @@ function layoutParts(l, i, others) {
     const secLine = [`    secret_access_key: ${q}`, SECRET, q];
     const [a, b] = l.secretFirst ? [secLine, idLine] : [idLine, secLine];
     line(...a);
+    if (l.appSecret) line(`    secret_key: ${q}${others[1 % others.length]}${q}`);
     line('    nested:');
     for (let k = 0; k < l.distance; k++) line(`      k${k}: v${k}`);
     line(...b);
     line('decoy:', nl, `  secret_access_key: ${others[1 % others.length]}`);
+  } else if (l.kind === 'compose') {
+    line('services:', nl, '  api:', nl, '    image: app:1', nl, '    environment:');
+    const item = (name, value) => [`      - ${q}${name}=`, value, q];
+    const [a, b] = l.secretFirst ? [item('AWS_SECRET_ACCESS_KEY', SECRET), item('AWS_ACCESS_KEY_ID', ID)] : [item('AWS_ACCESS_KEY_ID', ID), item('AWS_SECRET_ACCESS_KEY', SECRET)];
+    line(...a);
+    for (let k = 0; k < l.distance; k++) line(`      - SETTING_${k}=v${k}`);
+    if (l.appSecret) line(`      - SECRET_KEY=${others[1 % others.length]}`);
+    line(...b);
+    line('  worker:', nl, '    environment:', nl, `      - AWS_SECRET_ACCESS_KEY=${others[0]}`);
+  } else if (l.kind === 'k8s') {
+    line('apiVersion: v1', nl, 'kind: Pod', nl, 'spec:', nl, '  containers:', nl, '    - name: api', nl, '      env:');
+    const item = (name, value) => [`        - name: ${name}`, nl, `          value: ${q}`, value, q];
+    const [a, b] = l.secretFirst ? [item('AWS_SECRET_ACCESS_KEY', SECRET), item('AWS_ACCESS_KEY_ID', ID)] : [item('AWS_ACCESS_KEY_ID', ID), item('AWS_SECRET_ACCESS_KEY', SECRET)];
+    line(...a);
+    for (let k = 0; k < l.distance; k++) line(`        - name: SETTING_${k}`, nl, `          value: "v${k}"`);
+    if (l.appSecret) line('        - name: SECRET_KEY', nl, `          value: ${others[1 % others.length]}`);
+    line(...b);
+    line('    - name: sidecar', nl, '      env:', nl, '        - name: AWS_SECRET_ACCESS_KEY', nl, `          value: ${others[0]}`);
   } else {
     const sp = l.crlf ? '' : ' ';
     parts.push('{', nl, `${sp}"other": {"AccessKeyId": "${otherId(0)}", "SecretAccessKey": "${others[0]}"},`, nl, `${sp}"creds": {`, nl);
@@ -134,10 +162,12 @@ function layoutParts(l, i, others) {
     const secLine = ['"SecretAccessKey": "', SECRET, '"'];
     const [a, b] = l.secretFirst ? [secLine, idLine] : [idLine, secLine];
     parts.push(...a, ',', nl);
+    if (l.appSecret) parts.push(`  "SecretKey": "${others[1 % others.length]}",`, nl);
     for (let k = 0; k < l.distance; k++) parts.push(`  "k${k}": ${k % 2 ? `"v${k}"` : `[${k}, {"x": "y"}]`},`, nl);
     parts.push(...b, nl, '}', nl, '}', nl);
   }
-  return { name: [`.env`, `credentials`, `config.yaml`, `settings.json`, `env.sh`][['env', 'ini', 'yaml', 'json', 'shell'].indexOf(l.kind)].replace(/^/, `f${i}-`), parts };
+  const names = { env: '.env', ini: 'credentials', yaml: 'config.yaml', json: 'settings.json', shell: 'env.sh', compose: 'docker-compose.yml', k8s: 'pod.yaml' };
+  return { name: `f${i}-${names[l.kind]}`, parts };
 }
 
 const render = (parts, id, secret) => parts.map((p) => (p === ID ? id : p === SECRET ? secret : p)).join('');
@@ -198,7 +228,7 @@ export async function runCase(moto, c, label, allSecrets = []) {
   const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: seedCreds });
   const user = `dev-${label}`;
   const admin = `admin-${label}`;
-  const summary = `${c.scenario.type}${c.scenario.action ? `(${c.scenario.action}#${c.scenario.nth})` : ''} ${c.exposed ? 'exposed' : 'not-exposed'} files=${c.layouts.map((l) => `${l.kind}${l.symlink ? '@link' : ''}/d${l.distance}${l.secretFirst ? '/secret-first' : ''}${l.quote ? `/q${l.quote}` : ''}${l.crlf ? '/crlf' : ''}`).join(',')} recovery=${c.recovery.map((r) => `${r.op}${r.killAfterMs !== undefined ? `~kill@${r.killAfterMs}` : ''}`).join(',') || '-'} then ${c.finalOp}`;
+  const summary = `${c.scenario.type}${c.scenario.action ? `(${c.scenario.action}#${c.scenario.nth})` : ''} ${c.exposed ? 'exposed' : 'not-exposed'} files=${c.layouts.map((l) => `${l.kind}${l.appSecret ? '+app-secret' : ''}${l.symlink ? '@link' : ''}/d${l.distance}${l.secretFirst ? '/secret-first' : ''}${l.quote ? `/q${l.quote}` : ''}${l.crlf ? '/crlf' : ''}`).join(',')} recovery=${c.recovery.map((r) => `${r.op}${r.killAfterMs !== undefined ? `~kill@${r.killAfterMs}` : ''}`).join(',') || '-'} then ${c.finalOp}${c.skewMs ? ` clock${c.skewMs > 0 ? '+' : ''}${c.skewMs / 1000}s` : ''}`;
   try {
     await iam.send(new CreateUserCommand({ UserName: admin }));
     const adminKey = (await iam.send(new CreateAccessKeyCommand({ UserName: admin }))).AccessKey;
@@ -251,6 +281,10 @@ export async function runCase(moto, c, label, allSecrets = []) {
     };
     delete env.AWS_PROFILE;
     delete env.KEYSENTRY_TEST_CRASH_AFTER;
+    if (c.skewMs) {
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${path.join(ROOT, 'test', 'aws', 'clockSkew.cjs')}`.trim();
+      env.KEYSENTRY_TEST_CLOCK_SKEW_MS = String(c.skewMs);
+    }
     const rotateArgs = (id, list, extra = []) => ['rotate', id, '--yes', '--format', 'json', c.exposed ? '--exposed' : '--not-exposed', ...list.flatMap((f) => ['--update', f]), ...extra];
     const listed = files.map((f) => f.listed);
 

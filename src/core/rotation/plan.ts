@@ -7,7 +7,7 @@ export const QUARANTINE_PREFIX = 'AWSCompromisedKeyQuarantine';
 export class RotationRefused extends KeysentryError {
   constructor(
     message: string,
-    readonly reason: 'temporary' | 'root' | 'other-account' | 'not-found' | 'signer-is-leaked-key' | 'quarantined-signer' | 'key-limit' | 'not-an-access-key' | 'no-usable-file' | 'locked' | 'unfinished',
+    readonly reason: 'temporary' | 'root' | 'other-account' | 'not-found' | 'signer-is-leaked-key' | 'quarantined-signer' | 'key-limit' | 'not-an-access-key' | 'no-usable-file' | 'locked' | 'unfinished' | 'tracked-file',
   ) {
     super(message);
     this.name = 'RotationRefused';

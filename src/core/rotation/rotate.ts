@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { KeysentryError } from '../types';
 import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
 import { maskSecret } from '../mask';
@@ -6,6 +8,7 @@ import { isUserArn } from './plan';
 import { allJournals, dropUndo, keepOldSecret, markStep, oldSecretOf, saveJournal, stepState } from './journal';
 import { readTextFile } from './files';
 import { describePlaces, locatePairs, substitute } from './locate';
+import { addProfilePair, profileKeyId, removeProfilePair } from './profile';
 import type { AccessKeyMeta, FileRecord, Journal, KeyFacts, KeyStatus, RotationOptions, RotationPlan, StepName } from './types';
 
 /** The IAM and STS calls a rotation makes; src/aws/iamOps.ts makes them with the AWS SDK. */
@@ -23,6 +26,8 @@ export interface AwsOps {
   deleteKey(userName: string, keyId: string): Promise<void>;
   /** STS GetCallerIdentity signed with these credentials: the caller's ARN. */
   identityOf(keyId: string, secret: string): Promise<string>;
+  /** IAM's time (ISO) of its latest answer, from the response's Date header; never this machine's clock. */
+  serverTime?(): string | undefined;
 }
 
 export async function gatherFacts(ops: AwsOps, keyId: string): Promise<KeyFacts> {
@@ -63,6 +68,8 @@ export interface RotationOutcome {
   /** What Keysentry could not update itself: a checklist for the user. */
   checklist: string[];
   notes: string[];
+  /** Where the new key went instead of (or besides) the files: the user's choice for git-tracked files. */
+  destination?: { toProfile?: string; untracked?: string[] };
 }
 
 /** No listed file took the new pair: its secret exists nowhere but in this process, so the rotation is undone at once. */
@@ -85,8 +92,10 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
 const maskValue = (s: string): string => maskSecret('aws-secret-access-key', s);
 
 /** The files the plan found able to take the new key (journals of earlier versions: every listed file). */
-const plannedFiles = (j: Journal): Array<{ path: string; target: string; places: string[] }> =>
-  j.plan.files ? j.plan.files.filter((c) => c.ok).map((c) => ({ path: c.path, target: c.target, places: c.places })) : j.options.files.map((f) => ({ path: f, target: f, places: [] }));
+const plannedFiles = (j: Journal): Array<{ path: string; target: string; places: string[]; profile?: string; add?: boolean }> =>
+  j.plan.files
+    ? j.plan.files.filter((c) => c.ok).map((c) => ({ path: c.path, target: c.target, places: c.places, ...(c.profile ? { profile: c.profile } : {}), ...(c.add ? { add: true } : {}) }))
+    : j.options.files.map((f) => ({ path: f, target: f, places: [] }));
 
 /** The new pair read back from a file: its secret when the new id is there, paired by structure, with the secret Keysentry wrote. */
 function newPairIn(j: Journal, target: string): { secret?: string; problem?: string } {
@@ -122,19 +131,32 @@ function ownedElsewhere(j: Journal): Set<string> {
   return out;
 }
 
+/** A CreateAccessKey answers within seconds; a key IAM dates later than this after the listing before it is not that call's. */
+const CREATE_WINDOW_MS = 10 * 60_000;
+/** IAM's Date header and its CreateDate may come from different hosts: a little slack before the listing. */
+const CREATE_SLACK_MS = 5_000;
+
 /**
  * The keys in IAM (`truth`) this rotation created: the journaled new key, and keys an interrupted
- * CreateAccessKey made (not the user's before, created after the rotation began, claimed by no
- * other journal). A key that cannot be attributed is never deleted.
+ * CreateAccessKey made: not among the user's keys listed just before that call, created within
+ * CREATE_WINDOW_MS of that listing by IAM's own clock (this machine's clock is never compared with
+ * IAM's), and claimed by no other journal. A key that cannot be attributed is never deleted.
  */
 function ourNewKeys(j: Journal, truth: AccessKeyMeta[]): AccessKeyMeta[] {
-  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId]);
+  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId, ...(j.createWindow?.keys ?? [])]);
   const others = ownedElsewhere(j);
   const createTried = stepState(j, 'create') !== undefined;
-  const since = Date.parse(j.startedAt) - 60_000;
-  return truth.filter(
-    (k) => k.id === j.newKeyId || (createTried && !before.has(k.id) && !others.has(k.id) && (!k.created || Date.parse(k.created) >= since)),
-  );
+  const inWindow = (k: AccessKeyMeta): boolean => {
+    const created = k.created ? Date.parse(k.created) : NaN;
+    if (Number.isNaN(created)) return true;
+    const since = j.createWindow?.since ? Date.parse(j.createWindow.since) : NaN;
+    if (!Number.isNaN(since)) return created >= since - CREATE_SLACK_MS && created <= since + CREATE_WINDOW_MS;
+    // No IAM time was recorded (an endpoint without a Date header): the listing alone decides.
+    if (j.createWindow) return true;
+    // Journals of earlier versions recorded no listing: their start by this machine's clock.
+    return created >= Date.parse(j.startedAt) - 60_000;
+  };
+  return truth.filter((k) => k.id === j.newKeyId || (createTried && !before.has(k.id) && !others.has(k.id) && inWindow(k)));
 }
 
 /** Runs (or resumes) a journaled rotation to the end. Each step is journaled before and after it runs; every destructive step first re-reads IAM. */
@@ -242,6 +264,11 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
           await ops.deleteKey(user, k.id);
           notes.push(`deleted ${k.id}, left by an interrupted attempt`);
         }
+        // What IAM holds, and IAM's time, just before the call: how a resume or rollback tells the
+        // key an interrupted call made, without trusting this machine's clock.
+        const listed = await ops.listKeys(user);
+        j.createWindow = { keys: listed.map((k) => k.id), ...(ops.serverTime?.() ? { since: ops.serverTime() } : {}) };
+        saveJournal(j);
         const created = await ops.createKey(user);
         j.newKeyId = created.id;
         j.newSecretSha256 = sha256(created.secret);
@@ -255,6 +282,10 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         for (const planned of plannedFiles(j)) {
           let rec = j.files.find((f) => f.target === planned.target);
           if (rec && (rec.state === 'written' || rec.state === 'verified' || rec.state === 'skipped')) continue;
+          if (planned.add && planned.profile) {
+            addToProfile(j, planned as typeof planned & { profile: string }, rec, secret);
+            continue;
+          }
           const { text, problem } = readTextFile(planned.target);
           const skip = (reason: string): void => {
             if (rec) Object.assign(rec, { state: 'skipped', reason });
@@ -285,7 +316,14 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
           rec.places = pairs.map((p) => p.place);
           keepOldSecret(j, rec, [...olds][0]!);
           saveJournal(j);
-          writeFileAtomic(planned.target, substitute(text, pairs, j.newKeyId, secret));
+          try {
+            writeFileAtomic(planned.target, substitute(text, pairs, j.newKeyId, secret), undefined, { refuseHardLinks: true });
+          } catch (e) {
+            // Refused or failed before the rename: the file still holds the old pair, untouched.
+            if (!(e instanceof KeysentryError) && !(e as NodeJS.ErrnoException).code) throw e;
+            skip(`not written: ${(e as Error).message}`);
+            continue;
+          }
           rec.state = 'written';
           saveJournal(j);
         }
@@ -333,11 +371,76 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     filesSkipped: skipped,
     checklist: consumerChecklist(j, skipped),
     notes,
+    ...(j.options.toProfile || j.options.untracked?.length ? { destination: { ...(j.options.toProfile ? { toProfile: j.options.toProfile } : {}), ...(j.options.untracked?.length ? { untracked: j.options.untracked } : {}) } } : {}),
   };
+}
+
+/** Adds the new pair to a credentials profile (`--to-profile`), creating the file (0600) or the section when missing. */
+function addToProfile(j: Journal, planned: { path: string; target: string; places: string[]; profile: string }, found: FileRecord | undefined, secret: string): void {
+  let rec = found;
+  const skip = (reason: string): void => {
+    if (rec) Object.assign(rec, { state: 'skipped', reason });
+    else j.files.push({ path: planned.path, target: planned.target, state: 'skipped', places: planned.places, reason, profile: planned.profile, add: true });
+    saveJournal(j);
+  };
+  const exists = existsSync(planned.target);
+  const read = exists ? readTextFile(planned.target) : { text: '' };
+  if (read.text === undefined) return skip(read.problem ?? 'unreadable');
+  if (!rec) {
+    rec = { path: planned.path, target: planned.target, state: 'pending', places: planned.places, profile: planned.profile, add: true };
+    j.files.push(rec);
+  }
+  if (newPairIn(j, planned.target).secret) {
+    rec.state = 'written';
+    saveJournal(j);
+    return;
+  }
+  const held = profileKeyId(read.text, planned.profile);
+  if (held) return skip(`profile [${planned.profile}] holds ${held} now (changed since the plan)`);
+  rec.state = 'pending';
+  saveJournal(j);
+  try {
+    if (!exists) mkdirSync(path.dirname(planned.target), { recursive: true, mode: 0o700 });
+    writeFileAtomic(planned.target, addProfilePair(read.text, planned.profile, j.newKeyId!, secret), exists ? undefined : 0o600, { refuseHardLinks: true });
+  } catch (e) {
+    if (!(e instanceof KeysentryError) && !(e as NodeJS.ErrnoException).code) throw e;
+    return skip(`not written: ${(e as Error).message}`);
+  }
+  rec.state = 'written';
+  saveJournal(j);
+}
+
+/** Takes the pair `addToProfile` added out again: 'restored', 'absent' (never written), or why it stays. */
+function takeOutOfProfile(j: Journal, f: FileRecord): 'restored' | 'absent' | string {
+  if (!existsSync(f.target)) return 'absent';
+  const { text, problem } = readTextFile(f.target);
+  if (text === undefined) return `cannot be read: ${problem}`;
+  const { secret, problem: changed } = newPairIn(j, f.target);
+  if (!secret) {
+    if (!text.includes(j.newKeyId!)) {
+      f.state = 'restored';
+      saveJournal(j);
+      return 'absent';
+    }
+    return `changed since the rotation (${changed}); left as it is, and ${j.newKeyId} kept`;
+  }
+  const out = removeProfilePair(text, f.profile!, j.newKeyId!, secret);
+  if (out === undefined) return `profile [${f.profile}] was edited since the rotation; left as it is, and ${j.newKeyId} kept`;
+  try {
+    writeFileAtomic(f.target, out, undefined, { refuseHardLinks: true });
+  } catch (e) {
+    if (!(e instanceof KeysentryError) && !(e as NodeJS.ErrnoException).code) throw e;
+    return `cannot be written back: ${(e as Error).message}; it still holds ${j.newKeyId}`;
+  }
+  f.state = 'restored';
+  saveJournal(j);
+  return 'restored';
 }
 
 function consumerChecklist(j: Journal, skipped: RotationOutcome['filesSkipped']): string[] {
   const list = skipped.map((s) => `Update ${s.path} by hand (${s.reason}).`);
+  if (j.options.toProfile) list.push(`Point what used ${j.keyId} at the profile "${j.options.toProfile}" (AWS_PROFILE=${j.options.toProfile}, or --profile ${j.options.toProfile}).`);
+  for (const f of j.options.untracked ?? []) list.push(`Commit the removal of ${f} from git (it stays on disk, now ignored): git commit -m "Stop tracking ${f.split(/[\\/]/).pop()}".`);
   list.push(
     `Replace ${j.keyId} with ${j.newKeyId ?? 'the new key'} wherever else it is used: CI/CD secrets, servers and containers, other machines, teammates' profiles.`,
     `Search CloudTrail for what ${j.keyId} did while exposed (Event history → filter "AWS access key" = ${j.keyId}).`,
@@ -386,6 +489,15 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
   let dependsOnNew = false;
   for (const f of [...j.files].reverse()) {
     if (f.state === 'skipped' || f.state === 'restored' || !j.newKeyId) continue;
+    if (f.add && f.profile) {
+      const r = takeOutOfProfile(j, f);
+      if (r === 'restored') restored.push(f.path);
+      else if (r !== 'absent') {
+        dependsOnNew = true;
+        leftAlone.push({ path: f.path, reason: r });
+      }
+      continue;
+    }
     const { text, problem } = readTextFile(f.target);
     if (text === undefined) {
       leftAlone.push({ path: f.path, reason: problem ?? 'unreadable' });
@@ -417,7 +529,14 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
       });
       continue;
     }
-    writeFileAtomic(f.target, substitute(text, pairs, j.keyId, oldSecret));
+    try {
+      writeFileAtomic(f.target, substitute(text, pairs, j.keyId, oldSecret), undefined, { refuseHardLinks: true });
+    } catch (e) {
+      if (!(e instanceof KeysentryError) && !(e as NodeJS.ErrnoException).code) throw e;
+      dependsOnNew = true;
+      leftAlone.push({ path: f.path, reason: `cannot be written back: ${(e as Error).message}; it still holds ${j.newKeyId}` });
+      continue;
+    }
     f.state = 'restored';
     saveJournal(j);
     restored.push(f.path);

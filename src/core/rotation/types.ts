@@ -41,6 +41,10 @@ export interface RotationOptions {
   deleteInactive: boolean;
   /** Files to rewrite with the new key (absolute paths). */
   files: string[];
+  /** A profile of the shared credentials file that takes the new key too (`--to-profile`). */
+  toProfile?: string;
+  /** Files git tracked that were untracked (`git rm --cached`) and ignored before the rotation (`--untrack`). */
+  untracked?: string[];
 }
 
 export interface RotationPlan {
@@ -74,6 +78,10 @@ export interface FileCheck {
   reason?: string;
   /** Where the pair is (`[dev] aws_access_key_id / [dev] aws_secret_access_key`). */
   places: string[];
+  /** A profile of the shared credentials file (`--to-profile`). */
+  profile?: string;
+  /** The profile holds no pair of the key: the pair is added to it (the section too, when missing). */
+  add?: boolean;
 }
 
 export interface FileRecord {
@@ -87,6 +95,9 @@ export interface FileRecord {
   state: 'pending' | 'written' | 'verified' | 'restored' | 'skipped';
   places: string[];
   reason?: string;
+  /** The pair was added to this profile (not substituted): a rollback takes the two lines out. */
+  profile?: string;
+  add?: boolean;
   /**
    * One half of the old secret of this file (a random pad; the other half, the secret XOR the
    * pad, is in KEY.undo): neither file alone holds the secret. Dropped when the rotation ends.
@@ -107,6 +118,13 @@ export interface Journal {
   options: RotationOptions;
   /** The user's key ids before the rotation: a key not among them is the one we created. */
   beforeKeys: AccessKeyMeta[];
+  /**
+   * Written just before each CreateAccessKey call: the user's key ids IAM listed then, and IAM's
+   * own time of that listing (its Date header). A key not among them, created (by IAM's clock)
+   * within minutes after, and claimed by no other journal, is the one that call made, even when
+   * this machine's clock is off.
+   */
+  createWindow?: { keys: string[]; since?: string };
   newKeyId?: string;
   /** SHA-256 of the new secret (hex): tells the new pair in a file from one written by someone else, without storing the secret. */
   newSecretSha256?: string;
