@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { tempDir } from './helpers';
@@ -157,6 +157,23 @@ test('submodules: fail-open lets an unguarded submodule through with a warning; 
   git(clone, 'commit', '-qm', 'point lib elsewhere');
   const c = push(clone, 'origin', 'main');
   assert.equal(c.code, 0, c.output);
+});
+
+test('submodules: a submodule path replaced by a symlink to another repository is not scanned, so fail-closed stops the push', (t) => {
+  const { dir, work, remote, libRemote } = superproject(t);
+  const elsewhere = path.join(dir, 'elsewhere');
+  git(dir, '-c', 'protocol.file.allow=always', 'clone', '-q', libRemote, elsewhere);
+  const { secret, text } = leak();
+  commitFile(elsewhere, '.env', text, 'key elsewhere');
+  rmSync(path.join(work, 'lib'), { recursive: true, force: true });
+  symlinkSync(elsewhere, path.join(work, 'lib'));
+  git(work, 'update-index', '--cacheinfo', `160000,${git(elsewhere, 'rev-parse', 'HEAD').trim()},lib`);
+  git(work, 'commit', '-qm', 'lib through a link');
+  const r = push(work, '--recurse-submodules=on-demand', 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.match(r.output, /submodule lib: a symbolic link/);
+  assert.ok(!repoHas(libRemote, secret));
+  assert.ok(!repoHas(remote, secret));
 });
 
 // ---------------------------------------------------------------------------------------------

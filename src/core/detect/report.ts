@@ -66,7 +66,7 @@ export function sarifUri(file: string): string {
 }
 
 /** Labels of findings that are not at a place in a file: a commit message, a header, a name. */
-const LABEL = /^\(([a-z ]+)\) ?(.*)$/s;
+const LABEL = /^\((commit message|commit header|tag message|tag header|file name|symlink target|ref name|blob [0-9a-f]+|tree [0-9a-f]+)\) ?(.*)$/s;
 
 export function toSarif(result: ScanResult, toolVersion: string): string {
   result = redactScanResult(result);
