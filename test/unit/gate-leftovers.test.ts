@@ -309,3 +309,29 @@ test('hooks that are not UTF-8: any bytes round-trip through install and uninsta
     { numRuns: 60, seed: 4 },
   );
 });
+
+test('names: a secret right after "%", "&", "#" or ";" in a name is redacted too (redact() missed it)', async () => {
+  const { redact } = await import('../../src/core/mask');
+  await fc.assert(
+    fc.property(fc.string({ maxLength: 12 }), fc.constantFrom('%', '&', '#', ';', '_', '/', '%2F', '&amp;', ''), fc.string({ maxLength: 12 }), (before, glue, after) => {
+      const secret = fakeSecret();
+      const shown = redact(`${before}${glue}${secret}${after}`);
+      // Glued to letters or digits on either side it is part of a longer token, which is masked whole or not a secret.
+      if (/[A-Za-z0-9+/]$/.test(before + glue) || /^[A-Za-z0-9+/=]/.test(after)) return;
+      assert.ok(!shown.includes(secret), JSON.stringify(`${before}${glue}SECRET${after}`));
+    }),
+    { numRuns: 500, seed: 17 },
+  );
+});
+
+test('names: a file named creds/<id>%<secret>.txt never shows the secret (report, last-push.json)', (t) => {
+  const { work } = repo(t);
+  const keyId = fakeKeyId();
+  let secret = fakeSecret();
+  while (secret.includes('/')) secret = fakeSecret();
+  commitFile(work, `creds/${keyId}%${secret}.txt`, 'x\n', 'percent');
+  const r = push(work, 'origin', 'main');
+  assert.equal(r.code, 1, r.output);
+  assert.ok(!r.output.includes(secret));
+  assert.ok(!readFileSync(path.join(work, '.git', 'keysentry', 'last-push.json'), 'utf8').includes(secret));
+});
