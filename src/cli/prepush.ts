@@ -1,20 +1,22 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile';
 import { BASELINE_FILE } from '../core/detect/baseline';
 import { escapeLines } from '../core/escape';
 import { redact } from '../core/mask';
-import { formatPushReport, PUSH_RESULT_FILE, redactPushResult, type PushResultFile } from '../core/push/pushReport';
+import { toSarif } from '../core/detect/report';
+import { formatPushReport, PUSH_RESULT_FILE, redactPushResult, type CliInvocation, type PushResultFile } from '../core/push/pushReport';
 import { scanPush } from '../core/push/pushScan';
 import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
-import { gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
+import { git, gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { checkedOutSubmodules, installInSubmodules, scanSubmodules } from '../git/submodules';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
 
-export const PREPUSH_USAGE = `usage: keysentry pre-push [--fail-closed|--fail-open] [--format text|json] [--no-record] -- REMOTE_NAME REMOTE_URL
+export const PREPUSH_USAGE = `usage: keysentry pre-push [--fail-closed|--fail-open] [--format text|json|sarif] [--no-record] -- REMOTE_NAME REMOTE_URL
+       keysentry pre-push --from-env [...]   (run by the pre-commit framework: the ref comes in PRE_COMMIT_* variables)
 
 Run by git's pre-push hook (see keysentry install-hook). Reads git's ref lines on standard input
 and scans what the push adds to the remote: the lines and key files each outgoing commit adds
@@ -59,16 +61,40 @@ export function legacyHookArgs(argv: string[]): string[] {
   return argv;
 }
 
+const shq = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The command a user can type to run this CLI (the report's advice): `keysentry` when it is on
+ * PATH, else the exact command line that runs this script (an extension-only user has no
+ * `keysentry` command: the hook runs the extension's CLI with VS Code's own binary as Node).
+ */
+export function cliInvocation(scriptPath: string | undefined, env: NodeJS.ProcessEnv = process.env, execPath = process.execPath, electron = !!process.versions.electron): CliInvocation {
+  const names = process.platform === 'win32' ? ['keysentry.cmd', 'keysentry.exe', 'keysentry'] : ['keysentry'];
+  const onPath = (env.PATH ?? '').split(path.delimiter).some((dir) => dir && names.some((n) => {
+    try {
+      const st = statSync(path.join(dir, n));
+      return st.isFile() && (process.platform === 'win32' || (st.mode & 0o111) !== 0);
+    } catch {
+      return false;
+    }
+  }));
+  const editor = electron || /[\\/]extensions[\\/]/.test(scriptPath ?? '');
+  if (onPath || !scriptPath) return { command: 'keysentry', editor };
+  return { command: `${electron ? 'ELECTRON_RUN_AS_NODE=1 ' : ''}${shq(execPath)} ${shq(scriptPath)}`, editor };
+}
+
 export async function prePushCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(legacyHookArgs(argv), ['format'], ['fail-open', 'fail-closed', 'no-record', 'help']);
+  const args = parseArgs(legacyHookArgs(argv), ['format'], ['fail-open', 'fail-closed', 'no-record', 'from-env', 'ignore-submodule-hooks', 'help']);
   if (args.flags.has('help')) {
     io.out(PREPUSH_USAGE);
     return 0;
   }
   if (args.flags.has('fail-open') && args.flags.has('fail-closed')) throw new KeysentryError('pre-push takes --fail-closed or --fail-open, not both');
   const failOpen = args.flags.has('fail-open');
-  const format = formatFlag(args, ['text', 'json'] as const);
-  const [remote] = args.positional;
+  const format = formatFlag(args, ['text', 'json', 'sarif'] as const);
+  const fromEnv = args.flags.has('from-env');
+  const [remote] = fromEnv ? [process.env.PRE_COMMIT_REMOTE_NAME] : args.positional;
+  if (!remote && fromEnv) throw new KeysentryError(PRE_COMMIT_ENV_NEEDED);
   if (!remote) throw new KeysentryError(`pre-push needs the remote name and URL that git passes to the hook\n\n${PREPUSH_USAGE}`);
   // Pushing to a URL rather than a named remote, git passes the URL as the name too.
   // A push URL can hold credentials (https://ID:SECRET@host/): redacted wherever it is shown or stored.
@@ -79,7 +105,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     // --no-record: a look at the outgoing commits (the editor's status), not a push attempt.
     if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
     await refuseGrafts(top);
-    const input = io.readStdin ? await io.readStdin() : '';
+    const input = fromEnv ? await preCommitInput(top, process.env) : io.readStdin ? await io.readStdin() : '';
     const gitlinks = new Map<string, Set<string>>();
     const scanned = await scanPush(new GitHistory(top), {
       remote,
@@ -94,13 +120,15 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     // Names (files, refs) can hold secrets too: everything below shows or stores the redacted copy.
     const result = redactPushResult(scanned);
     // Content that could not be scanned never passes silently: fail-closed stops the push.
-    const unguarded = (result.submodules ?? []).some((s) => s.unguarded);
+    // CI (the GitHub Action) pushes nothing from submodules: their own hooks do not matter there.
+    const unguarded = !args.flags.has('ignore-submodule-hooks') && (result.submodules ?? []).some((s) => s.unguarded);
     const unscannedStops = (result.skipped.length > 0 || unguarded) && !failOpen;
     const blocked = result.findings.length > 0 || unscannedStops;
     if (resultFile) writeResult(resultFile, { version: 1, time: new Date().toISOString(), remote: remoteLabel, blocked, result });
     if (format === 'json') io.out(JSON.stringify(result, null, 2));
+    if (format === 'sarif') io.out(toSarif({ findings: result.findings, stats: { files: result.commits, bytes: 0, skipped: [], ms: result.ms } }, io.version));
     // Hook output goes to stderr: git and GUI clients show it with the push's own messages.
-    if (format === 'text' || blocked || result.skipped.length || unguarded) io.err(formatPushReport(result, remoteLabel, io.color, failOpen));
+    if (format === 'text' || blocked || result.skipped.length || unguarded) io.err(formatPushReport(result, remoteLabel, io.color, failOpen, cliInvocation(io.scriptPath)));
     return result.findings.length > 0 ? 1 : unscannedStops ? 2 : 0;
   } catch (e) {
     const message = escapeLines(redact(e instanceof KeysentryError ? e.message : String((e as Error)?.stack ?? e)));
@@ -118,6 +146,24 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     io.err(`keysentry: scan failed, push stopped (fail-closed): ${message}\nFix the cause and push again; "git push --no-verify" skips the check.`);
     return 2;
   }
+}
+
+/**
+ * The ref line of a pre-push run by the pre-commit framework (`keysentry pre-push --from-env`, see
+ * .pre-commit-hooks.yaml): pre-commit reads git's input itself and passes one ref in environment
+ * variables (PRE_COMMIT_LOCAL_BRANCH, _TO_REF, _REMOTE_BRANCH, _FROM_REF, _REMOTE_NAME). Without
+ * _FROM_REF (pre-commit's "all files": the push starts at a first commit) the branch is new.
+ */
+const PRE_COMMIT_ENV_NEEDED = '--from-env needs the variables the pre-commit framework sets for a pre-push hook (PRE_COMMIT_REMOTE_NAME, PRE_COMMIT_LOCAL_BRANCH): run it from pre-commit, or run "keysentry pre-push" from git\'s own hook';
+
+export async function preCommitInput(top: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const local = env.PRE_COMMIT_LOCAL_BRANCH;
+  const remoteBranch = env.PRE_COMMIT_REMOTE_BRANCH ?? local;
+  if (!local || !env.PRE_COMMIT_REMOTE_NAME) throw new KeysentryError(PRE_COMMIT_ENV_NEEDED);
+  let to = env.PRE_COMMIT_TO_REF;
+  if (!to) to = (await git(top, ['rev-parse', '--verify', '--end-of-options', `${local}^{commit}`])).toString('utf8').trim();
+  const zero = '0'.repeat(to.length === 64 ? 64 : 40);
+  return `${local} ${to} ${remoteBranch} ${env.PRE_COMMIT_FROM_REF || zero}\n`;
 }
 
 export async function installHookCommand(argv: string[], io: Io): Promise<number> {

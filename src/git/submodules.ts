@@ -40,7 +40,7 @@ import type { HookOptions } from '../core/push/hookBlock';
 export const MAX_DEPTH = 8;
 
 /** The checked-out repository of a submodule at `rel` in `top`, or why there is none. */
-async function submoduleRepository(top: string, rel: string): Promise<{ dir: string } | { note: string }> {
+async function submoduleRepository(top: string, rel: string): Promise<{ dir: string } | { note: string; unscanned?: boolean }> {
   const dir = path.join(top, rel);
   // A gitlink path that leaves the work tree (`..`) or runs through a symlink is not one git pushes from.
   if (rel.split('/').some((s) => s === '..' || s === '' || s === '.')) return { note: 'its path is not a plain path in the work tree' };
@@ -50,7 +50,9 @@ async function submoduleRepository(top: string, rel: string): Promise<{ dir: str
   } catch {
     return { note: 'not checked out in this clone: a push cannot send its commits from here' };
   }
-  if (!st.isDirectory()) return { note: 'not a folder in the work tree (a symlink or a file): not scanned, and git does not push it from here' };
+  // A symlink: git follows it to push from wherever it leads, so it is not scanned here and not guarded.
+  if (st.isSymbolicLink()) return { note: 'a symbolic link in the work tree: its commits are not scanned here (git would push from where it leads)', unscanned: true };
+  if (!st.isDirectory()) return { note: 'not a folder in the work tree: git cannot push it from here' };
   try {
     const subTop = await gitTopLevelAsync(dir);
     if (realpathSync(subTop) !== realpathSync(dir)) return { note: 'not checked out in this clone: a push cannot send its commits from here' };
@@ -73,7 +75,7 @@ export async function scanSubmodules(top: string, gitlinks: Map<string, Set<stri
     const name = prefix + rel;
     const repo = await submoduleRepository(top, rel);
     if ('note' in repo) {
-      checks.push({ path: name, commits: 0, guarded: false, unguarded: false, note: repo.note });
+      checks.push({ path: name, commits: 0, guarded: false, unguarded: !!repo.unscanned, note: repo.note });
       continue;
     }
     if (depth >= MAX_DEPTH) {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { tempDir } from './helpers';
@@ -159,6 +159,23 @@ test('submodules: fail-open lets an unguarded submodule through with a warning; 
   assert.equal(c.code, 0, c.output);
 });
 
+test('submodules: a submodule path replaced by a symlink to another repository is not scanned, so fail-closed stops the push', (t) => {
+  const { dir, work, remote, libRemote } = superproject(t);
+  const elsewhere = path.join(dir, 'elsewhere');
+  git(dir, '-c', 'protocol.file.allow=always', 'clone', '-q', libRemote, elsewhere);
+  const { secret, text } = leak();
+  commitFile(elsewhere, '.env', text, 'key elsewhere');
+  rmSync(path.join(work, 'lib'), { recursive: true, force: true });
+  symlinkSync(elsewhere, path.join(work, 'lib'));
+  git(work, 'update-index', '--cacheinfo', `160000,${git(elsewhere, 'rev-parse', 'HEAD').trim()},lib`);
+  git(work, 'commit', '-qm', 'lib through a link');
+  const r = push(work, '--recurse-submodules=on-demand', 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.match(r.output, /submodule lib: a symbolic link/);
+  assert.ok(!repoHas(libRemote, secret));
+  assert.ok(!repoHas(remote, secret));
+});
+
 // ---------------------------------------------------------------------------------------------
 // 2. Keys in names
 
@@ -291,4 +308,30 @@ test('hooks that are not UTF-8: any bytes round-trip through install and uninsta
     }),
     { numRuns: 60, seed: 4 },
   );
+});
+
+test('names: a secret right after "%", "&", "#" or ";" in a name is redacted too (redact() missed it)', async () => {
+  const { redact } = await import('../../src/core/mask');
+  await fc.assert(
+    fc.property(fc.string({ maxLength: 12 }), fc.constantFrom('%', '&', '#', ';', '_', '/', '%2F', '&amp;', ''), fc.string({ maxLength: 12 }), (before, glue, after) => {
+      const secret = fakeSecret();
+      const shown = redact(`${before}${glue}${secret}${after}`);
+      // Glued to letters or digits on either side it is part of a longer token, which is masked whole or not a secret.
+      if (/[A-Za-z0-9+/]$/.test(before + glue) || /^[A-Za-z0-9+/=]/.test(after)) return;
+      assert.ok(!shown.includes(secret), JSON.stringify(`${before}${glue}SECRET${after}`));
+    }),
+    { numRuns: 500, seed: 17 },
+  );
+});
+
+test('names: a file named creds/<id>%<secret>.txt never shows the secret (report, last-push.json)', (t) => {
+  const { work } = repo(t);
+  const keyId = fakeKeyId();
+  let secret = fakeSecret();
+  while (secret.includes('/')) secret = fakeSecret();
+  commitFile(work, `creds/${keyId}%${secret}.txt`, 'x\n', 'percent');
+  const r = push(work, 'origin', 'main');
+  assert.equal(r.code, 1, r.output);
+  assert.ok(!r.output.includes(secret));
+  assert.ok(!readFileSync(path.join(work, '.git', 'keysentry', 'last-push.json'), 'utf8').includes(secret));
 });

@@ -30,9 +30,13 @@ export const SYMLINK_LABEL = '(symlink target) ';
 /** Only names with one of these can hold a finding: everything else costs one regex test. */
 const WORTH_SCANNING = /A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])|[Ss]ecret|SECRET|PRIVATE KEY|IQoJb3JpZ2luX2Vj/;
 const ALPHABET = /[A-Za-z0-9+/]/;
+const RUN_40 = /[A-Za-z0-9+/]{40}/;
+/** Compiled once: a RegExp built per name costs more than the whole test of that name. */
+const KEY_ID = keyIdRegex();
 
 /** The strings of a name that can be a 40-character secret key (see above), with their offsets. */
 function secretCandidates(name: string): Array<{ start: number; value: string }> {
+  if (!RUN_40.test(name)) return [];
   const n = name.length;
   // runEnd[i]: end (exclusive) of the run of alphabet characters that holds position i.
   const runEnd = new Int32Array(n + 1);
@@ -68,14 +72,16 @@ export async function scanPathName(name: string, shown: string, baseline?: Reado
   };
   const at = (start: number, length: number): Pick<Finding, 'line' | 'column' | 'endLine' | 'endColumn'> => ({ line: 1, column: start + 1, endLine: 1, endColumn: start + length + 1 });
   const ids: Array<{ start: number; end: number; value: string }> = [];
-  for (const m of name.matchAll(keyIdRegex())) {
+  KEY_ID.lastIndex = 0;
+  for (const m of name.matchAll(KEY_ID)) {
     if (!isKeyIdShape(m[0]) || !isPlausibleKeyId(m[0])) continue;
     ids.push({ start: m.index, end: m.index + m[0].length, value: m[0] });
     const accountId = accountIdFromKeyId(m[0]);
     add({ file: shown, ...at(m.index, m[0].length), kind: 'aws-access-key-id', rule: PATH_NAME_RULE, preview: maskSecret('aws-access-key-id', m[0]), fingerprint: sha256(m[0]), ...(accountId ? { accountId } : {}) });
   }
+  const candidates = secretCandidates(name);
   if (ids.length) {
-    for (const c of secretCandidates(name)) {
+    for (const c of candidates) {
       const end = c.start + 40;
       if (ids.some((id) => id.start < end && c.start < id.end) || !isPlausibleSecretKey(c.value)) continue;
       // The nearest id in the name (names are short: a linear look is fine, and bounded by the id count).
@@ -86,6 +92,10 @@ export async function scanPathName(name: string, shown: string, baseline?: Reado
   }
   // Named secrets, tokens and the rest, by the content rules; over the name as it is and with each
   // `/` read as a line break (a segment boundary), so a secret on either side of one is seen.
+  // The content rules only when the name holds something secret-shaped: a 40-character candidate
+  // (a named secret), a token-length run, a private key header. Most names (a `secrets/` folder,
+  // an `AKIA/` folder) stop here, so a push of many files costs a few regex tests per name.
+  if (!candidates.length && !/PRIVATE KEY|PuTTY-User-Key-File-|[A-Za-z0-9+/]{100}/.test(name)) return findings;
   // The texts have the name's length, so a (line, column) maps back to one offset in the name.
   const offsetIn = (text: string): ((line: number, column: number) => number) => {
     const starts = [0];

@@ -45,9 +45,47 @@ export function toJson(result: ScanResult): string {
   return JSON.stringify({ findings: sortFindings(result.findings), stats: result.stats }, null, 2);
 }
 
+/** SARIF `rule.name`s: PascalCase identifiers (SARIF2012 / GitHub code scanning). */
+export const SARIF_RULE_NAMES: Record<FindingKind, string> = {
+  'aws-access-key-id': 'AwsAccessKeyId',
+  'aws-secret-access-key': 'AwsSecretAccessKey',
+  'aws-session-token': 'AwsSessionToken',
+  'private-key': 'PrivateKey',
+};
+
+/** The base every result's file URI is relative to: where the scan ran (the repository root in CI). */
+export const SARIF_URI_BASE = 'SRCROOT';
+
+/**
+ * A relative path as a URI reference: each segment percent-encoded on its own, so `#`, `?`, `%`,
+ * spaces, `:` and non-ASCII characters never read as URI syntax (SARIF1002), and `/` stays the
+ * separator. A name shown with `\xNN` escapes (not UTF-8) is encoded as those characters.
+ */
+export function sarifUri(file: string): string {
+  return file.split('/').map((segment) => encodeURIComponent(segment)).join('/');
+}
+
+/** Labels of findings that are not at a place in a file: a commit message, a header, a name. */
+const LABEL = /^\((commit message|commit header|tag message|tag header|file name|symlink target|ref name|blob [0-9a-f]+|tree [0-9a-f]+)\) ?(.*)$/s;
+
 export function toSarif(result: ScanResult, toolVersion: string): string {
   result = redactScanResult(result);
   const kinds = Object.keys(KIND_TITLES) as FindingKind[];
+  const location = (f: Finding): object[] => {
+    const label = LABEL.exec(f.file);
+    if (!label) {
+      return [{ physicalLocation: { artifactLocation: { uri: sarifUri(f.file), uriBaseId: SARIF_URI_BASE }, region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: Math.max(f.endColumn, f.column + (f.endLine === f.line ? 1 : 0)) } } }];
+    }
+    // In a file's name: the file is the location, without a region. Messages, headers and ref
+    // names have no file: the result carries no location, its message says where.
+    const named = label[1] === 'file name' || label[1] === 'symlink target' ? (label[2] ?? '') : '';
+    return named ? [{ physicalLocation: { artifactLocation: { uri: sarifUri(named), uriBaseId: SARIF_URI_BASE } }, message: { text: `in the ${label[1]}` } }] : [];
+  };
+  const where = (f: Finding): string => {
+    const commit = (f as Finding & { commit?: unknown }).commit;
+    const label = LABEL.exec(f.file);
+    return `${label ? ` in the ${label[1]}${label[1] === 'file name' || label[1] === 'symlink target' ? '' : label[2] ? ` ${label[2]}` : ''}` : ''}${typeof commit === 'string' ? ` (commit ${commit.slice(0, 12)})` : ''}`;
+  };
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -60,7 +98,7 @@ export function toSarif(result: ScanResult, toolVersion: string): string {
             informationUri: 'https://github.com/keysentry/keysentry',
             rules: kinds.map((k) => ({
               id: k,
-              name: KIND_TITLES[k].replace(/ /g, ''),
+              name: SARIF_RULE_NAMES[k],
               shortDescription: { text: `${KIND_TITLES[k]} committed` },
               fullDescription: { text: KIND_HELP[k] },
               helpUri: KIND_DOCS[k],
@@ -70,22 +108,20 @@ export function toSarif(result: ScanResult, toolVersion: string): string {
             })),
           },
         },
+        originalUriBaseIds: { [SARIF_URI_BASE]: { description: { text: 'The folder the scan ran in (the repository root in CI).' } } },
         columnKind: 'utf16CodeUnits',
-        results: sortFindings(result.findings).map((f) => ({
-          ruleId: f.kind,
-          ruleIndex: kinds.indexOf(f.kind),
-          level: 'error',
-          message: { text: `${KIND_TITLES[f.kind]} ${f.preview}${f.accountId ? ` (account ${f.accountId})` : ''}` },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: encodeURI(f.file) },
-                region: { startLine: f.line, startColumn: f.column, endLine: f.endLine, endColumn: Math.max(f.endColumn, f.column + (f.endLine === f.line ? 1 : 0)) },
-              },
-            },
-          ],
-          partialFingerprints: { 'keysentry/v1': f.fingerprint },
-        })),
+        results: sortFindings(result.findings).map((f) => {
+          const commit = (f as Finding & { commit?: unknown }).commit;
+          return {
+            ruleId: f.kind,
+            ruleIndex: kinds.indexOf(f.kind),
+            level: 'error',
+            message: { text: `${KIND_TITLES[f.kind]} ${f.preview}${f.accountId ? ` (account ${f.accountId})` : ''}${where(f)}` },
+            locations: location(f),
+            partialFingerprints: { 'keysentry/v1': f.fingerprint },
+            ...(typeof commit === 'string' ? { properties: { commit } } : {}),
+          };
+        }),
       },
     ],
   };

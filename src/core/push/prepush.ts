@@ -121,6 +121,8 @@ export interface PushScanResult {
   skipped: Array<{ commit: string; file: string; reason: string }>;
   baselined: number;
   ms: number;
+  /** Outgoing commits with no parent (a first commit): rewriting them takes `git rebase -i --root`. */
+  rootCommits?: string[];
   /**
    * Submodules whose recorded commits this push references (see src/git/submodules.ts): what was
    * scanned in each, and whether its own pushes are guarded by a Keysentry hook.

@@ -37,8 +37,19 @@ export function redactPushResult(result: PushScanResult): PushScanResult {
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const short = (sha: string): string => sha.slice(0, 10);
 
+/**
+ * How the user can run Keysentry's CLI from the terminal the report is read in: `keysentry` when
+ * it is on PATH; else the command line that ran this hook (the Node or VS Code binary the editor
+ * installed the hook with, and the extension's CLI script), which works whether or not the CLI
+ * was ever installed. `editor` says whether the editor's commands are the other way.
+ */
+export interface CliInvocation {
+  command: string;
+  editor: boolean;
+}
+
 /** The push report; every repository-controlled string in it (names, subjects, refs) is escaped. */
-export function formatPushReport(result: PushScanResult, remote: string, color: boolean, failOpen = false): string {
+export function formatPushReport(result: PushScanResult, remote: string, color: boolean, failOpen = false, cli: CliInvocation = { command: 'keysentry', editor: false }): string {
   const c = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const e = escapeControl;
   result = redactPushResult(result);
@@ -73,15 +84,19 @@ export function formatPushReport(result: PushScanResult, remote: string, color: 
   }
   const keyIds = [...new Set(result.findings.flatMap((f) => (f.kind === 'aws-access-key-id' ? [f.preview] : f.pairedKeyId ? [f.pairedKeyId] : [])))];
   const oldest = [...byCommit.keys()][0] as string;
+  // A first commit has no parent: "<sha>^" does not exist, --root rewrites from the start.
+  const rebase = result.rootCommits?.includes(oldest) ? 'git rebase -i --root' : `git rebase -i ${short(oldest)}^`;
+  const ks = cli.command;
+  const inEditor = (name: string): string => (cli.editor ? `, or "${name}" in VS Code` : '');
   out.push(
     '',
     'What to do:',
-    `  1. Treat the key as exposed if it was ever shared: rotate it${keyIds.length ? ` (keysentry rotate ${keyIds[0]}, or "Keysentry: Rotate This Key")` : ''}.`,
+    `  1. Treat the key as exposed if it was ever shared: rotate it${keyIds.length ? ` (${ks} rotate ${keyIds[0]}${inEditor('Keysentry: Rotate This Key')})` : ''}.`,
     `  2. Take it out of the commits before pushing: a key deleted in a later commit is still in the history you push.`,
     `       last commit only:  edit the file, then git commit --amend`,
-    `       older commits:     git rebase -i ${short(oldest)}^   (edit each listed commit)`,
+    `       older commits:     ${rebase}   (edit each listed commit)`,
     `  3. Not a real key (a test fixture, a placeholder)? Accept exactly these findings:`,
-    `       keysentry allowlist --last-push   (adds their fingerprints to .keysentry-baseline.json)`,
+    `       ${ks} allowlist --last-push   (adds their fingerprints to .keysentry-baseline.json${cli.editor ? '; or "Allowlist" on the editor\'s notice' : ''})`,
     `     or, before committing, end the line with a "keysentry:ignore" comment.`,
     `  git push --no-verify skips this check; do that only for findings you have confirmed are not keys.`,
   );

@@ -237,7 +237,8 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     if (opts.baseline.has(f.fingerprint)) baselined++;
     else findings.push(f);
   }
-  return { refs, commits: order.length, findings, skipped, baselined, ms: Math.round(performance.now() - started) };
+  const rootCommits = history.filter((c) => c.parents.length === 0 && findings.some((f) => f.commit === c.sha)).map((c) => c.sha);
+  return { refs, commits: order.length, findings, skipped, baselined, ms: Math.round(performance.now() - started), ...(rootCommits.length ? { rootCommits } : {}) };
 }
 
 /**
