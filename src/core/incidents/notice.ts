@@ -228,21 +228,62 @@ function parseHeaders(block: string): Map<string, string> {
   return out;
 }
 
+/** RFC 2046 §5.1.1: a boundary is 1 to 70 characters. */
+const MAX_BOUNDARY = 70;
+
+/**
+ * The parts of a multipart body between `--boundary` delimiter lines, in one pass over the lines:
+ * each line is compared with the delimiter at its start only (at most 72 characters, since the
+ * boundary is capped), so the time is linear in the body whatever the boundary or the body hold.
+ */
+export function splitMultipart(body: string, boundary: string): string[] {
+  const delim = `--${boundary}`;
+  const parts: string[] = [];
+  let start = -1; // start of the current part's text, -1 before the first delimiter
+  let pos = 0;
+  while (pos <= body.length) {
+    const nl = body.indexOf('\n', pos);
+    const end = nl < 0 ? body.length : nl;
+    if (body.startsWith(delim, pos)) {
+      // The rest of the line may only be "--" (the close delimiter) and white space.
+      const rest = body.slice(pos + delim.length, Math.min(end, pos + delim.length + 80)).replace(/\r$/, '');
+      if (/^(?:--)?[ \t]*$/.test(rest) && end - pos <= delim.length + 80) {
+        if (start >= 0) parts.push(body.slice(start, Math.max(start, pos - 1)));
+        if (rest.startsWith('--')) return parts;
+        start = end + 1;
+      }
+    }
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  if (start >= 0 && start < body.length) parts.push(body.slice(start));
+  return parts;
+}
+
 /** The text parts of a MIME entity, plain text preferred over HTML. */
-function mimeText(headers: Map<string, string>, body: string, depth = 0): string {
+function mimeText(headers: Map<string, string>, body: string, depth = 0, warnings: string[] = []): string {
   const type = headers.get('content-type') ?? 'text/plain';
-  const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
-  if (/^multipart\//i.test(type) && boundary && depth < 5) {
-    const parts = body.split(new RegExp(`^--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:--)?[ \\t]*\\r?$`, 'm')).slice(1);
-    const decoded = parts
+  if (/^multipart\//i.test(type) && depth < 5) {
+    const boundary = /boundary=(?:"([^"]{0,200})|([^";\s]{0,200}))/i.exec(type);
+    const b = boundary?.[1] ?? boundary?.[2];
+    if (!b || b.length > MAX_BOUNDARY) {
+      // Malformed: no boundary, or one longer than RFC 2046 allows. Read the body as text rather than nothing.
+      warnings.push(b ? `the email's MIME boundary is longer than the ${MAX_BOUNDARY} characters the standard allows; its body was read as plain text` : "the email says it has several parts but names no boundary; its body was read as plain text");
+      return /<html|<body|<p>|<br\s*\/?>/i.test(body) ? htmlToText(body) : body;
+    }
+    const decoded = splitMultipart(body, b)
       .map((p) => {
         const split = /\r?\n\r?\n/.exec(p);
         if (!split) return undefined;
         const h = parseHeaders(p.slice(0, split.index).replace(/^\r?\n/, ''));
-        return { type: h.get('content-type') ?? 'text/plain', text: mimeText(h, p.slice(split.index + split[0].length), depth + 1) };
+        return { type: h.get('content-type') ?? 'text/plain', text: mimeText(h, p.slice(split.index + split[0].length), depth + 1, warnings) };
       })
       .filter((p): p is { type: string; text: string } => !!p && p.text.trim().length > 0);
     const plain = decoded.find((p) => /^text\/plain/i.test(p.type) || /^multipart/i.test(p.type));
+    if (!decoded.length && body.trim()) {
+      warnings.push('no part of the multipart email could be read; its body was read as plain text');
+      return body;
+    }
     return (plain ?? decoded[0])?.text ?? '';
   }
   const charset = /charset="?([^";]+)"?/i.exec(type)?.[1] ?? 'utf-8';
@@ -354,7 +395,7 @@ function parse(input: string | Buffer): ParsedNotice {
     if (lines.length && lines.every((l) => /^[A-Za-z][A-Za-z0-9-]*:/.test(l)) && (h.has('from') || h.has('subject') || h.has('received') || h.has('date'))) {
       format = 'email';
       headers = h;
-      body = mimeText(h, raw.slice(start + headerEnd.index + headerEnd[0].length));
+      body = mimeText(h, raw.slice(start + headerEnd.index + headerEnd[0].length), 0, warnings);
     }
   }
   if (format === 'text' && /<html|<body|<p>|<br\s*\/?>/i.test(body)) body = htmlToText(body);
