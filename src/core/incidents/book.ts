@@ -363,9 +363,9 @@ export class IncidentBook {
     return this.list;
   }
 
-  /** The incident with this id, or the one it was merged into (an audit check's or a notice's id). */
+  /** The incident with this id, or the one it was merged into (an audit check's id, a notice's evidence id). */
   get(id: string): Incident | undefined {
-    return this.list.find((i) => i.id === id) ?? this.list.find((i) => i.aliases?.includes(id));
+    return this.list.find((i) => i.id === id) ?? this.list.find((i) => i.aliases?.includes(id) || i.evidence?.some((e) => e.id === id));
   }
 
   /**
