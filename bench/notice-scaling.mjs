@@ -52,6 +52,9 @@ const CASES = {
   'key ids and IPs': (n) => fill('AKIAIOSFODNN7EXAMPLE 203.0.113.9 i-0f3e7a91c2d4b5a68 ', n),
   'IAM user flood': (n) => fill('IAM user ', n),
   'case/ticket flood': (n) => fill('case: case ', n),
+  // A boundary as long as the input (review: ~400 KB emptied the parse), and many near-delimiter lines.
+  'huge MIME boundary': (n) => eml(`Content-Type: multipart/mixed; boundary="${fill('b', n)}"\n`, `--${fill('b', n)}\nContent-Type: text/plain\n\nport scanning i-0f3e7a91c2d4b5a68\n`),
+  'near-delimiter lines': (n) => eml('Content-Type: multipart/mixed; boundary="0123456789012345678901234567890123456789012345678901234567890123456789"\n', fill('--01234567890123456789012345678901234567890123456789012345678901234567x\n', n)),
 };
 
 function time(input) {

@@ -81,6 +81,8 @@ interface IncidentStep {
   why: string;
   console?: string;
   cli?: string;
+  /** Why a value was left as a placeholder in `cli` (not safe to paste into every shell). */
+  cliWithheld?: string[];
   actions: Array<{ action: string; resource: string; label: string }>;
   done: boolean;
   doneBy?: string;
@@ -190,6 +192,7 @@ function renderIncident(msg: IncidentMessage): void {
         copy.setAttribute('aria-label', `Copy the command of "${step.title}"`);
         row.appendChild(copy);
         item.appendChild(row);
+        for (const note of step.cliWithheld ?? []) item.appendChild(el('p', note, 'where withheld'));
       }
       if (step.actions.length) {
         const row = el('div', undefined, 'actions');

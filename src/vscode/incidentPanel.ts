@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { ACTION_KINDS, actionTargets, type ActionKind } from '../core/incidents/actions';
 import { STATUSES, type Incident, type IncidentStatus } from '../core/incidents/types';
-import { fillCli, fillPlaceholders, type Runbook } from '../core/incidents/runbooks';
+import { fillCliChecked, fillPlaceholders, type Runbook } from '../core/incidents/runbooks';
+import { redact } from '../core/mask';
 import { incidentIdOf, type AccountIncidents } from './accountIncidents';
 import { Commands } from './ids';
 import type { Log } from './log';
@@ -47,13 +48,16 @@ function view(inc: Incident, rb: Runbook | undefined, busy: string | undefined):
     steps: p.steps.map((s) => {
       const key = `${p.name}/${s.id}`;
       const state = inc.steps[key];
+      const cli = s.cli ? fillCliChecked(s.cli, inc) : undefined;
       return {
         key,
         title: s.title ?? s.what,
         what: s.what,
         why: s.why,
         console: s.console && fillPlaceholders(s.console, inc),
-        cli: s.cli && fillCli(s.cli, inc),
+        cli: cli?.line,
+        // Values not safe to paste into every shell stay placeholders; the page says which and why.
+        cliWithheld: (cli?.withheld ?? []).map((w) => `${w.placeholder} stands for "${redact(w.value).slice(0, 200)}": not filled in because ${w.reason}.`),
         actions: s.action ? actionTargets(inc, s.action).map((t) => ({ action: t.kind, resource: t.resource.id, label: t.label })) : [],
         done: state?.done ?? false,
         doneBy: state?.done ? `${state.at} · ${state.by}` : undefined,

@@ -63,7 +63,9 @@ test('audit faults: a throttled DescribeInstances keeps open SSH high, names the
   assert.match(snap.errors.join('\n'), /kept throttling DescribeInstances/);
   const inc = book.get(sg) as Incident;
   assert.equal(inc.severity, 'high', 'unknown instances are not "no instance uses it"');
-  assert.match(inc.facts.find(([k]) => k === 'Running instances using it')?.[1] ?? '', /^unknown: .*DescribeInstances/);
+  // The last known value is kept and marked, with the call that failed; the instance stays a target.
+  assert.match(inc.facts.find(([k]) => k === 'Running instances using it')?.[1] ?? '', new RegExp(`^${seed.web.instance} \\(last known; now unknown: .*DescribeInstances`));
+  assert.ok(inc.resources.some((r) => r.kind === 'instance' && r.id === seed.web.instance), 'the instance is still a target of the actions');
   for (const id of [stray, `unknown-resources:${ACCOUNT}:us-east-1:recent`]) assert.equal(book.get(id)?.status, 'open', `${id} is not resolved by an audit that could not list instances`);
   assert.ok(!book.get(stray)?.timeline.some((e) => /No longer found/.test(e.text)));
 });
@@ -85,7 +87,7 @@ test('audit faults: a denied GetLoginProfile affects only the MFA check of that 
   const inc = book.get(intern) as Incident;
   assert.equal(inc.status, 'open');
   assert.equal(inc.severity, 'high', 'the last known severity is kept');
-  assert.match(inc.facts.find(([k]) => k === 'Console password')?.[1] ?? '', /^unknown: AWS denied GetLoginProfile/);
+  assert.match(inc.facts.find(([k]) => k === 'Console password')?.[1] ?? '', /^yes \(last known; now unknown: AWS denied GetLoginProfile/);
   assert.equal(book.get(`stale-key:${ACCOUNT}:${seed.oldKeyId}`)?.status, 'open', 'the other IAM checks still ran');
 
   // A first audit under the same denial takes the worst case, and says why.

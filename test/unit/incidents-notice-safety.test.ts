@@ -124,3 +124,18 @@ test('notice: random secrets planted in every field never reach any output or st
   }
   assertNoSecret(outputs, secrets);
 });
+
+test('notice: a MIME boundary longer than RFC 2046 allows (400 KB) is malformed, and the body is still read as text', () => {
+  const boundary = 'b'.repeat(400_000);
+  const eml = `From: AWS Abuse <ec2-abuse@amazon.com>\nSubject: Your EC2 Abuse Report\nDate: Wed, 18 Nov 2026 21:03:00 +0000\nContent-Type: multipart/mixed; boundary="${boundary}"\n\n--${boundary}\nContent-Type: text/plain\n\nPort scanning from instance i-0f3e7a91c2d4b5a68 in us-east-1 (203.0.113.9).\n--${boundary}--\n`;
+  const n = parseNotice(eml);
+  assert.deepEqual(n.instanceIds, ['i-0f3e7a91c2d4b5a68']);
+  assert.equal(n.abuseType, 'port-scan');
+  assert.match(n.warnings.join('\n'), /boundary is longer than the 70 characters/);
+  // A 70-character boundary is fine, split in one pass.
+  const ok = 'x'.repeat(70);
+  const n2 = parseNotice(`From: a@b\nSubject: s\nContent-Type: multipart/alternative; boundary=${ok}\n\n--${ok}\nContent-Type: text/plain\n\nSSH brute force from i-0f3e7a91c2d4b5a68\n--${ok}\nContent-Type: text/html\n\n<p>html part</p>\n--${ok}--\n`);
+  assert.deepEqual(n2.instanceIds, ['i-0f3e7a91c2d4b5a68']);
+  assert.doesNotMatch(n2.text, /html part/);
+  assert.deepEqual(n2.warnings.filter((w) => /boundary/.test(w)), []);
+});

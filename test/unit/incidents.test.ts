@@ -88,9 +88,9 @@ test('audit: finds exactly the seeded open SSH rule, old key, user without MFA a
   const list = [...book.incidents];
   const ids = list.map((i) => i.id).sort();
   assert.deepEqual(ids, [
+    `key:${seed.oldKeyId}`,
     `no-mfa:123456789012:intern`,
     `open-ingress:123456789012:us-east-1:${seed.web.group}`,
-    `stale-key:123456789012:${seed.oldKeyId}`,
     'unknown-resources:123456789012:ap-south-1',
     'unknown-resources:123456789012:us-east-1:recent',
   ]);

@@ -94,10 +94,14 @@ test('notice: the same notice imported twice gives the same incident id; another
   const a = noticeIncident(parseNotice(read('dos-ec2.txt')));
   const b = noticeIncident(parseNotice(read('dos-ec2.txt').toString('utf8').replace(/\n/g, '\r\n')));
   assert.equal(a.id, b.id);
-  assert.equal(a.id, 'notice:48213377501');
+  // One instance named: the instance's incident (an audit naming it adds to the same one); the notice is its evidence.
+  assert.equal(a.id, 'instance:i-0f3e7a91c2d4b5a68');
+  assert.equal(a.evidenceId, 'notice:48213377501');
   const c = noticeIncident(parseNotice(read('no-date-no-region.txt')));
-  assert.match(c.id, /^notice:[0-9a-f]{16}$/);
-  assert.notEqual(c.id, noticeIncident(parseNotice(read('mining.txt'))).id);
+  assert.match(c.evidenceId, /^notice:[0-9a-f]{16}$/);
+  assert.notEqual(c.evidenceId, noticeIncident(parseNotice(read('mining.txt'))).evidenceId);
+  // Two instances: the notice's own incident.
+  assert.equal(noticeIncident(parseNotice(read('botnet-c2.txt'))).id.startsWith('notice:'), true);
 });
 
 test('notice: malformed input is reported plainly, never thrown', () => {

@@ -37,9 +37,15 @@ export function mdText(value: unknown): string {
     .replace(/\.(?=[^\s\d.])|(?<=\bwww)\./gi, '\\.');
 }
 
-/** An inline code span holding `value` literally (a fence longer than any backtick run inside). */
+/**
+ * An inline code span holding `value` literally (a fence longer than any backtick run inside).
+ * Backslash escapes are not processed inside a code span, so nothing is escaped: a `|` stays a
+ * `|` (writing `\|` showed the reader a backslash that is not in the value). The report puts
+ * code spans in list items and paragraphs only, never in a GFM table cell, the one place where a
+ * `|` inside a code span would end the cell; keep it so.
+ */
 export function mdCode(value: unknown): string {
-  const s = String(value ?? '').replace(BREAKS, ' ').replace(INVISIBLE, '\ufffd').replace(/\|/g, '\\|');
+  const s = String(value ?? '').replace(BREAKS, ' ').replace(INVISIBLE, '\ufffd');
   let longest = 0;
   for (const m of s.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
   const fence = '`'.repeat(longest + 1);
@@ -57,3 +63,19 @@ export function shellQuote(value: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * Values filled into a runbook's CLI line, which the Copy button puts on the clipboard to be
+ * pasted into whatever shell the user has: bash or zsh, PowerShell, or cmd.exe. No single quoting
+ * is safe in all three (cmd has no quoting that stops `%VAR%` or, with delayed expansion, `!`;
+ * PowerShell expands `$` and backticks inside double quotes and treats `@`, `{`, `,` and `;`
+ * specially; code-page "best fit" conversion turns some non-ASCII characters into `"` on Windows).
+ * So a value is filled in only when it is made of characters that mean nothing to any of them:
+ * ASCII letters and digits first, then letters, digits and `. _ : / + = @ -`, at most 256.
+ * Anything else is withheld: the line keeps its placeholder (KEY_PAIR_NAME) and the reason is
+ * shown beside it, for the user to type the value in with the quoting of their own shell.
+ */
+export const CLI_SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._:/+=@-]{0,255}$/;
+
+/** True when `value` can stand unquoted in a bash, PowerShell and cmd.exe command line alike. */
+export const isCliSafe = (value: string): boolean => CLI_SAFE_VALUE.test(value);

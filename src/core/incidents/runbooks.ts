@@ -1,7 +1,7 @@
 import { ACTION_KINDS, type ActionKind } from './actions';
 import type { Incident, ResourceRef } from './types';
 import { KeysentryError } from '../types';
-import { shellQuote } from './escape';
+import { isCliSafe } from './escape';
 
 export interface RunbookStep {
   id: string;
@@ -71,31 +71,69 @@ const PLACEHOLDER: Record<string, ResourceRef['kind'] | 'region'> = {
   region: 'region',
 };
 
+const WORDS: Record<string, string> = { instance: 'INSTANCE_ID', key: 'ACCESS_KEY_ID', user: 'USER_NAME', group: 'GROUP_ID', keypair: 'KEY_PAIR_NAME', region: 'REGION' };
+
+/** The incident's value for a placeholder name (instance, key, user, group, keypair, region), if it has one. */
+function placeholderValue(name: string, incident: Pick<Incident, 'resources'>): string | undefined {
+  const kind = PLACEHOLDER[name];
+  if (kind === 'region') {
+    const regions = [...new Set(incident.resources.map((r) => r.region).filter(Boolean))];
+    return regions.length === 1 ? (regions[0] as string) : undefined;
+  }
+  const r = incident.resources.find((x) => x.kind === kind);
+  if (r) return r.id;
+  if (name === 'user') return incident.resources.find((x) => x.kind === 'access-key' && x.user)?.user;
+  return undefined;
+}
+
+const PLACEHOLDERS = /\{(instance|key|user|group|keypair|region)\}/g;
+
 /**
  * Fills {instance}, {region}… with the incident's resources; unknown ones become INSTANCE_ID-style
- * words. `quote` is applied to every value taken from the incident (see fillCli).
+ * words. For text shown on the page (console paths); CLI lines go through fillCliChecked.
  */
-export function fillPlaceholders(text: string, incident: Pick<Incident, 'resources'>, quote: (value: string) => string = (v) => v): string {
-  return text.replace(/\{(instance|key|user|group|keypair|region)\}/g, (_m, name: string) => {
-    const kind = PLACEHOLDER[name];
-    if (kind === 'region') {
-      const regions = [...new Set(incident.resources.map((r) => r.region).filter(Boolean))];
-      return regions.length === 1 ? quote(regions[0] as string) : 'REGION';
-    }
-    const r = incident.resources.find((x) => x.kind === kind);
-    if (r) return quote(r.id);
-    if (name === 'user') {
-      const owner = incident.resources.find((x) => x.kind === 'access-key' && x.user)?.user;
-      if (owner) return quote(owner);
-    }
-    return { instance: 'INSTANCE_ID', key: 'ACCESS_KEY_ID', user: 'USER_NAME', group: 'GROUP_ID', keypair: 'KEY_PAIR_NAME' }[name] ?? name.toUpperCase();
-  });
+export function fillPlaceholders(text: string, incident: Pick<Incident, 'resources'>): string {
+  return text.replace(PLACEHOLDERS, (_m, name: string) => placeholderValue(name, incident) ?? WORDS[name] ?? name.toUpperCase());
+}
+
+/** A value the CLI line does not show, and why (see isCliSafe). */
+export interface WithheldValue {
+  /** The placeholder left in the line, e.g. KEY_PAIR_NAME. */
+  placeholder: string;
+  /** The value, as plain text for the page (never for a shell). */
+  value: string;
+  reason: string;
 }
 
 /**
- * A runbook's CLI line with the incident's values filled in, each one a single POSIX shell word
- * (key pair names may hold `;|$`, quotes and newlines; the Copy button puts the line on the
- * clipboard, to be pasted into a terminal). Placeholders are meant to stand as whole words or
- * after `NAME=` in the data files, never inside quotes.
+ * A runbook's CLI line with the incident's values filled in, safe to paste into bash, PowerShell
+ * or cmd.exe: a value is filled in only when every one of those shells reads it as plain text
+ * (isCliSafe). Otherwise its placeholder stays and `withheld` says which value it stands for and
+ * why, to be shown beside the line (EC2 key pair names may hold `;|$&"'%!`; a name tag or a
+ * notice can carry anything). The line is never quoted for one shell: a quoted line is safe in
+ * that shell only.
  */
-export const fillCli = (cli: string, incident: Pick<Incident, 'resources'>): string => fillPlaceholders(cli, incident, shellQuote);
+export function fillCliChecked(cli: string, incident: Pick<Incident, 'resources'>): { line: string; withheld: WithheldValue[] } {
+  const withheld: WithheldValue[] = [];
+  const line = cli.replace(PLACEHOLDERS, (_m, name: string) => {
+    const placeholder = WORDS[name] ?? name.toUpperCase();
+    const value = placeholderValue(name, incident);
+    if (value === undefined) return placeholder;
+    if (isCliSafe(value)) return value;
+    if (!withheld.some((w) => w.placeholder === placeholder)) withheld.push({ placeholder, value, reason: withheldReason(value) });
+    return placeholder;
+  });
+  return { line, withheld };
+}
+
+function withheldReason(value: string): string {
+  if (!value) return 'it is empty';
+  if (value.length > 256) return `it is ${value.length} characters long`;
+  const bad = [...new Set([...value].filter((c) => !/[A-Za-z0-9._:/+=@-]/.test(c)))];
+  if (!bad.length) return `it starts with "${value[0]}", which a shell or the AWS CLI reads as an option or an expansion`;
+  const shown = bad.slice(0, 8).map((c) => (/[\x21-\x7e]/.test(c) ? c : `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`));
+  return `it contains ${shown.join(' ')}${bad.length > 8 ? ' and more' : ''}, which a shell (bash, PowerShell or cmd.exe) could run or expand; type it in with your shell's quoting`;
+}
+
+/** The line only (see fillCliChecked); withheld values stay placeholders. */
+export const fillCli = (cli: string, incident: Pick<Incident, 'resources'>): string => fillCliChecked(cli, incident).line;

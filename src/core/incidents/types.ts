@@ -57,14 +57,49 @@ export interface StepState {
   by: string;
 }
 
+/** What found an incident. One incident gathers the evidence of every source about the same key or instance. */
+export type EvidenceSource = 'audit' | 'notice' | 'workspace' | 'push' | 'manual';
+
+/**
+ * One source's account of an incident: an audit check, a notice, a file and line of the
+ * workspace, an outgoing or pushed commit. Each source refreshes only its own evidence, so an
+ * audit never erases what a notice said, and a look that could not read a fact keeps the last
+ * known resources and facts (see `missing`).
+ */
+export interface Evidence {
+  /** Stable per source: "audit:<check id>", "notice:<case>", "workspace:<file>:<line>", "push:<commit>:<file>:<line>". */
+  id: string;
+  source: EvidenceSource;
+  /** One line for lists ("workspace: .env line 3"). */
+  label: string;
+  severity: Severity;
+  firstSeen: string;
+  lastSeen: string;
+  resources: ResourceRef[];
+  facts: Array<[string, string]>;
+  /** Facts the last look could not read, each with the call that failed: the values kept are the last known ones. */
+  missing?: string[];
+  /** false once its source no longer reports it (the line was removed, the audit no longer finds it). */
+  current: boolean;
+  /** What this source made of it: the incident takes the type, title and summary of its best-fitting evidence. */
+  type?: IncidentType;
+  title?: string;
+  summary?: string;
+}
+
 export interface Incident {
   /** Stable: the same problem found again by a later audit keeps its id, checklist and timeline. */
   id: string;
+  /** Ids this incident was also known by (an audit check's id, a notice's id): merged into it, found by them. */
+  aliases?: string[];
+  /** Every source's evidence; `resources` and `facts` are their union. Absent in files from before evidence existed. */
+  evidence?: Evidence[];
   type: IncidentType;
   severity: Severity;
   title: string;
   summary: string;
-  source: 'audit' | 'notice' | 'manual';
+  /** What opened it first (its evidence says what else found it since). */
+  source: EvidenceSource;
   account?: string;
   profile?: string;
   resources: ResourceRef[];
@@ -87,6 +122,12 @@ export type IncidentDraft = Pick<Incident, 'id' | 'type' | 'severity' | 'title' 
    * known severity (or takes the worst for a new incident): unknown is never read as "fine".
    */
   uncertain?: { worst: Severity; missing: string[] };
+  /**
+   * Facts the check could not read (a denied or throttled call), each named with the call, when
+   * they change what the draft lists rather than its severity (e.g. a user's access keys): the
+   * book keeps the last known resources and facts instead of the draft's partial ones.
+   */
+  missing?: string[];
 };
 
 // ---------------------------------------------------------------------------------------------
