@@ -159,9 +159,39 @@ export function detectEncoding(bytes: Buffer): { encoding: TextEncoding; bom: nu
   if (!head.includes(0)) return { encoding: 'utf-8', bom: b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0 };
   if (b.length % 4 === 0 && zeroShare(head, 4, 3) === 1 && zeroShare(head, 4, 2) > 0.9 && zeroShare(head, 4, 0) < 0.1) return { encoding: 'utf-32le', bom: 0 };
   if (b.length % 4 === 0 && zeroShare(head, 4, 0) === 1 && zeroShare(head, 4, 1) > 0.9 && zeroShare(head, 4, 3) < 0.1) return { encoding: 'utf-32be', bom: 0 };
-  if (b.length % 2 === 0 && zeroShare(head, 2, 1) > 0.9 && zeroShare(head, 2, 0) < 0.1) return { encoding: 'utf-16le', bom: 0 };
-  if (b.length % 2 === 0 && zeroShare(head, 2, 0) > 0.9 && zeroShare(head, 2, 1) < 0.1) return { encoding: 'utf-16be', bom: 0 };
+  if (looksLikeUtf16(head, true)) return { encoding: 'utf-16le', bom: 0 };
+  if (looksLikeUtf16(head, false)) return { encoding: 'utf-16be', bom: 0 };
   return { encoding: 'binary', bom: 0 };
+}
+
+/**
+ * UTF-16 without a byte-order mark, of any length (an editor may leave an odd trailing byte) and
+ * any script. Mostly-Latin text: NULs in nearly every high byte and almost never in a low byte.
+ * Mostly Cyrillic or CJK text, where high bytes are rarely zero (and low bytes sometimes are:
+ * U+4E00 "一"): the sample decodes to text in this byte order (almost no control characters,
+ * well-formed surrogate pairs) and holds more whitespace units (tab, newline, space) read this way
+ * than read the other way round. Binary formats have NUL pairs (U+0000, a control) everywhere.
+ */
+function looksLikeUtf16(head: Buffer, le: boolean): boolean {
+  const hi = le ? 1 : 0;
+  if (zeroShare(head, 2, hi) > 0.9 && zeroShare(head, 2, 1 - hi) < 0.1) return true;
+  const units = head.length >> 1;
+  const unit = (u: number): number => (le ? head.readUInt16LE(2 * u) : head.readUInt16BE(2 * u));
+  let bad = 0;
+  let spaces = 0;
+  let swappedSpaces = 0;
+  for (let u = 0; u < units; u++) {
+    const c = unit(u);
+    if (c === 9 || c === 10 || c === 13 || c === 32) spaces++;
+    else if (c === 0x0900 || c === 0x0a00 || c === 0x0d00 || c === 0x2000) swappedSpaces++;
+    if ((c < 0x20 && c !== 9 && c !== 10 && c !== 12 && c !== 13) || c === 0xfffe || c === 0xffff) bad++;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = u + 1 < units ? unit(u + 1) : 0xdc00; // a pair cut by the sample's end is fine
+      if (next >= 0xdc00 && next <= 0xdfff) u++;
+      else bad++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) bad++;
+  }
+  return spaces > swappedSpaces && bad * 50 <= units;
 }
 
 /** UTF-32 to a string (invalid code points become U+FFFD); via UTF-16LE, linear. */
@@ -185,16 +215,38 @@ function decodeUtf32(bytes: Buffer, bigEndian: boolean): string {
   return out.subarray(0, o).toString('utf16le');
 }
 
+const isPrintable = (c: number): boolean => (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/** Shortest UTF-16LE run taken as a string inside binary content (strings(1)'s default length). */
+const MIN_UTF16_RUN = 4;
+
 /**
  * The printable ASCII of binary content, like strings(1) but position-preserving: every other
  * byte becomes a space, so a key embedded in a binary (an executable, a SQLite file, a zip stored
  * without compression) is found, at its byte offset, and nothing else can join it.
+ * UTF-16LE strings (Windows resources, `.reg` exports inside installers, .NET string heaps:
+ * `A\0K\0I\0A\0…`) are found too: a run of at least MIN_UTF16_RUN printable characters each
+ * followed by a NUL is written compacted at its start and padded with spaces, so it keeps its
+ * byte offset and line, and its characters are adjacent as the rules need. Linear: a run shorter
+ * than the minimum is re-read from each of its starts at most MIN_UTF16_RUN times.
  */
 export function printableText(bytes: Buffer): string {
   const out = Buffer.allocUnsafe(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    while (j + 1 < n && isPrintable(bytes[j] as number) && bytes[j + 1] === 0) j += 2;
+    const chars = (j - i) >> 1;
+    if (chars >= MIN_UTF16_RUN) {
+      for (let k = 0; k < chars; k++) out[i + k] = bytes[i + 2 * k] as number;
+      out.fill(0x20, i + chars, j);
+      i = j;
+      continue;
+    }
     const c = bytes[i] as number;
-    out[i] = (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d ? c : 0x20;
+    out[i] = isPrintable(c) ? c : 0x20;
+    i++;
   }
   return out.toString('latin1');
 }
@@ -273,8 +325,9 @@ export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScan
   if (container) return [container];
   // UTF-16 and UTF-32 text hides its anchors between NUL bytes: those files are decoded first.
   // Binary content is scanned too, as its printable strings (a NUL byte hides nothing).
+  // (A binary's UTF-16LE strings hide their anchors from the raw bytes: binaries are decoded first.)
   const { encoding } = detectEncoding(bytes);
-  if (!opts.exhaustive && (encoding === 'utf-8' || encoding === 'binary') && !mayHoldSecret(bytes)) return [];
+  if (!opts.exhaustive && encoding === 'utf-8' && !mayHoldSecret(bytes)) return [];
   return scanText(decode(bytes).text, file, opts);
 }
 
