@@ -8,7 +8,7 @@ import { isKeyFileName, isKeyIdShape, looksLikePkcs12 } from './patterns';
 import { runSecretlint } from './secretlintRules';
 import { Suppressions } from './suppress';
 import type { Finding } from '../types';
-import { isPlausibleKeyId, isPlausiblePemBody, isPlausibleSecretKey, isPlausibleSessionToken, normalisePemBody } from './validity';
+import { isPlausibleKeyId, isPlausibleSecretKey, isPlausibleSessionToken, validPemBody } from './validity';
 
 export interface TextScanOptions {
   /** Run every rule on the whole text instead of only around anchors (for the equivalence test). */
@@ -146,8 +146,8 @@ function toFindings(matches: Located[], lines: LineIndex, file: string, baseline
         if (!m.named && !paired) continue;
         break;
       case 'private-key': {
-        const body = normalisePemBody(m.fingerprintSource ?? '');
-        if (!isPlausiblePemBody(body)) continue;
+        const body = validPemBody(m.fingerprintSource ?? '', m.rule === 'keysentry/putty-private-key');
+        if (body === undefined) continue;
         secret = body;
         break;
       }

@@ -1,5 +1,7 @@
 import { LineIndex } from './lines';
-import { anchorRegex } from './patterns';
+import { anchorRegex, SESSION_NAME_SOURCE } from './patterns';
+
+const SESSION_NAME = new RegExp(`^${SESSION_NAME_SOURCE}$`);
 
 /**
  * Runs the rules only where a secret can be: the lines around each anchor, joined into one
@@ -89,6 +91,12 @@ export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefine
       // A secret written after a name is 40 characters of [A-Za-z0-9+/=] within the reach:
       // without such a run there (code like `secretName`), no rule can match from this anchor.
       if (!hasRun(text, a + anchor.length, reach, 40)) continue;
+      lastLine = lines.lineOf(reach);
+    } else if (SESSION_NAME.test(anchor)) {
+      // A named session token: its value starts within the name's reach (at most ~40 non-space
+      // characters after it), so a 60-character run of it lies inside the reach.
+      const reach = forwardNonSpace(text, a, NAME_REACH);
+      if (!hasRun(text, a + anchor.length, reach, 60)) continue;
       lastLine = lines.lineOf(reach);
     } else if (anchor === 'PRIVATE KEY') {
       lastLine = lines.lineOf(Math.min(text.length, a + PEM_REACH));

@@ -14,10 +14,19 @@ export const secretCandidateRegex = (): RegExp => /(?<![A-Za-z0-9+/])[A-Za-z0-9+
 /** The name side of an assignment whose value is a secret key: `aws_secret_access_key = `, `"SecretAccessKey": "`, `secretKey: '` ... */
 export const SECRET_NAME_BEFORE = /(?:secret|Secret|SECRET)[A-Za-z0-9_.-]{0,30}(?:\\?["'`])?\s*(?::=|=>|:|=|,)\s*(?:\\?["'`])?\s*$/;
 
+/**
+ * A `secret` name is an AWS secret key's name only with AWS context: the name says key or access
+ * (`secretKey`, `aws_secret_access_key`, `SECRET_ACCESS`), or the line says aws. A 40-character
+ * value behind `secret_looks_like_linux_path =` alone is not reported (no pairing id nearby).
+ */
+export const AWS_SECRET_CONTEXT = /[Ss]ecret[_.-]?(?:[Aa]ccess[_.-]?)?[Kk]ey|SECRET[_.-]?(?:ACCESS[_.-]?)?KEY|[Ss]ecret[_.-]?[Aa]ccess|SECRET[_.-]?ACCESS|aws|AWS|Aws/;
+
 /** Session tokens: long base64 holding the markers of an STS token (`IQoJb3JpZ2luX2Vj`, or `YXdz` = "aws" in older ones). */
 export const sessionTokenRegex = (): RegExp => /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{100,}={0,2}(?![A-Za-z0-9+/=])/g;
 export const SESSION_TOKEN_MARKERS = ['IQoJb3JpZ2luX2Vj', 'YXdz'];
-export const SESSION_NAME_BEFORE = /(?:session|Session|SESSION|security|Security|SECURITY)[_-]?(?:token|Token|TOKEN)[A-Za-z0-9_.-]{0,10}(?:\\?["'`])?\s*(?::=|=>|:|=|,)\s*(?:\\?["'`])?\s*$/;
+/** A session token's name: `aws_session_token`, `SessionToken`, `X-Amz-Security-Token`. Also an anchor: a named token needs no marker. */
+export const SESSION_NAME_SOURCE = String.raw`(?:[Ss]ession|SESSION|[Ss]ecurity|SECURITY)[_-]?(?:[Tt]oken|TOKEN)`;
+export const SESSION_NAME_BEFORE = new RegExp(SESSION_NAME_SOURCE + String.raw`[A-Za-z0-9_.-]{0,10}(?:\\?["'\x60])?\s*(?::=|=>|:|=|,)\s*(?:\\?["'\x60])?\s*$`);
 
 /** PEM private keys of every common type, including `ENCRYPTED PRIVATE KEY`; the body may be JSON-escaped. */
 export const pemPrivateKeyRegex = (): RegExp =>
@@ -31,7 +40,7 @@ export const puttyKeyRegex = (): RegExp => /PuTTY-User-Key-File-[23]: [^\r\n]*(?
  * Every rule (secretlint's and ours) requires one of them inside or beside its match, so a file
  * without any of them cannot hold a finding; the equivalence test checks that claim.
  */
-export const ANCHOR_SOURCE = String.raw`A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])|PRIVATE KEY|PuTTY-User-Key-File-|[Ss]ecret|SECRET|IQoJb3JpZ2luX2Vj|YXdz`;
+export const ANCHOR_SOURCE = String.raw`A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])|PRIVATE KEY|PuTTY-User-Key-File-|[Ss]ecret|SECRET|IQoJb3JpZ2luX2Vj|YXdz|${SESSION_NAME_SOURCE}`;
 export const anchorRegex = (): RegExp => new RegExp(ANCHOR_SOURCE, 'g');
 
 /** File names that hold key pairs or private keys. Public halves (`.pub`) are not secrets. */
