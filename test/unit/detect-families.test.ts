@@ -183,4 +183,61 @@ test('property: random keys in random wrappers are found once, at their line, an
   );
 });
 
-void scanBytes;
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+test('base64-encoded credentials: Kubernetes Secret data, Helm values, CI base64 PEM, a base64 credentials file', async () => {
+  const id = fakeKeyId() as string;
+  const secret = fakeSecret() as string;
+  const key = fakePrivateKey('pkcs8') as string;
+  const k8s = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: aws-creds\ntype: Opaque\ndata:\n  AWS_ACCESS_KEY_ID: ${b64(id)}\n  AWS_SECRET_ACCESS_KEY: ${b64(secret)}\n  region: ${b64('eu-west-1')}\n`;
+  const found = await expect(k8s, [['aws-access-key-id', 7], ['aws-secret-access-key', 8]], [secret], 'secret.yaml', 'k8s Secret');
+  assert.ok(found.every((f) => f.decoded === 'base64'), 'says it was decoded');
+  assert.equal(found.find((f) => f.kind === 'aws-secret-access-key')?.column, k8s.split('\n')[7]!.indexOf(b64(secret)) + 1, 'at the encoded value');
+  assert.equal(found.find((f) => f.kind === 'aws-secret-access-key')?.fingerprint, (await scan(`aws_secret_access_key = ${secret}`))[0]?.fingerprint, 'same fingerprint as written plain');
+  const helm = `aws:\n  region: eu-west-1\n  accessKeyId: "${b64(id)}"\n  secretAccessKey: "${b64(secret)}"\n`;
+  await expect(helm, [['aws-access-key-id', 3], ['aws-secret-access-key', 4]], [secret], 'values.yaml', 'Helm values');
+  const ci = `variables:\n  DEPLOY_KEY_B64: ${b64(key)}\n`;
+  await expect(ci, [['private-key', 2]], [key], '.gitlab-ci.yml', 'CI base64 PEM');
+  const file = `[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${secret}\nregion = us-east-1\n`;
+  const blob = `{"name": "ci-credentials", "content": "${b64(file)}"}\n`;
+  const both = await expect(blob, [['aws-access-key-id', 1], ['aws-secret-access-key', 1]], [secret], 'x.json', 'base64 credentials file');
+  assert.equal(both.find((f) => f.kind === 'aws-secret-access-key')?.pairedKeyId, id);
+  // URL-safe base64, and base64 of base64 (two levels).
+  await expect(`creds: ${Buffer.from(file).toString('base64url')}\n`, [['aws-access-key-id', 1], ['aws-secret-access-key', 1]], [secret], 'x.yml', 'base64url');
+  // Two levels: base64 of a text holding a percent-encoded secret.
+  let slashed: string;
+  do slashed = fakeSecret() as string;
+  while (!/[+/]/.test(slashed.slice(0, 39)));
+  await expect(`backup: ${b64(`target = s3://${id}:${encodeURIComponent(slashed)}@bucket/db`)}\n`, [['aws-access-key-id', 1], ['aws-secret-access-key', 1]], [slashed], 'x.yml', 'base64 of a percent-encoded URL');
+});
+
+test('base64 look-alikes stay quiet: binary and ciphertext, documentation keys, plain text', async () => {
+  // Random bytes behind an encoded anchor: decoded, not text, not scanned.
+  const withAnchor = Buffer.concat([randomBytes(30), Buffer.from('AKIA'), randomBytes(60)]).toString('base64');
+  const cases: Record<string, string> = {
+    'binary behind an encoded AKIA': `blob: ${withAnchor}\n`,
+    'KMS ciphertext named as a secret': `AWS_SECRET_ACCESS_KEY: ${randomBytes(120).toString('base64')}\n`,
+    'documentation key, encoded': `data:\n  AWS_ACCESS_KEY_ID: ${b64('AKIAIOSFODNN7EXAMPLE')}\n  AWS_SECRET_ACCESS_KEY: ${b64('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')}\n`,
+    'encoded prose': `readme: ${b64('This is a secret recipe for AKIA-free living, not a key at all.')}\n`,
+    'encoded certificate': `ca.crt: ${b64(`-----BEGIN CERTIFICATE-----\n${randomBytes(300).toString('base64')}\n-----END CERTIFICATE-----\n`)}\n`,
+  };
+  for (const [name, text] of Object.entries(cases)) await expect(text, [], [], 'x.yml', name);
+});
+
+test('percent-encoded credentials: presigned S3 URLs, credentials in URLs, query strings', async () => {
+  const asia = fakeKeyId('ASIA') as string;
+  const token = fakeSessionToken() as string;
+  const url = `https://bucket.s3.eu-west-1.amazonaws.com/report.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${asia}%2F20261122%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261122T070000Z&X-Amz-Expires=3600&X-Amz-Security-Token=${encodeURIComponent(token)}&X-Amz-SignedHeaders=host&X-Amz-Signature=${randomBytes(32).toString('hex')}`;
+  const md = `# Shared report\n\nDownload: ${url}\n`;
+  const found = await expect(md, [['aws-access-key-id', 3], ['aws-session-token', 3]], [token], 'README.md', 'presigned URL');
+  assert.equal(found.find((f) => f.kind === 'aws-session-token')?.decoded, 'percent');
+  let secret: string;
+  do secret = fakeSecret() as string;
+  while (!/[+/]/.test(secret.slice(0, 39)));
+  const id = fakeKeyId() as string;
+  await expect(`source = "s3://${id}:${encodeURIComponent(secret)}@backups/db"\n`, [['aws-access-key-id', 1], ['aws-secret-access-key', 1]], [secret], 'main.tf', 's3 URL');
+  await expect(`curl "https://api.example.com/upload?aws_access_key_id=${id}&aws_secret_access_key=${encodeURIComponent(secret)}&bucket=x"\n`, [['aws-access-key-id', 1], ['aws-secret-access-key', 1]], [secret], 'run.sh', 'query string');
+  // Percent-encoded text without a secret in it.
+  await expect(`see https://example.com/a%2Fb%2Fc%3Dd?next=%2Fhome%2Fuser%2Fdocs%2Freport.pdf\n`, [], [], 'x.md', 'plain URL');
+});

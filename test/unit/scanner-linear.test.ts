@@ -21,7 +21,7 @@ async function legacyScanText(text: string, file: string): Promise<Finding[]> {
   const lines = text.split('\n');
   return (await oldScanText(text, file)).filter((f) => {
     if (f.kind !== 'aws-secret-access-key' || f.pairedKeyId || f.rule !== 'keysentry/aws-secret-access-key') return true;
-    return AWS_SECRET_CONTEXT.test((lines[f.line - 1] ?? '').slice(0, f.column - 1));
+    return AWS_SECRET_CONTEXT.test((lines[f.line - 1] ?? '').slice(0, f.column - 1).slice(-200));
   });
 }
 // @ts-expect-error plain ESM helper

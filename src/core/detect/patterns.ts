@@ -35,12 +35,34 @@ export const pemPrivateKeyRegex = (): RegExp =>
 /** PuTTY private key files (`.ppk`, versions 2 and 3). */
 export const puttyKeyRegex = (): RegExp => /PuTTY-User-Key-File-[23]: [^\r\n]*(?:\r?\n[^\r\n]*){0,40}?\r?\nPrivate-Lines: (\d+)((?:\r?\n[A-Za-z0-9+/=]+){1,200})/g;
 
+/** The plain anchors whose base64 forms mark a run worth decoding (see excerpt.ts for their windows). */
+const ENCODED_LITERALS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'PRIVATE KEY', 'PuTTY-User-Key-File-', 'secret', 'Secret', 'SECRET', 'IQoJb3JpZ2luX2Vj', 'ession_token', 'essionToken', 'ESSION_TOKEN'];
+
+/** The characters of base64(pad + literal) that depend on the literal alone, for each of the 3 paddings. */
+function encodedForms(literal: string): string[] {
+  const out = new Set<string>();
+  const bytes = Buffer.from(literal, 'latin1');
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes, Buffer.alloc(3)]).toString('base64');
+    const first = Math.ceil((8 * k) / 6);
+    const last = Math.floor((8 * (k + bytes.length)) / 6) - 1;
+    const s = enc.slice(first, last + 1);
+    out.add(s);
+    out.add(s.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...out];
+}
+
+const escape = (s: string): string => s.replace(/[+/]/g, (c) => `\\${c}`);
+/** Every encoded anchor, as a regex source: base64 runs holding one are decoded (decode.ts). */
+export const ENCODED_ANCHOR_SOURCE = [...new Set(ENCODED_LITERALS.flatMap(encodedForms))].map(escape).join('|');
+
 /**
  * The literal strings at least one rule needs to see before it can report anything.
  * Every rule (secretlint's and ours) requires one of them inside or beside its match, so a file
  * without any of them cannot hold a finding; the equivalence test checks that claim.
  */
-export const ANCHOR_SOURCE = String.raw`A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])|PRIVATE KEY|PuTTY-User-Key-File-|[Ss]ecret|SECRET|IQoJb3JpZ2luX2Vj|YXdz|${SESSION_NAME_SOURCE}`;
+export const ANCHOR_SOURCE = String.raw`A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])|PRIVATE KEY|PuTTY-User-Key-File-|[Ss]ecret|SECRET|IQoJb3JpZ2luX2Vj|YXdz|${SESSION_NAME_SOURCE}|PRIVATE%20KEY|${ENCODED_ANCHOR_SOURCE}`;
 export const anchorRegex = (): RegExp => new RegExp(ANCHOR_SOURCE, 'g');
 
 /** File names that hold key pairs or private keys. Public halves (`.pub`) are not secrets. */
