@@ -241,3 +241,42 @@ test('percent-encoded credentials: presigned S3 URLs, credentials in URLs, query
   // Percent-encoded text without a secret in it.
   await expect(`see https://example.com/a%2Fb%2Fc%3Dd?next=%2Fhome%2Fuser%2Fdocs%2Freport.pdf\n`, [], [], 'x.md', 'plain URL');
 });
+
+test('binary key stores by name and magic bytes: .jks/.keystore/.jceks with a key, .snk key pairs; truststores and public keys are not', async () => {
+  const u32 = (n: number): Buffer => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  const utf = (s: string): Buffer => Buffer.concat([Buffer.from([0, s.length]), Buffer.from(s)]);
+  const cert = (): Buffer => Buffer.concat([utf('X.509'), u32(300), randomBytes(300)]);
+  const jks = (magic: number, tags: number[]): Buffer =>
+    Buffer.concat([
+      u32(magic),
+      u32(2),
+      u32(tags.length),
+      ...tags.map((t, i) => (t === 2 ? Buffer.concat([u32(2), utf(`ca${i}`), randomBytes(8), cert()]) : Buffer.concat([u32(t), utf(`key${i}`), randomBytes(8), u32(600), randomBytes(600), u32(1), cert()]))),
+      randomBytes(20),
+    ]);
+  const der = (inner: Buffer): Buffer => Buffer.concat([Buffer.from([0x30, 0x82, inner.length >> 8, inner.length & 255]), inner]);
+  const shroudedKeyBag = Buffer.from('060b2a864886f70d010c0a0102', 'hex');
+  const snk = (type: number, magic: string): Buffer => Buffer.concat([Buffer.from([type, 2, 0, 0, 0, 0x24, 0, 0]), Buffer.from(magic), randomBytes(580)]);
+  const positives: Record<string, Buffer> = {
+    'release.jks': jks(0xfeedfeed, [2, 1]),
+    'app.keystore': jks(0xfeedfeed, [1]),
+    'secrets.jceks': jks(0xcececece, [3]),
+    'pkcs12.keystore': der(Buffer.concat([randomBytes(100), shroudedKeyBag, randomBytes(900)])),
+    'signing.snk': snk(7, 'RSA2'),
+  };
+  const negatives: Record<string, Buffer> = {
+    'truststore.jks': jks(0xfeedfeed, [2, 2, 2]),
+    'cacerts.keystore': der(randomBytes(1200).map((b) => (b === 0x06 ? 0x07 : b))),
+    'public.snk': snk(6, 'RSA1'),
+    'notes.jks': Buffer.from('not a key store\n'),
+  };
+  for (const [name, bytes] of Object.entries(positives)) {
+    const r = await scanBytes(bytes, `keys/${name}`, {});
+    assert.ok(Array.isArray(r));
+    assert.deepEqual(r.map((f) => [f.kind, f.line, f.rule]), [['private-key', 1, 'keysentry/key-pair-file']], name);
+    assert.match(r[0]!.preview, /masked/);
+  }
+  for (const [name, bytes] of Object.entries(negatives)) assert.deepEqual(await scanBytes(bytes, `keys/${name}`, {}), [], name);
+  // The same bytes under another name are not a key store.
+  assert.deepEqual(await scanBytes(positives['release.jks']!, 'release.bin', {}), []);
+});

@@ -5,7 +5,7 @@ import { buildExcerpt, PAIR_LINES, toOriginal, wholeText, type Excerpt } from '.
 import { LineIndex } from './lines';
 import { maskSecret } from '../mask';
 import { runOwnRules, type RawMatch } from './ownRules';
-import { isKeyFileName, isKeyIdShape, looksLikePkcs12 } from './patterns';
+import { isKeyFileName, isKeyIdShape, keyContainerKind } from './patterns';
 import { runSecretlint } from './secretlintRules';
 import { Suppressions } from './suppress';
 import type { Finding } from '../types';
@@ -225,10 +225,11 @@ function toFindings(matches: Located[], lines: LineIndex, file: string, baseline
 
 /**
  * Findings that depend on the file itself rather than its text: binary key containers
- * (PKCS#12 `.p12`/`.pfx`) named as key files.
+ * (PKCS#12 `.p12`/`.pfx`, Java key stores `.jks`/`.keystore`/`.jceks` holding a key, .NET `.snk` key pairs) named as key files.
  */
 export function scanKeyContainer(bytes: Uint8Array, file: string, baseline?: ReadonlySet<string>): Finding | undefined {
-  if (!isKeyFileName(file) || !looksLikePkcs12(file, bytes)) return undefined;
+  const kind = isKeyFileName(file) ? keyContainerKind(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : undefined;
+  if (!kind) return undefined;
   const fingerprint = sha256(bytes);
   if (baseline?.has(fingerprint)) return undefined;
   return {
@@ -239,7 +240,7 @@ export function scanKeyContainer(bytes: Uint8Array, file: string, baseline?: Rea
     endColumn: 1,
     kind: 'private-key',
     rule: 'keysentry/key-pair-file',
-    preview: '(PKCS#12 key container, masked)',
+    preview: `(${kind}, masked)`,
     fingerprint,
   };
 }

@@ -70,10 +70,64 @@ export function isKeyFileName(relPath: string): boolean {
   const base = relPath.slice(relPath.lastIndexOf('/') + 1).toLowerCase();
   if (base.endsWith('.pub')) return false;
   if (/^id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?$/.test(base)) return true;
-  return /\.(?:pem|ppk|p12|pfx|key)$/.test(base);
+  return /\.(?:pem|ppk|p12|pfx|key|jks|keystore|jceks|snk)$/.test(base);
 }
+
+const isDer = (b: Uint8Array): boolean => b.length >= 64 && b[0] === 0x30 && (b[1] === 0x82 || b[1] === 0x83 || b[1] === 0x80);
 
 /** PKCS#12 (`.p12`, `.pfx`) files are binary DER: a SEQUENCE tag first. */
 export function looksLikePkcs12(relPath: string, bytes: Uint8Array): boolean {
-  return /\.(?:p12|pfx)$/i.test(relPath) && bytes.length >= 64 && bytes[0] === 0x30 && (bytes[1] === 0x82 || bytes[1] === 0x83 || bytes[1] === 0x80);
+  return /\.(?:p12|pfx)$/i.test(relPath) && isDer(bytes);
+}
+
+/** The PKCS#12 bag types that hold a private key: keyBag and pkcs8ShroudedKeyBag (1.2.840.113549.1.12.10.1.1 and .2), as DER. */
+const KEY_BAG_OIDS = [Buffer.from('060b2a864886f70d010c0a0101', 'hex'), Buffer.from('060b2a864886f70d010c0a0102', 'hex')];
+
+/**
+ * Does a Java key store hold a private (or secret) key? JKS (magic FEEDFEED) and JCEKS (CECECECE)
+ * list their entries in the clear: tag 1 is a private key, 3 a secret key, 2 a trusted certificate
+ * (a truststore of certificates is not a leak). A PKCS#12 key store (the JDK's default since 9)
+ * names its key bags in the clear. Bounded: at most 10,000 entries are read.
+ */
+function javaKeyStoreHoldsKey(b: Buffer): boolean {
+  if (isDer(b)) return KEY_BAG_OIDS.some((oid) => b.includes(oid));
+  if (b.length < 12) return false;
+  const magic = b.readUInt32BE(0);
+  if (magic !== 0xfeedfeed && magic !== 0xcececece) return false;
+  const version = b.readUInt32BE(4);
+  const count = Math.min(b.readUInt32BE(8), 10_000);
+  let at = 12;
+  const need = (n: number): boolean => at + n <= b.length;
+  const utf = (): boolean => {
+    if (!need(2)) return false;
+    const n = b.readUInt16BE(at);
+    at += 2 + n;
+    return at <= b.length;
+  };
+  for (let i = 0; i < count; i++) {
+    if (!need(4)) return false;
+    const tag = b.readUInt32BE(at);
+    at += 4;
+    if (tag === 1 || tag === 3) return true;
+    if (tag !== 2) return false;
+    if (!utf() || !need(8)) return false; // alias, then the date
+    at += 8;
+    if (version === 2 && !utf()) return false; // certificate type
+    if (!need(4)) return false;
+    at += 4 + b.readUInt32BE(at);
+    if (at > b.length) return false;
+  }
+  return false;
+}
+
+/** A .NET strong-name key pair: a PRIVATEKEYBLOB (type 7, version 2) with the RSA2 magic; public-only `.snk` files hold RSA1. */
+const snkHoldsKey = (b: Buffer): boolean => b.length >= 20 && b[0] === 0x07 && b[1] === 0x02 && b.subarray(8, 12).toString('latin1') === 'RSA2';
+
+/** A binary key container named as one, that holds a private key: its description, else undefined. */
+export function keyContainerKind(relPath: string, bytes: Buffer): string | undefined {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(relPath)?.[1]?.toLowerCase();
+  if ((ext === 'p12' || ext === 'pfx') && looksLikePkcs12(relPath, bytes)) return 'PKCS#12 key container';
+  if ((ext === 'jks' || ext === 'keystore' || ext === 'jceks') && javaKeyStoreHoldsKey(bytes)) return 'Java key store with a private key';
+  if (ext === 'snk' && snkHoldsKey(bytes)) return '.NET strong-name key pair';
+  return undefined;
 }
