@@ -128,6 +128,9 @@ export function runOwnRules(text: string, max = Infinity): { matches: RawMatch[]
     out.push({ kind: 'aws-access-key-id', rule: 'keysentry/aws-access-key-id', start: m.index, end: m.index + m[0].length, value: m[0] });
   }
   for (const m of text.matchAll(secretCandidateRegex())) {
+    // A run beside a percent escape (`…%2Fabc…`) is a fragment of a percent-encoded value: the
+    // decoding step reads the whole value (decode.ts); the fragment is not a secret of its own.
+    if (text[m.index - 1] === '%' || text[m.index + 40] === '%') continue;
     if (full()) return done();
     const prefix = linePrefix(text, m.index);
     let named = SECRET_NAME_BEFORE.test(prefix) && AWS_SECRET_CONTEXT.test(prefix);
@@ -139,6 +142,7 @@ export function runOwnRules(text: string, max = Infinity): { matches: RawMatch[]
   }
   for (const m of text.matchAll(sessionTokenRegex())) {
     const value = m[0];
+    if (text[m.index - 1] === '%' || text[m.index + value.length] === '%') continue; // a fragment of a percent-encoded token, as above
     // A token assigned to a session-token name is one without the STS marker too; unnamed, it needs the marker.
     let named = SESSION_NAME_BEFORE.test(linePrefix(text, m.index));
     if (!named) named = SESSION_NAME.test(pairedFieldName(text, m.index) ?? '');

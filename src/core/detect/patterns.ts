@@ -36,7 +36,9 @@ export const pemPrivateKeyRegex = (): RegExp =>
 export const puttyKeyRegex = (): RegExp => /PuTTY-User-Key-File-[23]: [^\r\n]*(?:\r?\n[^\r\n]*){0,40}?\r?\nPrivate-Lines: (\d+)((?:\r?\n[A-Za-z0-9+/=]+){1,200})/g;
 
 /** The plain anchors whose base64 forms mark a run worth decoding (see excerpt.ts for their windows). */
-const ENCODED_LITERALS = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'PRIVATE KEY', 'PuTTY-User-Key-File-', 'secret', 'Secret', 'SECRET', 'IQoJb3JpZ2luX2Vj', 'ession_token', 'essionToken', 'ESSION_TOKEN'];
+// Kept short: every file's bytes are searched for these (the first pass), and each alternative costs.
+// `ecret`/`ECRET` cover secret, Secret and SECRET; a base64 token carries the STS marker.
+const ENCODED_LITERALS = ['AKIA', 'ASIA', 'PRIVATE KEY', 'ecret', 'ECRET', 'IQoJb3JpZ2luX2Vj'];
 
 /** The characters of base64(pad + literal) that depend on the literal alone, for each of the 3 paddings. */
 function encodedForms(literal: string): string[] {
