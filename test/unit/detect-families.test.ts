@@ -266,7 +266,7 @@ test('binary key stores by name and magic bytes: .jks/.keystore/.jceks with a ke
   };
   const negatives: Record<string, Buffer> = {
     'truststore.jks': jks(0xfeedfeed, [2, 2, 2]),
-    'cacerts.keystore': der(randomBytes(1200).map((b) => (b === 0x06 ? 0x07 : b))),
+    'cacerts.keystore': der(Buffer.from(randomBytes(1200).map((b) => (b === 0x06 ? 0x07 : b)))),
     'public.snk': snk(6, 'RSA1'),
     'notes.jks': Buffer.from('not a key store\n'),
   };

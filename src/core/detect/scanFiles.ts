@@ -1,5 +1,7 @@
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../atomicFile';
 import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
 import { scanKeyContainer, scanText, type TextScanOptions } from './engine';
@@ -42,6 +44,8 @@ export interface ScanPathsOptions {
   exhaustive?: boolean;
   onProgress?: (done: number, total: number, file: string) => void;
   isCancelled?: () => boolean;
+  /** Scan with worker threads too (the CLI passes dist/scanWorker.js); the result is the same as without. */
+  parallel?: ParallelOptions;
 }
 
 const toPosix = (p: string): string => p.split(path.sep).join('/');
@@ -331,6 +335,102 @@ export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScan
   return scanText(decode(bytes).text, file, opts);
 }
 
+/** What scanning one listed file came to; applied in listing order, so results never depend on which thread scanned what. */
+export type FileOutcome =
+  | { t: 'gone' }
+  | { t: 'skip'; skip: SkippedFile }
+  | { t: 'done'; bytes: number; notes: SkippedFile[]; result: Finding[] | SkippedFile };
+
+/** Reads and scans one listed file (in whichever thread runs it). */
+export async function scanListedFile(abs: FsPath, rel: string, maxSize: number, exhaustive?: boolean): Promise<FileOutcome> {
+  const read = readRegularFile(abs, maxSize);
+  if (read === 'gone') return { t: 'gone' }; // deleted since listing (tracked but removed from the work tree), a symlink or a submodule: nothing to scan
+  if (!Buffer.isBuffer(read)) return { t: 'skip', skip: { file: rel, ...read } };
+  const notes: SkippedFile[] = [];
+  const result = await scanBytes(read, rel, { exhaustive, baseline: undefined, onIncomplete: (why) => notes.push({ file: rel, reason: 'too-large', detail: `partially scanned: ${why}` }) });
+  return { t: 'done', bytes: read.length, notes, result };
+}
+
+/** A file to scan, its index in the listing and its displayed name. */
+export interface ScanJob {
+  abs: FsPath;
+  rel: string;
+}
+
+/** What a batch worker (scanWorker.ts) is given: the jobs, a shared counter the threads take jobs from, and the limits. */
+export interface BatchWorkerData {
+  keysentryBatch: { jobs: ScanJob[]; counter: SharedArrayBuffer; maxSize: number; exhaustive?: boolean };
+}
+export type BatchMessage = { i: number; outcome: FileOutcome } | { done: true };
+
+export interface ParallelOptions {
+  /** The worker entry: dist/scanWorker.js (or, with `eval`, code that loads it). */
+  script: string | URL;
+  eval?: boolean;
+  /** Threads in all, this one included; default the machine's available parallelism. */
+  threads?: number;
+  /** Fewer jobs than this are scanned in this thread alone (a worker's start-up would cost more). */
+  minJobs?: number;
+}
+
+/**
+ * Scans the jobs with this thread and `threads - 1` worker threads. Each thread takes the next
+ * job from one shared counter (Atomics), so a large file does not hold up a fixed share of the
+ * others. Outcomes are stored by job index and applied in order afterwards: the result is the
+ * same as a single thread's. A worker that fails or exits early loses nothing: every job without
+ * an outcome is scanned here at the end.
+ */
+async function scanInParallel(jobs: ScanJob[], par: ParallelOptions, maxSize: number, exhaustive: boolean | undefined, isCancelled: (() => boolean) | undefined, progress: (done: number, rel: string) => void): Promise<Array<FileOutcome | undefined>> {
+  const outcomes: Array<FileOutcome | undefined> = new Array(jobs.length);
+  const counter = new SharedArrayBuffer(4);
+  const next = new Int32Array(counter);
+  let done = 0;
+  const record = (i: number, o: FileOutcome): void => {
+    if (outcomes[i] === undefined) {
+      outcomes[i] = o;
+      progress(++done, (jobs[i] as ScanJob).rel);
+    }
+  };
+  const threads = Math.max(1, Math.min(par.threads ?? availableParallelism(), 8));
+  const data: BatchWorkerData = { keysentryBatch: { jobs, counter, maxSize, exhaustive } };
+  const finished: Array<Promise<void>> = [];
+  for (let w = 1; w < threads; w++) {
+    finished.push(
+      new Promise<void>((resolve) => {
+        let worker: Worker;
+        try {
+          worker = new Worker(par.script, { eval: par.eval, workerData: data });
+        } catch {
+          resolve();
+          return;
+        }
+        worker.on('message', (m: BatchMessage) => {
+          if ('done' in m) resolve();
+          else record(m.i, m.outcome);
+        });
+        worker.on('error', () => resolve());
+        worker.on('exit', () => resolve());
+      }),
+    );
+  }
+  for (let i = Atomics.add(next, 0, 1); i < jobs.length; i = Atomics.add(next, 0, 1)) {
+    if (isCancelled?.()) {
+      Atomics.store(next, 0, jobs.length);
+      break;
+    }
+    const job = jobs[i] as ScanJob;
+    record(i, await scanListedFile(job.abs, job.rel, maxSize, exhaustive));
+  }
+  await Promise.all(finished);
+  if (!isCancelled?.()) {
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i] as ScanJob;
+      if (outcomes[i] === undefined) record(i, await scanListedFile(job.abs, job.rel, maxSize, exhaustive));
+    }
+  }
+  return outcomes;
+}
+
 export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Promise<ScanResult> {
   const started = performance.now();
   const root = path.resolve(opts.cwd, opts.paths.length === 1 && lstatSafe(path.resolve(opts.cwd, opts.paths[0] as string))?.isDirectory() ? (opts.paths[0] as string) : '.');
@@ -342,29 +442,41 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
   const files = listing.files;
   const findings: Finding[] = [];
   skipped.push(...listing.skipped);
+  const jobs: ScanJob[] = [];
+  for (const abs of files) {
+    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
+    jobs.push({ abs, rel: displayPath(opts.cwd, abs) });
+  }
+  let outcomes: Array<FileOutcome | undefined>;
+  const par = opts.parallel;
+  if (par && jobs.length >= (par.minJobs ?? 64) && (par.threads ?? availableParallelism()) > 1) {
+    outcomes = await scanInParallel(jobs, par, maxSize, opts.exhaustive, opts.isCancelled, (done, rel) => opts.onProgress?.(done - 1, jobs.length, rel));
+  } else {
+    outcomes = [];
+    for (let i = 0; i < jobs.length; i++) {
+      if (opts.isCancelled?.()) break;
+      const job = jobs[i] as ScanJob;
+      opts.onProgress?.(i, jobs.length, job.rel);
+      outcomes.push(await scanListedFile(job.abs, job.rel, maxSize, opts.exhaustive));
+    }
+  }
   let bytesRead = 0;
   let scanned = 0;
   let baselined = 0;
-  for (let i = 0; i < files.length; i++) {
-    if (opts.isCancelled?.()) break;
-    const abs = files[i] as FsPath;
-    const rel = displayPath(opts.cwd, abs);
-    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
-    opts.onProgress?.(i, files.length, rel);
-    const read = readRegularFile(abs, maxSize);
-    if (read === 'gone') continue; // deleted since listing (tracked but removed from the work tree), a symlink or a submodule: nothing to scan
-    if (!Buffer.isBuffer(read)) {
-      skipped.push({ file: rel, ...read });
+  for (const o of outcomes) {
+    if (!o || o.t === 'gone') continue;
+    if (o.t === 'skip') {
+      skipped.push(o.skip);
       continue;
     }
-    const result = await scanBytes(read, rel, { exhaustive: opts.exhaustive, baseline: undefined, onIncomplete: (why) => skipped.push({ file: rel, reason: 'too-large', detail: `partially scanned: ${why}` }) });
-    if (!Array.isArray(result)) {
-      skipped.push(result);
+    skipped.push(...o.notes);
+    if (!Array.isArray(o.result)) {
+      skipped.push(o.result);
       continue;
     }
     scanned++;
-    bytesRead += read.length;
-    for (const f of result) {
+    bytesRead += o.bytes;
+    for (const f of o.result) {
       if (baseline.has(f.fingerprint)) baselined++;
       else findings.push(f);
     }
