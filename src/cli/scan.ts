@@ -1,4 +1,6 @@
-import { scanPaths, DEFAULT_MAX_FILE_SIZE } from '../core/detect/scanFiles';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { scanPaths, DEFAULT_MAX_FILE_SIZE, type ParallelOptions } from '../core/detect/scanFiles';
 import { toJson, toSarif, toText } from '../core/detect/report';
 import { KeysentryError } from '../core/types';
 import { gitCommittableFiles, gitTopLevel } from '../git/files';
@@ -41,6 +43,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       exhaustive: args.flags.has('exhaustive'),
       // --progress (used by the editor's workspace scan) reports JSON lines on stderr.
       onProgress: args.flags.has('progress') ? progressReporter(io) : undefined,
+      parallel: bundledWorker(),
     },
     gitSource,
   );
@@ -49,6 +52,18 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   else io.out(toText(result, io.color));
   if (result.findings.length > 0) return 1;
   return args.flags.has('fail-on-skip') && result.stats.skipped.length > 0 ? EXIT_SKIPPED : 0;
+}
+
+/**
+ * Worker threads for the scan: the bundled worker beside the bundled CLI (dist/scanWorker.js).
+ * From source (tests) there is none, and the scan runs in one thread; the result is the same.
+ * KEYSENTRY_SCAN_THREADS sets the number of threads (1: no workers).
+ */
+function bundledWorker(): ParallelOptions | undefined {
+  const script = path.join(__dirname, 'scanWorker.js');
+  if (!existsSync(script)) return undefined;
+  const env = Number(process.env.KEYSENTRY_SCAN_THREADS);
+  return { script, threads: Number.isInteger(env) && env > 0 ? env : undefined };
 }
 
 function progressReporter(io: Io): (done: number, total: number) => void {

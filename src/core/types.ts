@@ -22,6 +22,8 @@ export interface Finding {
   accountId?: string;
   /** For a secret or token: the key id it sits beside. */
   pairedKeyId?: string;
+  /** Found by decoding the value at this place: it is written base64- or percent-encoded there. */
+  decoded?: 'base64' | 'percent';
 }
 
 /** A file that was not scanned, and why. */

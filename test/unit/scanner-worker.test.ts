@@ -70,3 +70,38 @@ test('the real worker finds what the in-process scanner finds, for text and for 
   // Binary content is scanned as its printable strings (the gate's rule), never skipped.
   assert.equal(binary.skipped, undefined);
 });
+
+test('keysentry scan with worker threads finds exactly what one thread finds, in the same order (leaks, skips, binaries, odd names)', async (t) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { scanPaths } = await import('../../src/core/detect/scanFiles');
+  const dir = mkdtempSync(path.join(tmpdir(), 'keysentry-par-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const secrets: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const sub = path.join(dir, `d${i % 7}`);
+    mkdirSync(sub, { recursive: true });
+    const s = fakeSecret() as string;
+    const body =
+      i % 5 === 0
+        ? `AWS_ACCESS_KEY_ID=${fakeKeyId()}\nAWS_SECRET_ACCESS_KEY=${s}\n`
+        : i % 11 === 0
+          ? Buffer.concat([Buffer.from([0x4d, 0x5a, 0]), Buffer.from(`\0aws_secret_access_key=${s}\r\n`, 'utf16le')])
+          : `export const x${i} = ${i}; // nothing here\n`.repeat(1 + (i % 13));
+    if (i % 5 === 0 || i % 11 === 0) secrets.push(s);
+    writeFileSync(path.join(sub, i % 17 === 0 ? `we ird\n${i}.txt` : `f${i}.env`), body);
+  }
+  writeFileSync(path.join(dir, 'big.txt'), 'x'.repeat(5000));
+  const source = { topLevel: () => undefined, committable: () => ({ files: [], unreadable: [] }) };
+  const base = { paths: [dir], cwd: dir, allFiles: true, maxFileSize: 4000 };
+  const one = await scanPaths(base, source);
+  const script = `require('tsx/cjs'); require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'src', 'core', 'detect', 'scanWorker.ts'))});`;
+  const progress: number[] = [];
+  const two = await scanPaths({ ...base, parallel: { script, eval: true, threads: 3, minJobs: 1 }, onProgress: (done) => progress.push(done) }, source);
+  assert.ok(one.findings.length >= 30, `${one.findings.length} findings`);
+  assert.deepEqual(two.findings, one.findings);
+  assert.deepEqual({ ...two.stats, ms: 0 }, { ...one.stats, ms: 0 });
+  assert.equal(progress.length, one.stats.files + one.stats.skipped.length, 'one progress report per file');
+  const out = JSON.stringify(two);
+  for (const s of secrets) assert.ok(!out.includes(s), 'no raw secret');
+});

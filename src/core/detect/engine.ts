@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { accountIdFromKeyId } from './accountId';
+import { decodedRegions, MAX_DECODE_DEPTH, MAX_DECODED_PER_TEXT } from './decode';
 import { buildExcerpt, PAIR_LINES, toOriginal, wholeText, type Excerpt } from './excerpt';
 import { LineIndex } from './lines';
 import { maskSecret } from '../mask';
 import { runOwnRules, type RawMatch } from './ownRules';
-import { isKeyFileName, isKeyIdShape, looksLikePkcs12 } from './patterns';
+import { isKeyFileName, isKeyIdShape, keyContainerKind } from './patterns';
 import { runSecretlint } from './secretlintRules';
 import { Suppressions } from './suppress';
 import type { Finding } from '../types';
-import { isPlausibleKeyId, isPlausiblePemBody, isPlausibleSecretKey, isPlausibleSessionToken, normalisePemBody } from './validity';
+import { isPlausibleKeyId, isPlausibleSecretKey, isPlausibleSessionToken, validPemBody } from './validity';
 
 export interface TextScanOptions {
   /** Run every rule on the whole text instead of only around anchors (for the equivalence test). */
@@ -23,6 +24,8 @@ export interface TextScanOptions {
   onIncomplete?: (reason: string) => void;
   /** Overrides MAX_MATCHES_PER_FILE (tests). */
   maxMatches?: number;
+  /** How many decoding levels deep this text is (decoded text is scanned again, up to MAX_DECODE_DEPTH). */
+  depth?: number;
 }
 
 /**
@@ -57,7 +60,49 @@ export async function scanText(text: string, file: string, options: TextScanOpti
     const end = start + (m.end - m.start);
     return { ...m, start, end, firstLine: lines.lineOf(start), lastLine: lines.lineOf(Math.max(start, end - 1)) };
   });
-  return toFindings(dedupe(located), lines, file, options.baseline);
+  const findings = toFindings(dedupe(located), lines, file, options.baseline);
+  const depth = options.depth ?? 0;
+  if (depth >= MAX_DECODE_DEPTH) return findings;
+  const decoded = await scanDecoded(excerpt, lines, file, depth, options, findings);
+  if (decoded.length === 0) return findings;
+  // Stable: findings at the same place keep their order.
+  return [...findings, ...decoded].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/**
+ * Findings inside base64- and percent-encoded values (decode.ts): each candidate's decoded text,
+ * behind its line's prefix, is scanned with every rule; what starts in the decoded part is reported
+ * at the encoded value's place, `decoded` saying how it was written. Fingerprints are those of the
+ * decoded secret, so a baseline entry covers the secret however it is written.
+ */
+async function scanDecoded(excerpt: Excerpt, lines: LineIndex, file: string, depth: number, options: TextScanOptions, plain: Finding[]): Promise<Finding[]> {
+  const { regions, truncated } = decodedRegions(excerpt.text);
+  if (truncated) options.onIncomplete?.(`more than ${MAX_DECODED_PER_TEXT} encoded values: only the first ${MAX_DECODED_PER_TEXT} were decoded`);
+  if (regions.length === 0) return [];
+  const suppressions = new Suppressions(lines);
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const r of regions) {
+    const inner = await scanText(r.text, file, { exhaustive: true, depth: depth + 1 });
+    const start = toOriginal(excerpt, r.start);
+    const end = start + (r.end - r.start);
+    const from = lines.position(start);
+    const to = lines.position(end);
+    const before = (a: { line: number; column: number }, b: { line: number; column: number }): boolean => a.line < b.line || (a.line === b.line && a.column <= b.column);
+    // What the plain text already shows inside this value (a key id in a percent-encoded URL) is not reported twice.
+    const shown = new Set(plain.filter((p) => before(from, p) && before({ line: p.endLine, column: p.endColumn }, to)).map((p) => `${p.kind}:${p.fingerprint}`));
+    for (const f of inner) {
+      if (f.line === 1 && f.column - 1 < r.prefixLength) continue; // in the prefix: the plain text's own finding
+      if (shown.has(`${f.kind}:${f.fingerprint}`)) continue;
+      const key = `${f.kind}:${start}:${f.fingerprint}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (suppressions.isSuppressed(from.line - 1, to.line - 1)) continue;
+      if (options.baseline?.has(f.fingerprint)) continue;
+      out.push({ ...f, file, line: from.line, column: from.column, endLine: to.line, endColumn: to.column, decoded: f.decoded ?? r.how });
+    }
+  }
+  return out;
 }
 
 /**
@@ -146,8 +191,8 @@ function toFindings(matches: Located[], lines: LineIndex, file: string, baseline
         if (!m.named && !paired) continue;
         break;
       case 'private-key': {
-        const body = normalisePemBody(m.fingerprintSource ?? '');
-        if (!isPlausiblePemBody(body)) continue;
+        const body = validPemBody(m.fingerprintSource ?? '', m.rule === 'keysentry/putty-private-key');
+        if (body === undefined) continue;
         secret = body;
         break;
       }
@@ -180,10 +225,11 @@ function toFindings(matches: Located[], lines: LineIndex, file: string, baseline
 
 /**
  * Findings that depend on the file itself rather than its text: binary key containers
- * (PKCS#12 `.p12`/`.pfx`) named as key files.
+ * (PKCS#12 `.p12`/`.pfx`, Java key stores `.jks`/`.keystore`/`.jceks` holding a key, .NET `.snk` key pairs) named as key files.
  */
 export function scanKeyContainer(bytes: Uint8Array, file: string, baseline?: ReadonlySet<string>): Finding | undefined {
-  if (!isKeyFileName(file) || !looksLikePkcs12(file, bytes)) return undefined;
+  const kind = isKeyFileName(file) ? keyContainerKind(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : undefined;
+  if (!kind) return undefined;
   const fingerprint = sha256(bytes);
   if (baseline?.has(fingerprint)) return undefined;
   return {
@@ -194,7 +240,7 @@ export function scanKeyContainer(bytes: Uint8Array, file: string, baseline?: Rea
     endColumn: 1,
     kind: 'private-key',
     rule: 'keysentry/key-pair-file',
-    preview: '(PKCS#12 key container, masked)',
+    preview: `(${kind}, masked)`,
     fingerprint,
   };
 }

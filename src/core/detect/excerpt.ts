@@ -1,5 +1,7 @@
 import { LineIndex } from './lines';
-import { anchorRegex } from './patterns';
+import { anchorRegex, SESSION_NAME_SOURCE } from './patterns';
+
+const SESSION_NAME = new RegExp(`^${SESSION_NAME_SOURCE}$`);
 
 /**
  * Runs the rules only where a secret can be: the lines around each anchor, joined into one
@@ -38,6 +40,10 @@ function isSpace(code: number, text: string, i: number): boolean {
   return SPACE.test(text[i] as string);
 }
 
+const isB64 = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61;
+/** Base64 with the URL-safe alphabet's `-` and `_`: the run an encoded anchor sits in. */
+const isB64Url = (c: number): boolean => isB64(c) || c === 45 || c === 95;
+
 function forwardNonSpace(text: string, from: number, count: number): number {
   let i = from;
   let seen = 0;
@@ -48,24 +54,28 @@ function forwardNonSpace(text: string, from: number, count: number): number {
   return i;
 }
 
+/**
+ * Is there a run of `length` value characters in [from, to)? Value characters are base64's, and
+ * also `%`, `-` and `_`: a secret may be written percent-encoded (`%2F`) or in URL-safe base64,
+ * and the decoding step (decode.ts) reads it from this same window.
+ */
 function hasRun(text: string, from: number, to: number, length: number): boolean {
   let run = 0;
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    const b64 = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61;
+    const b64 = isB64(c) || c === 37 || c === 45 || c === 95;
     run = b64 ? run + 1 : 0;
     if (run >= length) return true;
   }
   return false;
 }
 
-const isB64 = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61;
 
 function expandBase64(text: string, start: number, end: number): [number, number] {
   let s = start;
   let e = end;
-  while (s > 0 && isB64(text.charCodeAt(s - 1))) s--;
-  while (e < text.length && isB64(text.charCodeAt(e))) e++;
+  while (s > 0 && isB64Url(text.charCodeAt(s - 1))) s--;
+  while (e < text.length && isB64Url(text.charCodeAt(e))) e++;
   return [s, e];
 }
 
@@ -90,12 +100,18 @@ export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefine
       // without such a run there (code like `secretName`), no rule can match from this anchor.
       if (!hasRun(text, a + anchor.length, reach, 40)) continue;
       lastLine = lines.lineOf(reach);
-    } else if (anchor === 'PRIVATE KEY') {
+    } else if (SESSION_NAME.test(anchor)) {
+      // A named session token: its value starts within the name's reach (at most ~40 non-space
+      // characters after it), so a 60-character run of it lies inside the reach.
+      const reach = forwardNonSpace(text, a, NAME_REACH);
+      if (!hasRun(text, a + anchor.length, reach, 60)) continue;
+      lastLine = lines.lineOf(reach);
+    } else if (anchor === 'PRIVATE KEY' || anchor === 'PRIVATE%20KEY') {
       lastLine = lines.lineOf(Math.min(text.length, a + PEM_REACH));
     } else if (anchor === 'PuTTY-User-Key-File-') {
       lastLine = line + PUTTY_LINES;
     } else {
-      // Session-token markers: the whole base64 run they sit in, and the lines around it.
+      // Session-token markers and encoded anchors: the whole base64 run they sit in, and the lines around it.
       if (!(a >= run[0] && a + anchor.length <= run[1])) run = expandBase64(text, a, a + anchor.length);
       const [s, e] = run;
       firstLine = lines.lineOf(s) - PAIR_LINES;

@@ -1,10 +1,12 @@
 import type { FindingKind } from '../types';
 import {
+  AWS_SECRET_CONTEXT,
   keyIdRegex,
   puttyKeyRegex,
   secretCandidateRegex,
   SECRET_NAME_BEFORE,
   SESSION_NAME_BEFORE,
+  SESSION_NAME_SOURCE,
   SESSION_TOKEN_MARKERS,
   sessionTokenRegex,
 } from './patterns';
@@ -29,6 +31,30 @@ export interface RawMatch {
 function linePrefix(text: string, at: number): string {
   const window = text.slice(Math.max(0, at - 200), at);
   return window.slice(window.lastIndexOf('\n') + 1);
+}
+
+const VALUE_FIELD = /["']?(?:value|Value|VALUE)["']?\s*[:=]\s*["']?$/;
+const NAME_FIELD = /(?:key|Key|KEY|name|Name|NAME|variable|Variable)["']?\s*[:=]\s*["']?([A-Za-z0-9_.-]{1,80})/g;
+const SECRET_NAME = /(?:secret|Secret|SECRET)/;
+const SESSION_NAME = new RegExp(SESSION_NAME_SOURCE);
+
+/**
+ * The name of a value written as a key/value pair's `value` field, its name in the `key` (or
+ * `name`) field just before, on the same line or up to two lines above: Postman environments
+ * (`{"key": "aws_secret_access_key", "value": "…"}`), Kubernetes and ECS env lists
+ * (`- name: AWS_SECRET_ACCESS_KEY` / `value: …`). Looks at most 300 characters back: constant time.
+ */
+export function pairedFieldName(text: string, at: number): string | undefined {
+  const window = text.slice(Math.max(0, at - 300), at);
+  const v = VALUE_FIELD.exec(window);
+  if (!v) return undefined;
+  let name: RegExpExecArray | undefined;
+  NAME_FIELD.lastIndex = 0;
+  for (let m = NAME_FIELD.exec(window); m && m.index < v.index; m = NAME_FIELD.exec(window)) name = m;
+  if (!name) return undefined;
+  const gap = window.slice(name.index + name[0].length, v.index);
+  if ((gap.match(/\n/g) ?? []).length > 2 || /[{}[\]]|value/i.test(gap)) return undefined;
+  return name[1];
 }
 
 const PEM_BEGIN = /-----BEGIN[ ]?((?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?)-----/g;
@@ -102,28 +128,27 @@ export function runOwnRules(text: string, max = Infinity): { matches: RawMatch[]
     out.push({ kind: 'aws-access-key-id', rule: 'keysentry/aws-access-key-id', start: m.index, end: m.index + m[0].length, value: m[0] });
   }
   for (const m of text.matchAll(secretCandidateRegex())) {
+    // A run beside a percent escape (`…%2Fabc…`) is a fragment of a percent-encoded value: the
+    // decoding step reads the whole value (decode.ts); the fragment is not a secret of its own.
+    if (text[m.index - 1] === '%' || text[m.index + 40] === '%') continue;
     if (full()) return done();
-    out.push({
-      kind: 'aws-secret-access-key',
-      rule: 'keysentry/aws-secret-access-key',
-      start: m.index,
-      end: m.index + 40,
-      value: m[0],
-      named: SECRET_NAME_BEFORE.test(linePrefix(text, m.index)),
-    });
+    const prefix = linePrefix(text, m.index);
+    let named = SECRET_NAME_BEFORE.test(prefix) && AWS_SECRET_CONTEXT.test(prefix);
+    if (!named) {
+      const field = pairedFieldName(text, m.index);
+      named = !!field && SECRET_NAME.test(field) && AWS_SECRET_CONTEXT.test(field);
+    }
+    out.push({ kind: 'aws-secret-access-key', rule: 'keysentry/aws-secret-access-key', start: m.index, end: m.index + 40, value: m[0], named });
   }
   for (const m of text.matchAll(sessionTokenRegex())) {
     const value = m[0];
-    if (!SESSION_TOKEN_MARKERS.some((marker) => value.includes(marker))) continue;
+    if (text[m.index - 1] === '%' || text[m.index + value.length] === '%') continue; // a fragment of a percent-encoded token, as above
+    // A token assigned to a session-token name is one without the STS marker too; unnamed, it needs the marker.
+    let named = SESSION_NAME_BEFORE.test(linePrefix(text, m.index));
+    if (!named) named = SESSION_NAME.test(pairedFieldName(text, m.index) ?? '');
+    if (!named && !SESSION_TOKEN_MARKERS.some((marker) => value.includes(marker))) continue;
     if (full()) return done();
-    out.push({
-      kind: 'aws-session-token',
-      rule: 'keysentry/aws-session-token',
-      start: m.index,
-      end: m.index + value.length,
-      value,
-      named: SESSION_NAME_BEFORE.test(linePrefix(text, m.index)),
-    });
+    out.push({ kind: 'aws-session-token', rule: 'keysentry/aws-session-token', start: m.index, end: m.index + value.length, value, named });
   }
   for (const m of pemMatches(text)) {
     if (full()) return done();

@@ -1,5 +1,7 @@
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../atomicFile';
 import { addToBaseline, parseBaseline, baselineFingerprints, BASELINE_FILE } from './baseline';
 import { scanKeyContainer, scanText, type TextScanOptions } from './engine';
@@ -43,6 +45,8 @@ export interface ScanPathsOptions {
   exhaustive?: boolean;
   onProgress?: (done: number, total: number, file: string) => void;
   isCancelled?: () => boolean;
+  /** Scan with worker threads too (the CLI passes dist/scanWorker.js); the result is the same as without. */
+  parallel?: ParallelOptions;
 }
 
 const toPosix = (p: string): string => p.split(path.sep).join('/');
@@ -160,9 +164,39 @@ export function detectEncoding(bytes: Buffer): { encoding: TextEncoding; bom: nu
   if (!head.includes(0)) return { encoding: 'utf-8', bom: b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0 };
   if (b.length % 4 === 0 && zeroShare(head, 4, 3) === 1 && zeroShare(head, 4, 2) > 0.9 && zeroShare(head, 4, 0) < 0.1) return { encoding: 'utf-32le', bom: 0 };
   if (b.length % 4 === 0 && zeroShare(head, 4, 0) === 1 && zeroShare(head, 4, 1) > 0.9 && zeroShare(head, 4, 3) < 0.1) return { encoding: 'utf-32be', bom: 0 };
-  if (b.length % 2 === 0 && zeroShare(head, 2, 1) > 0.9 && zeroShare(head, 2, 0) < 0.1) return { encoding: 'utf-16le', bom: 0 };
-  if (b.length % 2 === 0 && zeroShare(head, 2, 0) > 0.9 && zeroShare(head, 2, 1) < 0.1) return { encoding: 'utf-16be', bom: 0 };
+  if (looksLikeUtf16(head, true)) return { encoding: 'utf-16le', bom: 0 };
+  if (looksLikeUtf16(head, false)) return { encoding: 'utf-16be', bom: 0 };
   return { encoding: 'binary', bom: 0 };
+}
+
+/**
+ * UTF-16 without a byte-order mark, of any length (an editor may leave an odd trailing byte) and
+ * any script. Mostly-Latin text: NULs in nearly every high byte and almost never in a low byte.
+ * Mostly Cyrillic or CJK text, where high bytes are rarely zero (and low bytes sometimes are:
+ * U+4E00 "一"): the sample decodes to text in this byte order (almost no control characters,
+ * well-formed surrogate pairs) and holds more whitespace units (tab, newline, space) read this way
+ * than read the other way round. Binary formats have NUL pairs (U+0000, a control) everywhere.
+ */
+function looksLikeUtf16(head: Buffer, le: boolean): boolean {
+  const hi = le ? 1 : 0;
+  if (zeroShare(head, 2, hi) > 0.9 && zeroShare(head, 2, 1 - hi) < 0.1) return true;
+  const units = head.length >> 1;
+  const unit = (u: number): number => (le ? head.readUInt16LE(2 * u) : head.readUInt16BE(2 * u));
+  let bad = 0;
+  let spaces = 0;
+  let swappedSpaces = 0;
+  for (let u = 0; u < units; u++) {
+    const c = unit(u);
+    if (c === 9 || c === 10 || c === 13 || c === 32) spaces++;
+    else if (c === 0x0900 || c === 0x0a00 || c === 0x0d00 || c === 0x2000) swappedSpaces++;
+    if ((c < 0x20 && c !== 9 && c !== 10 && c !== 12 && c !== 13) || c === 0xfffe || c === 0xffff) bad++;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = u + 1 < units ? unit(u + 1) : 0xdc00; // a pair cut by the sample's end is fine
+      if (next >= 0xdc00 && next <= 0xdfff) u++;
+      else bad++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) bad++;
+  }
+  return spaces > swappedSpaces && bad * 50 <= units;
 }
 
 /** UTF-32 to a string (invalid code points become U+FFFD); via UTF-16LE, linear. */
@@ -186,16 +220,38 @@ function decodeUtf32(bytes: Buffer, bigEndian: boolean): string {
   return out.subarray(0, o).toString('utf16le');
 }
 
+const isPrintable = (c: number): boolean => (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/** Shortest UTF-16LE run taken as a string inside binary content (strings(1)'s default length). */
+const MIN_UTF16_RUN = 4;
+
 /**
  * The printable ASCII of binary content, like strings(1) but position-preserving: every other
  * byte becomes a space, so a key embedded in a binary (an executable, a SQLite file, a zip stored
  * without compression) is found, at its byte offset, and nothing else can join it.
+ * UTF-16LE strings (Windows resources, `.reg` exports inside installers, .NET string heaps:
+ * `A\0K\0I\0A\0…`) are found too: a run of at least MIN_UTF16_RUN printable characters each
+ * followed by a NUL is written compacted at its start and padded with spaces, so it keeps its
+ * byte offset and line, and its characters are adjacent as the rules need. Linear: a run shorter
+ * than the minimum is re-read from each of its starts at most MIN_UTF16_RUN times.
  */
 export function printableText(bytes: Buffer): string {
   const out = Buffer.allocUnsafe(bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    while (j + 1 < n && isPrintable(bytes[j] as number) && bytes[j + 1] === 0) j += 2;
+    const chars = (j - i) >> 1;
+    if (chars >= MIN_UTF16_RUN) {
+      for (let k = 0; k < chars; k++) out[i + k] = bytes[i + 2 * k] as number;
+      out.fill(0x20, i + chars, j);
+      i = j;
+      continue;
+    }
     const c = bytes[i] as number;
-    out[i] = (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d ? c : 0x20;
+    out[i] = isPrintable(c) ? c : 0x20;
+    i++;
   }
   return out.toString('latin1');
 }
@@ -274,9 +330,106 @@ export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScan
   if (container) return [container];
   // UTF-16 and UTF-32 text hides its anchors between NUL bytes: those files are decoded first.
   // Binary content is scanned too, as its printable strings (a NUL byte hides nothing).
+  // (A binary's UTF-16LE strings hide their anchors from the raw bytes: binaries are decoded first.)
   const { encoding } = detectEncoding(bytes);
-  if (!opts.exhaustive && (encoding === 'utf-8' || encoding === 'binary') && !mayHoldSecret(bytes)) return [];
+  if (!opts.exhaustive && encoding === 'utf-8' && !mayHoldSecret(bytes)) return [];
   return scanText(decode(bytes).text, file, opts);
+}
+
+/** What scanning one listed file came to; applied in listing order, so results never depend on which thread scanned what. */
+export type FileOutcome =
+  | { t: 'gone' }
+  | { t: 'skip'; skip: SkippedFile }
+  | { t: 'done'; bytes: number; notes: SkippedFile[]; result: Finding[] | SkippedFile };
+
+/** Reads and scans one listed file (in whichever thread runs it). */
+export async function scanListedFile(abs: FsPath, rel: string, maxSize: number, exhaustive?: boolean): Promise<FileOutcome> {
+  const read = readRegularFile(abs, maxSize);
+  if (read === 'gone') return { t: 'gone' }; // deleted since listing (tracked but removed from the work tree), a symlink or a submodule: nothing to scan
+  if (!Buffer.isBuffer(read)) return { t: 'skip', skip: { file: rel, ...read } };
+  const notes: SkippedFile[] = [];
+  const result = await scanBytes(read, rel, { exhaustive, baseline: undefined, onIncomplete: (why) => notes.push({ file: rel, reason: 'too-large', detail: `partially scanned: ${why}` }) });
+  return { t: 'done', bytes: read.length, notes, result };
+}
+
+/** A file to scan, its index in the listing and its displayed name. */
+export interface ScanJob {
+  abs: FsPath;
+  rel: string;
+}
+
+/** What a batch worker (scanWorker.ts) is given: the jobs, a shared counter the threads take jobs from, and the limits. */
+export interface BatchWorkerData {
+  keysentryBatch: { jobs: ScanJob[]; counter: SharedArrayBuffer; maxSize: number; exhaustive?: boolean };
+}
+export type BatchMessage = { i: number; outcome: FileOutcome } | { done: true };
+
+export interface ParallelOptions {
+  /** The worker entry: dist/scanWorker.js (or, with `eval`, code that loads it). */
+  script: string | URL;
+  eval?: boolean;
+  /** Threads in all, this one included; default the machine's available parallelism. */
+  threads?: number;
+  /** Fewer jobs than this are scanned in this thread alone (a worker's start-up would cost more). */
+  minJobs?: number;
+}
+
+/**
+ * Scans the jobs with this thread and `threads - 1` worker threads. Each thread takes the next
+ * job from one shared counter (Atomics), so a large file does not hold up a fixed share of the
+ * others. Outcomes are stored by job index and applied in order afterwards: the result is the
+ * same as a single thread's. A worker that fails or exits early loses nothing: every job without
+ * an outcome is scanned here at the end.
+ */
+async function scanInParallel(jobs: ScanJob[], par: ParallelOptions, maxSize: number, exhaustive: boolean | undefined, isCancelled: (() => boolean) | undefined, progress: (done: number, rel: string) => void): Promise<Array<FileOutcome | undefined>> {
+  const outcomes: Array<FileOutcome | undefined> = new Array(jobs.length);
+  const counter = new SharedArrayBuffer(4);
+  const next = new Int32Array(counter);
+  let done = 0;
+  const record = (i: number, o: FileOutcome): void => {
+    if (outcomes[i] === undefined) {
+      outcomes[i] = o;
+      progress(++done, (jobs[i] as ScanJob).rel);
+    }
+  };
+  const threads = Math.max(1, Math.min(par.threads ?? availableParallelism(), 8));
+  const data: BatchWorkerData = { keysentryBatch: { jobs, counter, maxSize, exhaustive } };
+  const finished: Array<Promise<void>> = [];
+  for (let w = 1; w < threads; w++) {
+    finished.push(
+      new Promise<void>((resolve) => {
+        let worker: Worker;
+        try {
+          worker = new Worker(par.script, { eval: par.eval, workerData: data });
+        } catch {
+          resolve();
+          return;
+        }
+        worker.on('message', (m: BatchMessage) => {
+          if ('done' in m) resolve();
+          else record(m.i, m.outcome);
+        });
+        worker.on('error', () => resolve());
+        worker.on('exit', () => resolve());
+      }),
+    );
+  }
+  for (let i = Atomics.add(next, 0, 1); i < jobs.length; i = Atomics.add(next, 0, 1)) {
+    if (isCancelled?.()) {
+      Atomics.store(next, 0, jobs.length);
+      break;
+    }
+    const job = jobs[i] as ScanJob;
+    record(i, await scanListedFile(job.abs, job.rel, maxSize, exhaustive));
+  }
+  await Promise.all(finished);
+  if (!isCancelled?.()) {
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i] as ScanJob;
+      if (outcomes[i] === undefined) record(i, await scanListedFile(job.abs, job.rel, maxSize, exhaustive));
+    }
+  }
+  return outcomes;
 }
 
 export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Promise<ScanResult> {
@@ -290,35 +443,51 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
   const files = listing.files;
   const findings: Finding[] = [];
   skipped.push(...listing.skipped);
+  const jobs: ScanJob[] = [];
+  for (const abs of files) {
+    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
+    jobs.push({ abs, rel: displayPath(opts.cwd, abs) });
+  }
+  let outcomes: Array<FileOutcome | undefined>;
+  const par = opts.parallel;
+  if (par && jobs.length >= (par.minJobs ?? 64) && (par.threads ?? availableParallelism()) > 1) {
+    outcomes = await scanInParallel(jobs, par, maxSize, opts.exhaustive, opts.isCancelled, (done, rel) => opts.onProgress?.(done - 1, jobs.length, rel));
+  } else {
+    outcomes = [];
+    for (let i = 0; i < jobs.length; i++) {
+      if (opts.isCancelled?.()) break;
+      const job = jobs[i] as ScanJob;
+      opts.onProgress?.(i, jobs.length, job.rel);
+      outcomes.push(await scanListedFile(job.abs, job.rel, maxSize, opts.exhaustive));
+    }
+  }
   let bytesRead = 0;
   let scanned = 0;
   let baselined = 0;
   const namesSeen = new Set<string>();
-  for (let i = 0; i < files.length; i++) {
-    if (opts.isCancelled?.()) break;
-    const abs = files[i] as FsPath;
-    const rel = displayPath(opts.cwd, abs);
-    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
-    opts.onProgress?.(i, files.length, rel);
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i] as ScanJob;
     // A key in the file's (or a folder's) name: see pathNames.ts.
-    for (const f of await scanListedName(root, abs, rel, namesSeen)) {
-      if (baseline.has(f.fingerprint)) baselined++;
-      else findings.push(f);
+    if (i < outcomes.length) {
+      for (const f of await scanListedName(root, job.abs, job.rel, namesSeen)) {
+        if (baseline.has(f.fingerprint)) baselined++;
+        else findings.push(f);
+      }
     }
-    const read = readRegularFile(abs, maxSize);
-    if (read === 'gone') continue; // deleted since listing (tracked but removed from the work tree), a symlink or a submodule: nothing to scan
-    if (!Buffer.isBuffer(read)) {
-      skipped.push({ file: rel, ...read });
+    const o = outcomes[i];
+    if (!o || o.t === 'gone') continue;
+    if (o.t === 'skip') {
+      skipped.push(o.skip);
       continue;
     }
-    const result = await scanBytes(read, rel, { exhaustive: opts.exhaustive, baseline: undefined, onIncomplete: (why) => skipped.push({ file: rel, reason: 'too-large', detail: `partially scanned: ${why}` }) });
-    if (!Array.isArray(result)) {
-      skipped.push(result);
+    skipped.push(...o.notes);
+    if (!Array.isArray(o.result)) {
+      skipped.push(o.result);
       continue;
     }
     scanned++;
-    bytesRead += read.length;
-    for (const f of result) {
+    bytesRead += o.bytes;
+    for (const f of o.result) {
       if (baseline.has(f.fingerprint)) baselined++;
       else findings.push(f);
     }
