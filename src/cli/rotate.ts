@@ -156,7 +156,7 @@ async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () =
     if (e instanceof NothingWritten) {
       // The new key's secret is in no file: keeping that key would leave an orphan nobody can use.
       const rolled = await rollbackRotation(ops, j);
-      io.out(format === 'json' ? JSON.stringify({ ...rolled, nothingWritten: true }, null, 2) : `keysentry: ${redact(e.message)}; rolled back.\n${formatOutcome(rolled)}`);
+      io.out(format === 'json' ? JSON.stringify({ ...rolled, nothingWritten: true, reason: redact(e.message) }, null, 2) : `keysentry: ${redact(e.message)}; rolled back.\n${formatOutcome(rolled)}`);
       return 2;
     }
     if (e instanceof RotationCancelled || cancelled()) {

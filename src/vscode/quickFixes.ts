@@ -53,7 +53,8 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
         const rotate = new vscode.CodeAction(vscode.l10n.t('Rotate this key ({0}) through IAM…', keyId), vscode.CodeActionKind.QuickFix);
         rotate.command = { command: Commands.rotateKey, title: rotate.title, arguments: [keyId] };
         rotate.diagnostics = [diagnostic];
-        rotate.isPreferred = true;
+        // Never preferred: Auto Fix (and "fix all") applies preferred fixes unasked, and a rotation is an AWS operation.
+        rotate.isPreferred = false;
         actions.push(rotate);
       }
       if (keyId && !this.live?.get(keyId)) {

@@ -183,9 +183,8 @@ async function main() {
     await ui.keyboard.press('Enter');
     await ui.waitForTimeout(1500); // diagnostics
     await ui.keyboard.press('Control+.');
-    // The preferred fix is focused first: Enter takes it, as a keyboard user would.
-    await ui.locator('.action-widget .monaco-list-row.focused').filter({ hasText: 'Rotate this key' }).first().waitFor({ timeout: 20_000 });
-    await ui.keyboard.press('Enter');
+    // Rotate is the first fix offered (never "preferred": Auto Fix must not start an AWS operation); a click takes it.
+    await ui.locator('.action-widget .monaco-list-row').filter({ hasText: 'Rotate this key' }).first().click({ timeout: 20_000 });
     const dialog = ui.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 30_000 });
     const dialogText = await dialog.innerText();
@@ -208,6 +207,40 @@ async function main() {
     if (keys.length !== 1 || keys[0].AccessKeyId !== newId || keys[0].Status !== 'Active') throw new Error(`billing-dev keys: ${JSON.stringify(keys.map((k) => [k.AccessKeyId, k.Status]))}`);
     await closeEditors();
     await ui.screenshot({ path: path.join(screenshotsDir, 'rotated.png') });
+  });
+  await uiTest(ui, '[ui] rotation: a tracked .env is offered untrack or a profile, and a failed rotation shows its reason (moto)', async () => {
+    await closeEditors();
+    const envFile = path.join(wsB.dir, '.env');
+    const before = readFileSync(envFile, 'utf8');
+    await ui.keyboard.press('Control+P');
+    await ui.keyboard.type('.env');
+    await ui.waitForTimeout(800);
+    // The workspace's own .env, not services/billing/.env.
+    await ui.locator('.quick-input-list .monaco-list-row').filter({ hasNotText: 'billing' }).first().click({ timeout: 20_000 });
+    await ui.locator('.monaco-editor .view-lines').filter({ hasText: 'local settings' }).first().waitFor({ timeout: 30_000 });
+    await ui.keyboard.press('Control+G');
+    await ui.keyboard.type('4:24');
+    await ui.keyboard.press('Enter');
+    await ui.waitForTimeout(1500);
+    await ui.keyboard.press('Control+.');
+    await ui.locator('.action-widget .monaco-list-row').filter({ hasText: 'Rotate this key' }).first().click({ timeout: 20_000 });
+    const dialog = ui.locator('.monaco-dialog-box');
+    await dialog.filter({ hasText: 'tracked by git' }).waitFor({ timeout: 30_000 });
+    const text = await dialog.innerText();
+    if (!/--untrack/.test(text) || !/--to-profile/.test(text)) throw new Error(`the plan of both choices is not in the dialog: ${text.slice(0, 400)}`);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'rotation-tracked.png') });
+    await dialog.locator('a.monaco-button, button', { hasText: 'Write to a Profile Instead' }).first().click();
+    const input = ui.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await ui.keyboard.press('Enter'); // the suggested name, "rotated"
+    // The planted key is not in the demo's AWS account: the refusal and its reason are shown.
+    const error = ui.locator('.monaco-dialog-box').filter({ hasText: 'will not rotate' });
+    await error.waitFor({ timeout: 60_000 });
+    const errorText = await error.innerText();
+    if (!/no IAM user|belongs to account/.test(errorText)) throw new Error(`no reason in the error: ${errorText.slice(0, 400)}`);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'rotation-error.png') });
+    await ui.keyboard.press('Escape');
+    if (readFileSync(envFile, 'utf8') !== before) throw new Error('the tracked .env was changed');
   });
   await uiTest(ui, '[ui] Audit AWS Account fills the Account group with the seeded incidents (moto)', async () => {
     await closeEditors();
