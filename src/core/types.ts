@@ -24,6 +24,8 @@ export interface Finding {
   pairedKeyId?: string;
   /** Found by decoding the value at this place: it is written base64- or percent-encoded there. */
   decoded?: 'base64' | 'percent';
+  /** Found inside an archive (zip, gzip, tar): the entry's name, nested ones joined by `!`; line and column are the entry's. */
+  inArchive?: string;
 }
 
 /** A file that was not scanned, and why. */

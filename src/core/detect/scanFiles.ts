@@ -9,6 +9,7 @@ import { readConfigFile } from './configFiles';
 import { IgnoreMatcher } from './ignoreFile';
 import { anchorRegex, isKeyFileName } from './patterns';
 import { scanListedName } from './pathNames';
+import { ARCHIVE_LIMITS, newArchiveBudget, openArchive, type ArchiveBudget, type ArchiveContents } from './archives';
 import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from '../types';
 import { displayBytes, escapeControl } from '../escape';
 
@@ -325,15 +326,49 @@ export function addToBaselineFile(root: string, findings: Finding[], reason?: st
 }
 
 /** Scans one file's bytes; shared by the CLI, the workspace scan and the pre-push gate. */
-export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScanOptions, 'exhaustive' | 'baseline' | 'onIncomplete'>): Promise<Finding[] | SkippedFile> {
+export async function scanBytes(bytes: Buffer, file: string, opts: Pick<TextScanOptions, 'exhaustive' | 'baseline' | 'onIncomplete'>, archive: ArchiveScan = { depth: 0, budget: newArchiveBudget() }): Promise<Finding[] | SkippedFile> {
   const container = isKeyFileName(file) ? scanKeyContainer(bytes, file, opts.baseline) : undefined;
   if (container) return [container];
+  // A zip, gzip or tar: what is inside is scanned (see archives.ts for the limits).
+  const opened = archive.depth < ARCHIVE_LIMITS.depth ? openArchive(bytes, archive.budget) : undefined;
+  if (opened) return scanArchive(opened, bytes, file, opts, archive);
   // UTF-16 and UTF-32 text hides its anchors between NUL bytes: those files are decoded first.
   // Binary content is scanned too, as its printable strings (a NUL byte hides nothing).
   // (A binary's UTF-16LE strings hide their anchors from the raw bytes: binaries are decoded first.)
   const { encoding } = detectEncoding(bytes);
   if (!opts.exhaustive && encoding === 'utf-8' && !mayHoldSecret(bytes)) return [];
   return scanText(decode(bytes).text, file, opts);
+}
+
+/** Where scanBytes is inside nested archives, and the decompression budget they share. */
+export interface ArchiveScan {
+  depth: number;
+  budget: ArchiveBudget;
+}
+
+/**
+ * Each entry of an opened archive is scanned as a file of its own; its findings keep the archive
+ * as their file and name the entry in `inArchive` (lines and columns are the entry's). What was
+ * not opened (encrypted, over the budget, an unknown method) is reported through onIncomplete, so
+ * callers list the archive as partially scanned. An archive nothing could be opened from is
+ * scanned as before, as its printable strings.
+ */
+async function scanArchive(opened: ArchiveContents, bytes: Buffer, file: string, opts: Pick<TextScanOptions, 'exhaustive' | 'baseline' | 'onIncomplete'>, archive: ArchiveScan): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const n of opened.notOpened) opts.onIncomplete?.(`${escapeControl(n.name)} in the ${opened.format} archive was not opened: ${n.why}`);
+  for (const e of opened.entries) {
+    const inner = await scanBytes(e.bytes, e.name, { ...opts, onIncomplete: (why) => opts.onIncomplete?.(`${escapeControl(e.name)} in the ${opened.format} archive: ${why}`) }, { depth: archive.depth + 1, budget: archive.budget });
+    if (!Array.isArray(inner)) {
+      opts.onIncomplete?.(`${escapeControl(e.name)} in the ${opened.format} archive: ${inner.detail ?? inner.reason}`);
+      continue;
+    }
+    for (const f of inner) findings.push({ ...f, file, inArchive: f.inArchive ? `${e.name}!${f.inArchive}` : e.name });
+  }
+  if (opened.entries.length === 0) {
+    const { encoding } = detectEncoding(bytes);
+    if (opts.exhaustive || encoding !== 'utf-8' || mayHoldSecret(bytes)) findings.push(...(await scanText(decode(bytes).text, file, opts)));
+  }
+  return findings;
 }
 
 /** What scanning one listed file came to; applied in listing order, so results never depend on which thread scanned what. */
