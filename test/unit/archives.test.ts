@@ -3,7 +3,7 @@
 // corrupt entries, and random bytes. Nothing here asserts a duration: the budget is what bounds the work.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,4 +144,69 @@ test('any bytes that start like an archive: never throws, never exceeds the budg
     }),
     { numRuns: 400, seed: 11 },
   );
+});
+
+// ---- Through the scanner and the gate: keys inside archives are found and named by entry. ----
+import { runBuiltCli, tempDir, assertNoSecret } from './helpers';
+
+function gitIn(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+}
+
+test('keysentry scan: a key in a zip inside a zip, in a .gz and in a tar.gz is found, named by its entry', async (t) => {
+  const d = tempDir(t);
+  const id = fakeKeyId() as string;
+  const secret = fakeSecret() as string;
+  execFileSync('python3', ['-c', `import zipfile, gzip, tarfile, io
+env = 'AWS_ACCESS_KEY_ID=${id}\\nAWS_SECRET_ACCESS_KEY=${secret}\\n'
+z = zipfile.ZipFile('inner.zip', 'w', zipfile.ZIP_DEFLATED); z.writestr('app/.env', env); z.close()
+z = zipfile.ZipFile('outer.zip', 'w', zipfile.ZIP_DEFLATED); z.write('inner.zip'); z.close()
+open('creds.gz', 'wb').write(gzip.compress(env.encode()))
+t = tarfile.open('b.tar.gz', 'w:gz'); data = env.encode(); ti = tarfile.TarInfo('deploy/creds'); ti.size = len(data); t.addfile(ti, io.BytesIO(data)); t.close()`], { cwd: d });
+  const outputs: string[] = [];
+  const r = await runBuiltCli(['scan', '.', '--format', 'json'], {}, { cwd: d, outputs });
+  const json = JSON.parse(r.out) as { findings: Array<{ file: string; inArchive?: string; kind: string; line: number }>; stats: { skipped: unknown[] } };
+  const places = json.findings.filter((f) => f.kind === 'aws-secret-access-key').map((f) => `${f.file}!${f.inArchive}:${f.line}`).sort();
+  assert.deepEqual(places, ['b.tar.gz!deploy/creds:2', 'creds.gz!creds:2', 'inner.zip!app/.env:2', 'outer.zip!inner.zip!app/.env:2']);
+  const text = await runBuiltCli(['scan', '.'], {}, { cwd: d, outputs });
+  assert.match(text.out, /inner\.zip!app\/\.env:2:/);
+  assertNoSecret(outputs, [secret]);
+});
+
+test('the gate blocks a push of a zipped or gzipped key, and reports an archive it could not open instead of passing it silently', async (t) => {
+  const d = tempDir(t);
+  const id = fakeKeyId() as string;
+  const secret = fakeSecret() as string;
+  gitIn(d, 'init', '-q', '--bare', 'remote.git');
+  const w = path.join(d, 'w');
+  gitIn(d, 'init', '-q', '-b', 'main', w);
+  gitIn(w, 'remote', 'add', 'origin', path.join(d, 'remote.git'));
+  writeFileSync(path.join(w, 'README'), 'hi\n');
+  gitIn(w, 'add', 'README');
+  gitIn(w, 'commit', '-qm', 'init');
+  gitIn(w, 'push', '-q', 'origin', 'main');
+  const outputs: string[] = [];
+  assert.equal((await runBuiltCli(['install-hook'], {}, { cwd: w, outputs })).code, 0);
+  const push = (): { status: number | null; out: string } => {
+    const r = spawnSync('git', ['push', 'origin', 'main'], { cwd: w, encoding: 'utf8' });
+    outputs.push(r.stdout, r.stderr);
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  execFileSync('python3', ['-c', `import zipfile
+z = zipfile.ZipFile('backup.zip', 'w', zipfile.ZIP_DEFLATED); z.writestr('prod/.env', 'AWS_ACCESS_KEY_ID=${id}\\nAWS_SECRET_ACCESS_KEY=${secret}\\n'); z.close()`], { cwd: w });
+  gitIn(w, 'add', 'backup.zip');
+  gitIn(w, 'commit', '-qm', 'backup');
+  const blocked = push();
+  assert.notEqual(blocked.status, 0);
+  assert.match(blocked.out, /backup\.zip!prod\/\.env:2/);
+  gitIn(w, 'reset', '-q', '--hard', 'HEAD^');
+  // An LZMA entry cannot be opened: the push stops (fail-closed) and says what was not scanned.
+  execFileSync('python3', ['-c', `import zipfile
+z = zipfile.ZipFile('data.zip', 'w', zipfile.ZIP_LZMA); z.writestr('x.env', 'nothing to see'); z.close()`], { cwd: w });
+  gitIn(w, 'add', 'data.zip');
+  gitIn(w, 'commit', '-qm', 'data');
+  const partial = push();
+  assert.notEqual(partial.status, 0, partial.out);
+  assert.match(partial.out, /data\.zip.*partially scanned.*compression method 14/);
+  assertNoSecret(outputs, [secret]);
 });

@@ -9,7 +9,7 @@ import type { Finding, FindingKind, ScanResult } from '../types';
  */
 export function redactScanResult(result: ScanResult): ScanResult {
   return {
-    findings: result.findings.map((f) => ({ ...f, file: redact(f.file) })),
+    findings: result.findings.map((f) => ({ ...f, file: redact(f.file), ...(f.inArchive !== undefined ? { inArchive: redact(f.inArchive) } : {}) })),
     stats: { ...result.stats, skipped: result.stats.skipped.map((k) => ({ ...k, file: redact(k.file), ...(k.detail ? { detail: redact(k.detail) } : {}) })) },
   };
 }
@@ -137,7 +137,7 @@ export function toText(result: ScanResult, color: boolean): string {
   for (const [file, list] of byFile) {
     out.push(c('4', escapeControl(file)));
     for (const f of list) {
-      const where = `${f.line}:${f.column}`.padEnd(9);
+      const where = `${f.inArchive !== undefined ? `${escapeControl(f.inArchive)}:` : ''}${f.line}:${f.column}`.padEnd(9);
       const extra = [f.accountId ? `account ${f.accountId}` : '', f.pairedKeyId ? `pairs with ${f.pairedKeyId}` : ''].filter(Boolean).join(', ');
       out.push(`  ${c('2', where)} ${c('31', KIND_TITLES[f.kind].padEnd(22))} ${escapeControl(f.preview)}${extra ? c('2', `  (${escapeControl(extra)})`) : ''}`);
     }

@@ -356,7 +356,9 @@ export interface ArchiveScan {
 async function scanArchive(opened: ArchiveContents, bytes: Buffer, file: string, opts: Pick<TextScanOptions, 'exhaustive' | 'baseline' | 'onIncomplete'>, archive: ArchiveScan): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const n of opened.notOpened) opts.onIncomplete?.(`${escapeControl(n.name)} in the ${opened.format} archive was not opened: ${n.why}`);
-  for (const e of opened.entries) {
+  for (const entry of opened.entries) {
+    // A gzip without a stored name holds the file its own name says: creds.gz holds creds.
+    const e = entry.name === '(gzip content)' && /\.gz$/i.test(file) ? { ...entry, name: path.posix.basename(file.replace(/\\/g, '/')).replace(/\.gz$/i, '') } : entry;
     const inner = await scanBytes(e.bytes, e.name, { ...opts, onIncomplete: (why) => opts.onIncomplete?.(`${escapeControl(e.name)} in the ${opened.format} archive: ${why}`) }, { depth: archive.depth + 1, budget: archive.budget });
     if (!Array.isArray(inner)) {
       opts.onIncomplete?.(`${escapeControl(e.name)} in the ${opened.format} archive: ${inner.detail ?? inner.reason}`);

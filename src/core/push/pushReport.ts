@@ -28,7 +28,7 @@ export function redactPushResult(result: PushScanResult): PushScanResult {
   return {
     ...result,
     refs: result.refs.map((r) => ({ ...r, localRef: redact(r.localRef), remoteRef: redact(r.remoteRef) })),
-    findings: result.findings.map((f) => ({ ...f, file: redact(f.file), ref: redact(f.ref), subject: redact(f.subject) })),
+    findings: result.findings.map((f) => ({ ...f, file: redact(f.file), ref: redact(f.ref), subject: redact(f.subject), ...(f.inArchive !== undefined ? { inArchive: redact(f.inArchive) } : {}) })),
     skipped: result.skipped.map((k) => ({ ...k, file: redact(k.file), reason: redact(k.reason) })),
     ...(result.submodules ? { submodules: result.submodules.map((m) => ({ ...m, path: redact(m.path), ...(m.hookFile ? { hookFile: redact(m.hookFile) } : {}) })) } : {}),
   };
@@ -77,7 +77,7 @@ export function formatPushReport(result: PushScanResult, remote: string, color: 
     const f0 = findings[0] as PushFinding;
     out.push(`  ${c('33', short(commit))}  ${e(redact(f0.subject))}${f0.ref ? c('2', `  [${e(f0.ref.replace(/^refs\/(?:heads|tags)\//, ''))}]`) : ''}`);
     for (const f of findings) {
-      const where = e(f.file.startsWith('(') ? f.file : `${f.file}:${f.line}:${f.column}`);
+      const where = e(f.file.startsWith('(') ? f.file : `${f.file}${f.inArchive !== undefined ? `!${redact(f.inArchive)}` : ''}:${f.line}:${f.column}`);
       const extra = f.pairedKeyId ? ` (key ${f.pairedKeyId})` : f.accountId ? ` (account ${f.accountId})` : '';
       out.push(`      ${where}  ${c('1', KIND_TITLES[f.kind])}  ${e(f.preview)}${e(extra)}`);
     }

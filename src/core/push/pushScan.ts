@@ -166,6 +166,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
 
   // Each distinct blob is scanned once per path, in batches that bound memory.
   const cache = new Map<string, Finding[] | SkippedFile>();
+  const partial = new Map<string, string[]>();
   const keyOf = (blob: string, path: string): string => `${blob}\0${path}`;
   const sizes = await source.sizes([...new Set(jobs.flatMap((j) => [j.blob, ...j.oldBlobs]))]);
   const skipped: PushScanResult['skipped'] = [];
@@ -188,7 +189,11 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
       const objects = batch.length ? await source.read([...new Set(batch.map((w) => w.blob))]) : new Map<string, GitObject>();
       for (const w of batch) {
         const data = objects.get(w.blob)?.data;
-        cache.set(keyOf(w.blob, w.path), data ? await scanBytes(data, w.path, {}) : { file: w.path, reason: 'unreadable', detail: 'blob not found' });
+        // Partly scanned content (an archive entry that could not be opened, more candidate
+        // matches than the engine checks) is reported like a skip: never passed silently.
+        const notes: string[] = [];
+        cache.set(keyOf(w.blob, w.path), data ? await scanBytes(data, w.path, { onIncomplete: (why) => notes.push(why) }) : { file: w.path, reason: 'unreadable', detail: 'blob not found' });
+        if (notes.length) partial.set(keyOf(w.blob, w.path), notes);
       }
     }
   };
@@ -203,6 +208,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
   for (const job of jobs) {
     const result = cache.get(keyOf(job.blob, job.path));
     if (!result) continue;
+    for (const why of partial.get(keyOf(job.blob, job.path)) ?? []) skipped.push({ commit: job.commit.sha, file: job.path, reason: `partially scanned (${why})` });
     if (!Array.isArray(result)) {
       skipped.push({ commit: job.commit.sha, file: job.path, reason: `${result.reason}${result.detail ? ` (${result.detail})` : ''}` });
       continue;
