@@ -53,6 +53,18 @@ function readStdin(): Promise<string> {
   });
 }
 
+/** The code of an MFA device (a profile's `mfa_serial`), asked on the terminal; never echoed to a log. */
+async function mfaCodeOnTty(serial: string): Promise<string> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) throw new KeysentryError(`the profile needs a code from the MFA device ${serial} (mfa_serial): run keysentry in a terminal to type it`);
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(`MFA code for ${serial}: `)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
 async function confirmOnTty(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -63,9 +75,13 @@ async function confirmOnTty(question: string): Promise<boolean> {
   }
 }
 
+const AWS_COMMANDS = new Set(['check', 'check-key-pair', 'investigate', 'rotate', 'audit']);
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Profiles with mfa_serial ask for the code where the user is: the terminal.
+    if (io.mfaCode && AWS_COMMANDS.has(command ?? '')) (await import('../aws/clients')).setMfaCodeProvider(io.mfaCode);
     switch (command) {
       case 'scan':
         return await scanCommand(rest, io);
@@ -143,6 +159,7 @@ if (require.main === module) {
     version,
     readStdin,
     confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTty : undefined,
+    mfaCode: mfaCodeOnTty,
     onInterrupt: (handler) => {
       process.once('SIGINT', handler);
       process.once('SIGTERM', handler);
