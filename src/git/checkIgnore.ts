@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { gitInvocation } from './run';
+import { gitAsync, gitInvocation } from './run';
 
 /** Paths per `git check-ignore` run (bounded so one stdin never grows without end). */
 const MAX_BATCH = 2000;
@@ -75,4 +75,26 @@ export class CheckIgnoreBatcher {
     for (const byPath of this.pending.values()) for (const waiters of byPath.values()) for (const w of waiters) w(false);
     this.pending.clear();
   }
+}
+
+/**
+ * Which of `paths` (relative to `cwd`) git tracks (in the index: committed or staged), in one
+ * `git ls-files` per 500 names; undefined when git cannot answer (not a repository, no git).
+ */
+export async function gitTrackedAmong(cwd: string, paths: readonly string[]): Promise<Set<string> | undefined> {
+  const tracked = new Set<string>();
+  for (let i = 0; i < paths.length; i += 500) {
+    const chunk = paths.slice(i, i + 500).filter((p) => p && !p.includes('\0'));
+    if (!chunk.length) continue;
+    let out: Buffer;
+    try {
+      out = await gitAsync(cwd, ['ls-files', '-z', '--', ...chunk.map((p) => `:(literal)${p}`)]);
+    } catch {
+      return undefined;
+    }
+    // Names come back relative to cwd, as asked.
+    const listed = new Set(out.toString('utf8').split('\0').filter(Boolean));
+    for (const p of chunk) if (listed.has(p)) tracked.add(p);
+  }
+  return tracked;
 }
