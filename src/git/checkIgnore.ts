@@ -32,10 +32,18 @@ function batch(cwd: string, paths: readonly string[]): Promise<string[]> {
       // 0: some are ignored; 1: none; anything else: git could not answer.
       if (code !== 0) return resolve([]);
       const wanted = new Set(asked);
-      resolve(Buffer.concat(out).toString('utf8').split('\0').filter((p) => wanted.has(p)));
+      resolve(
+        Buffer.concat(out)
+          .toString('utf8')
+          .split('\0')
+          .map((p) => p.slice(2))
+          .filter((p) => wanted.has(p)),
+      );
     });
     child.stdin.on('error', () => {});
-    child.stdin.end(asked.join('\0') + '\0');
+    // Each path is read as a pathspec: `./` keeps a leading `:` from being magic (`:(exclude)…`,
+    // or a fatal "unimplemented magic" that would fail the whole batch). Git echoes the prefix back.
+    child.stdin.end(asked.map((p) => `./${p}\0`).join(''));
   });
 }
 

@@ -64,6 +64,10 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   getChildren(node?: Node): Node[] {
     if (!node) {
+      // Nothing found, nothing audited, no incident: an empty tree, so the view's welcome content
+      // (package.json viewsWelcome) offers the first steps instead of tree items acting as buttons.
+      const idle = !this.store.count && !this.outgoingStates().length && !this.incidents.incidentsFor().length && this.incidents.accounts.every((a) => !a.snapshot && !a.running && !a.error);
+      if (idle) return [];
       const out: Node[] = this.outgoingStates().map((state) => ({ type: 'outgoing', state }));
       out.push({ type: 'group', label: vscode.l10n.t('Workspace') });
       for (const state of this.incidents.accounts) out.push({ type: 'account', state });

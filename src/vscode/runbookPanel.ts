@@ -32,7 +32,8 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
     private readonly log: Log,
   ) {
     this.disposables.push(
-      vscode.commands.registerCommand(Commands.openRunbook, (kind?: string) => this.open(kind ?? 'aws-access-key-id')),
+      // Menus pass their own context (a view title passes none, an item its element): only a string names a runbook.
+      vscode.commands.registerCommand(Commands.openRunbook, (kind?: unknown) => this.open(typeof kind === 'string' && kind ? kind : 'aws-access-key-id')),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, this),
     );
   }
@@ -50,7 +51,7 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
     }
     const runbook = this.load()[kind];
     if (!runbook) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: no runbook for "{0}".', kind));
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: no runbook for "{0}".', String(kind)));
       return undefined;
     }
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, runbook.title, vscode.ViewColumn.Beside, webviewOptions(this.context.extensionUri));
