@@ -1,8 +1,13 @@
 // VS Code and CLI conventions that a repository, a user or CI relies on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from '../../src/cli/args';
+import { main, wantColor, withVersion } from '../../src/cli/main';
+import type { Io } from '../../src/cli/io';
+import { assertNoSecret, tempDir } from './helpers';
+import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -81,4 +86,80 @@ test('startup: the background scan raises no notification (progress in the statu
   assert.match(s, /opts\.notify\s*\?\s*\{ location: vscode\.ProgressLocation\.Notification[^}]*\}\s*:\s*\{ location: vscode\.ProgressLocation\.Window/);
   assert.doesNotMatch(s, /count > 0 \|\| opts\.notify/);
   assert.match(src('src/extension.ts'), /scanWorkspace\(\{ notify: false \}\)/);
+});
+
+// ---- The CLI: node:util parseArgs, standard input, colour, usage, version ----
+
+async function cli(args: string[], cwd: string, stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n'), cwd, color: false, version: '9.9.9', readStdin: stdin === undefined ? undefined : async () => stdin };
+  return { code: await main(args, io), out, err };
+}
+
+test('cli: `scan -h` prints help and scans nothing, even beside a file named -h; `scan -- -h` scans that file', async (t) => {
+  const dir = tempDir(t);
+  const id = fakeKeyId();
+  const secret = fakeSecret();
+  writeFileSync(path.join(dir, '-h'), `aws_access_key_id = ${id}\naws_secret_access_key = ${secret}\n`);
+  const help = await cli(['scan', '-h'], dir);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^usage: keysentry scan/);
+  const file = await cli(['scan', '--format', 'json', '--', '-h'], dir);
+  assert.equal(file.code, 1);
+  assert.ok(JSON.parse(file.out).findings.some((f: { file: string }) => f.file === '-h'));
+  assertNoSecret([help.out, help.err, file.out, file.err], [secret]);
+});
+
+test('cli: `scan -` reads standard input; the report names it (stdin) and never shows the secret', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, 'x'));
+  const secret = fakeSecret();
+  const r = await cli(['scan', '-', '--format', 'json'], path.join(dir, 'x'), `export AWS_ACCESS_KEY_ID=${fakeKeyId()}\nexport AWS_SECRET_ACCESS_KEY=${secret}\n`);
+  assert.equal(r.code, 1, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.version, '9.9.9');
+  assert.ok(j.findings.length >= 1);
+  assert.ok(j.findings.every((f: { file: string }) => f.file === '(stdin)'));
+  const clean = await cli(['scan', '-'], dir, 'nothing here\n');
+  assert.equal(clean.code, 0);
+  assert.equal((await cli(['scan', '-', 'other'], dir, '')).code, 2);
+  assertNoSecret([r.out, r.err], [secret]);
+});
+
+test('cli: an argument error prints the message, then the usage, on stderr only', async (t) => {
+  const dir = tempDir(t);
+  for (const args of [['scan', '--nope'], ['scan', '--format'], ['scan', '--format', 'xml'], ['scan', '-x'], ['pre-push', '--bogus']]) {
+    const r = await cli(args, dir);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.out, '', args.join(' '));
+    assert.match(r.err, /^keysentry: .+\n\nusage: keysentry /, args.join(' '));
+  }
+});
+
+test('cli: every JSON object printed carries version; SARIF keeps its own', () => {
+  assert.equal(JSON.parse(withVersion('{"findings":[]}', '1.2.3')).version, '1.2.3');
+  assert.equal(withVersion('{\n  "a": 1\n}', '1.2.3'), '{\n  "version": "1.2.3",\n  "a": 1\n}');
+  assert.equal(withVersion('{"$schema":"x","version":"2.1.0"}', '1'), '{"$schema":"x","version":"2.1.0"}');
+  assert.equal(withVersion('not json {', '1'), 'not json {');
+  assert.equal(withVersion('[1]', '1'), '[1]');
+});
+
+test('cli: FORCE_COLOR forces colour, NO_COLOR and FORCE_COLOR=0 turn it off, else a terminal decides', () => {
+  assert.equal(wantColor({ FORCE_COLOR: '1' }, false), true);
+  assert.equal(wantColor({ FORCE_COLOR: '3', NO_COLOR: '1' }, false), true);
+  assert.equal(wantColor({ FORCE_COLOR: '0' }, true), false);
+  assert.equal(wantColor({ NO_COLOR: '1' }, true), false);
+  assert.equal(wantColor({}, true), true);
+  assert.equal(wantColor({}, false), false);
+});
+
+test('cli args: same interface on node:util parseArgs (repeatable, last wins, -- ends options, - is positional)', () => {
+  const a = parseArgs(['a', '--update', 'x', '--format=json', '--update', 'y', '-', '--', '--not-a-flag'], ['format'], ['help'], ['update']);
+  assert.deepEqual(a.positional, ['a', '-', '--not-a-flag']);
+  assert.equal(a.flags.get('update'), 'y');
+  assert.deepEqual(a.lists.get('update'), ['x', 'y']);
+  assert.equal(a.flags.get('format'), 'json');
+  assert.throws(() => parseArgs(['--help=1'], [], ['help']), /--help does not take a value/);
+  assert.throws(() => parseArgs(['--format', '--help'], ['format'], ['help']), /--format needs a value/);
 });
