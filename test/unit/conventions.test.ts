@@ -7,6 +7,7 @@ import { parseArgs } from '../../src/cli/args';
 import { main, wantColor, withVersion } from '../../src/cli/main';
 import type { Io } from '../../src/cli/io';
 import { assertNoSecret, tempDir } from './helpers';
+// @ts-expect-error plain ESM fixture helper
 import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
