@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { parseRunbooks, type Runbook } from '../core/incidents/runbooks';
 import { Commands } from './ids';
 import type { Log } from './log';
+import { webviewStrings } from './webviewStrings';
 
 const VIEW_TYPE = 'keysentry.runbook';
 
@@ -85,7 +86,7 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
           void this.context.workspaceState.update(stateKey, [...done]);
           return;
         }
-        void panel.webview.postMessage({ type: 'runbook', kind, runbook, done: [...done] });
+        void panel.webview.postMessage({ type: 'runbook', kind, runbook, done: [...done], l10n: webviewStrings() });
       },
       undefined,
       this.disposables,

@@ -1,6 +1,7 @@
 // VS Code and CLI conventions that a repository, a user or CI relies on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from '../../src/cli/args';
@@ -163,4 +164,24 @@ test('cli args: same interface on node:util parseArgs (repeatable, last wins, --
   assert.equal(a.flags.get('format'), 'json');
   assert.throws(() => parseArgs(['--help=1'], [], ['help']), /--help does not take a value/);
   assert.throws(() => parseArgs(['--format', '--help'], ['format'], ['help']), /--format needs a value/);
+});
+
+test('l10n: the bundle holds every vscode.l10n.t string of the source (npm run l10n regenerates it), and package.json points at it', (t) => {
+  assert.equal(pkg.l10n, './l10n');
+  const out = tempDir(t);
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'l10n-dev', 'dist', 'cli.js'), 'export', '--outDir', out, path.join(ROOT, 'src')], { stdio: 'ignore' });
+  const fresh = JSON.parse(readFileSync(path.join(out, 'bundle.l10n.json'), 'utf8'));
+  const shipped = JSON.parse(src('l10n/bundle.l10n.json'));
+  assert.deepEqual(Object.keys(shipped).sort(), Object.keys(fresh).sort(), 'l10n/bundle.l10n.json is stale: run npm run l10n');
+});
+
+test("l10n: every string of the webview page goes through t() and is translated by the extension's table", () => {
+  const page = src('media/webview/runbook.ts');
+  const used = new Set([...page.matchAll(/\bt\('((?:[^'\\]|\\.)*)'/g)].map((m) => (m[1] as string).replace(/\\(.)/g, '$1')));
+  const table = new Set([...src('src/vscode/webviewStrings.ts').matchAll(/vscode\.l10n\.t\('((?:[^'\\]|\\.)*)'\)/g)].map((m) => (m[1] as string).replace(/\\(.)/g, '$1')));
+  for (const s of used) assert.ok(table.has(s), `webview string not in webviewStrings(): ${s}`);
+  // No English sentence is put on the page without t(): element text literals are only t(...) or data.
+  assert.doesNotMatch(page, /el\('(h1|h2|dt|label|p|span|button)', '[A-Z]/);
+  assert.doesNotMatch(page, /button\('[A-Z]/);
+  for (const f of ['src/vscode/runbookPanel.ts', 'src/vscode/incidentPanel.ts']) assert.match(src(f), /l10n: webviewStrings\(\)/, f);
 });
