@@ -185,3 +185,8 @@ test("l10n: every string of the webview page goes through t() and is translated 
   assert.doesNotMatch(page, /button\('[A-Z]/);
   for (const f of ['src/vscode/runbookPanel.ts', 'src/vscode/incidentPanel.ts']) assert.match(src(f), /l10n: webviewStrings\(\)/, f);
 });
+
+test('view title: at most two inline buttons besides Collapse All, so the title and counts fit the default sidebar width', () => {
+  const inline = pkg.contributes.menus['view/title'].filter((m: { group?: string; when?: string }) => /^navigation/.test(m.group ?? '') && /keysentry\.incidents/.test(m.when ?? ''));
+  assert.ok(inline.length <= 2, `${inline.length} inline title buttons: ${inline.map((m: { command: string }) => m.command).join(', ')}`);
+});
