@@ -146,7 +146,7 @@ export class AccountIncidents implements vscode.Disposable {
   }
 
   get openCount(): number {
-    return this.book.incidents.filter((i) => i.status !== 'resolved').length;
+    return this.book.incidents.filter((i) => i.status === 'open').length; // contained needs no action now
   }
 
   private awsModule(): Promise<AwsModule> {
@@ -167,7 +167,8 @@ export class AccountIncidents implements vscode.Disposable {
     } catch {
       // no passwd entry (a container): keep "someone"
     }
-    return who ? `${user} as ${who}` : user;
+    // The AWS identity first: "root as arn:…" would read as the account's root user to AWS.
+    return who ? `${who} (local user ${user}, via Keysentry)` : `local user ${user}`;
   }
 
   private trusted(interactive = true): boolean {
