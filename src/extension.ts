@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const log = new Log();
   const store = new FindingsStore();
   const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
-  const scanner = new ScanController(store, log, cliPath);
+  const scanner = new ScanController(store, log, cliPath, undefined, context.workspaceState);
   const runbooks = new RunbookPanels(context, log);
   const git = getGitApi();
   const push = new PushGuard(context, log, cliPath, git, () => scanner.reloadFolderSettings());

@@ -9,6 +9,28 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 
+/**
+ * The page's strings, translated by the extension (vscode.l10n, src/vscode/webviewStrings.ts) and
+ * sent with each message; English when a string has no translation. Only string values are kept.
+ */
+let strings: Record<string, string> = {};
+function takeStrings(m: unknown): void {
+  const table = (m as { l10n?: unknown } | null)?.l10n;
+  if (!table || typeof table !== 'object') return;
+  const next: Record<string, string> = {};
+  for (const [k, v] of Object.entries(table as Record<string, unknown>)) if (typeof v === 'string') next[k] = v;
+  strings = next;
+}
+function t(message: string, ...args: Array<string | number>): string {
+  return (Object.prototype.hasOwnProperty.call(strings, message) ? (strings[message] as string) : message).replace(/\{(\d+)\}/g, (all, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : all));
+}
+
+/** An ISO timestamp in the reader's own time zone and locale (the raw value stays in the title). */
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 function isRunbookMessage(m: unknown): m is RunbookMessage {
   const o = m as Partial<RunbookMessage> | null;
   return !!o && o.type === 'runbook' && typeof o.kind === 'string' && !!o.runbook && Array.isArray(o.runbook.phases) && Array.isArray(o.done);
@@ -41,7 +63,7 @@ function render(msg: RunbookMessage): void {
   const total = msg.runbook.phases.reduce((n, p) => n + p.steps.length, 0);
   const status = el('p', '', 'progress');
   const updateStatus = (): void => {
-    status.textContent = `${done.size} of ${total} steps done`;
+    status.textContent = t('{0} of {1} steps done', done.size, total);
   };
   updateStatus();
   root.appendChild(status);
@@ -126,11 +148,11 @@ function renderIncident(msg: IncidentMessage): void {
   header.appendChild(el('h1', msg.title));
   const meta = el('div', undefined, 'meta');
   meta.appendChild(el('span', msg.severity.toUpperCase(), `badge severity-${msg.severity}`));
-  const statusLabel = el('label', 'Status ');
+  const statusLabel = el('label', `${t('Status')} `);
   const select = el('select');
   select.dataset.key = 'status';
   for (const s of msg.statuses) {
-    const o = el('option', s);
+    const o = el('option', t(s));
     o.value = s;
     o.selected = s === msg.status;
     select.appendChild(o);
@@ -138,7 +160,7 @@ function renderIncident(msg: IncidentMessage): void {
   select.addEventListener('change', () => vscode.postMessage({ type: 'status', status: select.value }));
   statusLabel.appendChild(select);
   meta.appendChild(statusLabel);
-  const report = button('Export Report', () => vscode.postMessage({ type: 'report' }), 'secondary');
+  const report = button(t('Export Report'), () => vscode.postMessage({ type: 'report' }), 'secondary');
   report.dataset.key = 'report';
   meta.appendChild(report);
   header.appendChild(meta);
@@ -148,11 +170,11 @@ function renderIncident(msg: IncidentMessage): void {
 
   if (msg.facts.length || msg.resources.length) {
     const details = el('section', undefined, 'details');
-    details.appendChild(el('h2', 'Details'));
+    details.appendChild(el('h2', t('Details')));
     const dl = el('dl');
     for (const [k, v] of msg.facts) dl.append(el('dt', k), el('dd', v));
     if (msg.resources.length) {
-      dl.appendChild(el('dt', 'Resources'));
+      dl.appendChild(el('dt', t('Resources')));
       const dd = el('dd');
       const ul = el('ul');
       for (const r of msg.resources) ul.appendChild(el('li', r));
@@ -165,7 +187,7 @@ function renderIncident(msg: IncidentMessage): void {
 
   const total = msg.phases.reduce((n, p) => n + p.steps.length, 0);
   const done = msg.phases.reduce((n, p) => n + p.steps.filter((s) => s.done).length, 0);
-  root.appendChild(el('p', `${done} of ${total} steps done`, 'progress'));
+  root.appendChild(el('p', t('{0} of {1} steps done', done, total), 'progress'));
   msg.phases.forEach((phase, i) => {
     const section = el('section', undefined, 'phase');
     section.appendChild(el('h2', `${i + 1}. ${phase.name}`));
@@ -183,13 +205,13 @@ function renderIncident(msg: IncidentMessage): void {
       label.appendChild(el('strong', step.title));
       item.append(box, label);
       if (step.title !== step.what) item.appendChild(rich(step.what));
-      item.appendChild(el('p', `Why: ${step.why}`, 'why'));
-      if (step.console) item.appendChild(el('p', `Console: ${step.console}`, 'where'));
+      item.appendChild(el('p', t('Why: {0}', step.why), 'why'));
+      if (step.console) item.appendChild(el('p', t('Console: {0}', step.console), 'where'));
       if (step.cli) {
         const row = el('div', undefined, 'cli');
         row.appendChild(el('code', step.cli));
-        const copy = button('Copy', () => vscode.postMessage({ type: 'copy', text: step.cli }), 'secondary small');
-        copy.setAttribute('aria-label', `Copy the command of "${step.title}"`);
+        const copy = button(t('Copy'), () => vscode.postMessage({ type: 'copy', text: step.cli }), 'secondary small');
+        copy.setAttribute('aria-label', t('Copy the command of "{0}"', step.title));
         row.appendChild(copy);
         item.appendChild(row);
         for (const note of step.cliWithheld ?? []) item.appendChild(el('p', note, 'where withheld'));
@@ -197,30 +219,32 @@ function renderIncident(msg: IncidentMessage): void {
       if (step.actions.length) {
         const row = el('div', undefined, 'actions');
         for (const a of step.actions) {
-          const b = button(msg.busy === a.resource ? `${a.label}: running…` : `${a.label}…`, () => vscode.postMessage({ type: 'action', step: step.key, action: a.action, resource: a.resource }));
+          const b = button(msg.busy === a.resource ? t('{0}: running…', a.label) : `${a.label}…`, () => vscode.postMessage({ type: 'action', step: step.key, action: a.action, resource: a.resource }));
           b.dataset.key = `${step.key}/${a.resource}/${a.action}`;
           b.disabled = !!msg.busy;
-          b.title = 'Shows the exact AWS calls first; runs only after you confirm';
+          b.title = t('Shows the exact AWS calls first; runs only after you confirm');
           row.appendChild(b);
         }
         item.appendChild(row);
       }
-      if (step.doneBy) item.appendChild(el('p', `Done ${step.doneBy}`, 'done-by'));
+      if (step.doneBy) item.appendChild(el('p', t('Done {0}', step.doneBy), 'done-by'));
       section.appendChild(item);
     }
     root.appendChild(section);
   });
 
   const tl = el('section', undefined, 'timeline');
-  tl.appendChild(el('h2', 'Timeline'));
+  tl.appendChild(el('h2', t('Timeline')));
   const ol = el('ol');
-  for (const t of msg.timeline) {
-    const li = el('li', undefined, `entry ${t.kind}`);
-    li.appendChild(el('span', `${t.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} · ${t.actor}`, 'when'));
-    li.appendChild(el('p', t.text));
-    if (t.calls.length) {
+  for (const entry of msg.timeline) {
+    const li = el('li', undefined, `entry ${entry.kind}`);
+    const when = el('span', `${localTime(entry.at)} · ${entry.actor}`, 'when');
+    when.title = entry.at;
+    li.appendChild(when);
+    li.appendChild(el('p', entry.text));
+    if (entry.calls.length) {
       const ul = el('ul', undefined, 'calls');
-      for (const c of t.calls) ul.appendChild(el('li', c));
+      for (const c of entry.calls) ul.appendChild(el('li', c));
       li.appendChild(ul);
     }
     ol.appendChild(li);
@@ -231,6 +255,7 @@ function renderIncident(msg: IncidentMessage): void {
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
+  takeStrings(event.data);
   if (isRunbookMessage(event.data)) render(event.data);
   else if (isIncidentMessage(event.data)) renderIncident(event.data);
 });

@@ -40,9 +40,9 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
-import { ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
+import { ec2Client, iamClient, regionOf, stsClient, type AwsTarget } from './clients';
 
-export { resolveTarget } from './clients';
+export { resolveTarget, setMfaCodeProvider } from './clients';
 import { explainAwsError } from './errors';
 
 const iso = (d: Date | undefined): string | undefined => (d ? new Date(d).toISOString() : undefined);
@@ -136,7 +136,7 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
     profile: t.profile,
     takenAt: new Date().toISOString(),
     regions,
-    homeRegions: opts.homeRegions?.length ? opts.homeRegions : [t.region],
+    homeRegions: opts.homeRegions?.length ? opts.homeRegions : [await regionOf(t)],
     securityGroups: [],
     instances: [],
     keyPairs: [],

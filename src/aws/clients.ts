@@ -3,46 +3,91 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
-import { statSync } from 'node:fs';
-import { configFile, credentialsFile, profileRegion } from '../core/awsProfiles';
+import { loadConfig, NODE_REGION_CONFIG_FILE_OPTIONS, NODE_REGION_CONFIG_OPTIONS } from '@smithy/core/config';
+import { sharedFilesProblem } from '../core/awsProfiles';
 import { KeysentryError } from '../core/types';
+import { VERSION } from '../core/version';
 
-/** Who signs and where the calls go: AWS's own conventions (profiles, SSO, env, regions, AWS_ENDPOINT_URL). */
+/**
+ * Who signs and where the calls go. Only what the user chose (an option, a setting) is set here;
+ * everything else (AWS_PROFILE, AWS_REGION, a profile's region and endpoint_url,
+ * AWS_ENDPOINT_URL_<SERVICE>, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, SSO, credential_process) is
+ * left to the AWS SDK, so Keysentry resolves them exactly as the AWS CLI and every SDK do.
+ */
 export interface AwsTarget {
-  /** Named profile; undefined = the default chain (env, default profile, SSO, process, IMDS). */
+  /** Named profile; undefined = the default chain (env, AWS_PROFILE, default profile, SSO, process, IMDS). */
   profile?: string;
-  region: string;
-  /** An endpoint override for every service (moto, LocalStack, a VPC endpoint). */
+  /** The region the user chose; undefined = what the SDK resolves for the profile, else us-east-1 (see `regionOf`). */
+  region?: string;
+  /** An endpoint the user chose for every service (moto, LocalStack, a VPC endpoint); undefined = the SDK's own resolution. */
   endpoint?: string;
 }
 
-/**
- * The AWS SDK reads ~/.aws/config and ~/.aws/credentials (through symlinks) for every client; a
- * FIFO or a device there would make it wait forever (or read without end). Refused up front.
- */
+/** Refuses shared AWS files the SDK would hang on (a FIFO, a device) or read without end. */
 export function checkSharedFiles(): void {
-  for (const f of [configFile(), credentialsFile()]) {
-    let st;
-    try {
-      st = statSync(f);
-    } catch {
-      continue; // missing: fine
-    }
-    if (!st.isFile()) throw new KeysentryError(`${f} is not a regular file (a FIFO, a device or a folder): the AWS SDK reads it and would wait on it forever. Point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a regular file.`);
-    if (st.size > 16 * 1024 * 1024) throw new KeysentryError(`${f} is ${st.size} bytes: too large to be an AWS configuration file`);
-  }
+  const problem = sharedFilesProblem();
+  if (problem) throw new KeysentryError(problem);
 }
 
+/** A target from what the user set; nothing is read from the environment here (the SDK does that). */
 export function resolveTarget(opts: { profile?: string; region?: string; endpoint?: string }): AwsTarget {
   checkSharedFiles();
+  // AWS_PROFILE is named here only so messages and reports can say which profile signed; the SDK
+  // would pick the same one.
   const profile = opts.profile || process.env.AWS_PROFILE || undefined;
-  const region = opts.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || profileRegion(profile ?? 'default') || 'us-east-1';
-  const endpoint = opts.endpoint || process.env.AWS_ENDPOINT_URL || undefined;
-  return { profile, region, endpoint };
+  return { profile, region: opts.region || undefined, endpoint: opts.endpoint || undefined };
 }
 
-// The pinned SDK runs on Node 20; its notice about future releases needing Node 22 is not for our users.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+/**
+ * The region of a target as the SDK resolves it (AWS_REGION, the profile's `region` parsed by the
+ * SDK's own loader, so `region = us-west-2 # oregon` is us-west-2), else us-east-1 (IAM and STS are
+ * global; the AWS CLI would refuse, Keysentry keeps its old default).
+ */
+function sdkRegion(profile: string | undefined): () => Promise<string> {
+  // The SDK's own region loader (memoized by the SDK; files cached by its reader).
+  const load = loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...(profile ? { profile } : {}) });
+  let value: Promise<string> | undefined;
+  return () => (value ??= load().then((r) => r || 'us-east-1', () => 'us-east-1'));
+}
+
+/** The region calls of this target go to: the user's choice, else the SDK's. */
+export async function regionOf(t: AwsTarget): Promise<string> {
+  return t.region ?? (await sdkRegion(t.profile)());
+}
+
+/** Asks for the code of an MFA device (`mfa_serial` in a profile); set by the CLI (terminal) and the editor (input box). */
+export type MfaCodeProvider = (serial: string) => Promise<string>;
+let mfaCodeProvider: MfaCodeProvider | undefined;
+export function setMfaCodeProvider(p: MfaCodeProvider | undefined): void {
+  mfaCodeProvider = p;
+  credentialProviders.clear();
+}
+const askMfa: MfaCodeProvider = (serial) => {
+  if (!mfaCodeProvider) return Promise.reject(new KeysentryError(`the profile needs a code from the MFA device ${serial} (mfa_serial), and there is nowhere to ask for it here: run Keysentry in a terminal, or use a profile without mfa_serial`));
+  return mfaCodeProvider(serial);
+};
+
+/**
+ * One credential provider per profile, memoized by the SDK and shared by every client (IAM, STS,
+ * EC2 in every region): a `credential_process` runs once, an MFA code is asked once, until the
+ * credentials expire. Long-term keys read from a file are forgotten after 15 minutes so an edited
+ * ~/.aws/credentials is seen without a restart.
+ */
+const credentialProviders = new Map<string, { provider: AwsCredentialIdentityProvider; created: number }>();
+const KEEP_MS = 15 * 60_000;
+export function credentialsFor(t: AwsTarget): AwsCredentialIdentityProvider {
+  const key = t.profile ?? '';
+  const hit = credentialProviders.get(key);
+  if (hit && Date.now() - hit.created < KEEP_MS) return hit.provider;
+  const provider = fromNodeProviderChain({ ...(t.profile ? { profile: t.profile } : {}), mfaCodeProvider: askMfa });
+  credentialProviders.set(key, { provider, created: Date.now() });
+  return provider;
+}
+
+/** Forgets every memoized credential (a profile was edited, a rotation replaced the key). */
+export function forgetCredentials(): void {
+  credentialProviders.clear();
+}
 
 /**
  * Timeouts for every AWS call. A call that never answers must fail (the SDK only logs a warning
@@ -56,18 +101,27 @@ export const requestHandlerOptions = () => ({
 
 const maxAttempts = (): number => Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6;
 
-function common(t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number) {
+/** `keysentry/<version>` in every request's User-Agent, so Keysentry's calls are recognisable in CloudTrail. */
+export const USER_AGENT: [string, string] = ['keysentry', VERSION];
+
+/**
+ * The configuration every Keysentry client shares; other adapters (CloudTrail, CloudWatch, Cost
+ * Explorer…) build theirs from it too. `region` overrides the target's (EC2 in each region).
+ */
+export function clientConfig(t: AwsTarget, opts: { credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider; attempts?: number; region?: string } = {}) {
   return {
-    region: t.region,
+    ...(t.profile ? { profile: t.profile } : {}),
+    region: opts.region ?? t.region ?? sdkRegion(t.profile),
     ...(t.endpoint ? { endpoint: t.endpoint } : {}),
-    credentials: credentials ?? fromNodeProviderChain(t.profile ? { profile: t.profile } : {}),
+    credentials: opts.credentials ?? credentialsFor(t),
     // Throttling, 5xx and dropped connections are retried with backoff.
-    maxAttempts: attempts ?? maxAttempts(),
+    maxAttempts: opts.attempts ?? maxAttempts(),
     retryMode: 'standard',
     requestHandler: requestHandlerOptions(),
+    customUserAgent: [USER_AGENT],
   };
 }
 
-export const iamClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number): IAMClient => new IAMClient(common(t, credentials, attempts));
-export const stsClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number): STSClient => new STSClient(common(t, credentials, attempts));
-export const ec2Client = (t: AwsTarget, region?: string): EC2Client => new EC2Client(common({ ...t, region: region ?? t.region }));
+export const iamClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number): IAMClient => new IAMClient(clientConfig(t, { credentials, attempts }));
+export const stsClient = (t: AwsTarget, credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider, attempts?: number): STSClient => new STSClient(clientConfig(t, { credentials, attempts }));
+export const ec2Client = (t: AwsTarget, region?: string): EC2Client => new EC2Client(clientConfig(t, { region }));

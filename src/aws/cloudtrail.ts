@@ -1,9 +1,8 @@
 import { CloudTrailClient, LookupEventsCommand, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { parseLookupEvent, type TrailEvent } from '../core/investigate/trail';
 import { KeysentryError } from '../core/types';
-import { ec2Client, requestHandlerOptions, type AwsTarget } from './clients';
+import { clientConfig, ec2Client, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
 export interface LookupHooks {
@@ -35,19 +34,12 @@ export async function lookupEvents(
   window: { from: Date; to: Date },
   hooks: LookupHooks = {},
 ): Promise<{ events: TrailEvent[]; failures: RegionFailure[] }> {
-  const credentials = fromNodeProviderChain(target.profile ? { profile: target.profile } : {});
   const events: TrailEvent[] = [];
   const seen = new Set<string>();
   const failures: RegionFailure[] = [];
   const one = async (region: string): Promise<void> => {
-    const client = new CloudTrailClient({
-      region,
-      ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-      credentials,
-      maxAttempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 8,
-      retryMode: 'standard',
-      requestHandler: requestHandlerOptions(),
-    });
+    // The shared client configuration: one memoized credential provider, the profile, the user agent.
+    const client = new CloudTrailClient(clientConfig(target, { region, attempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 8 }));
     let token: string | undefined;
     let pages = 0;
     try {

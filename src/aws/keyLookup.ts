@@ -1,10 +1,9 @@
 import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetAccessKeyInfoCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { accountIdFromKeyId } from '../core/detect/accountId';
 import { canaryOf } from '../core/investigate/canary';
 import { judgeLiveness, type CallFailure, type KeyLiveness, type KeyLookupFacts } from '../core/investigate/liveness';
-import { iamClient, stsClient, type AwsTarget } from './clients';
+import { credentialsFor, iamClient, stsClient, type AwsTarget } from './clients';
 import { explainAwsError, PERMISSION } from './errors';
 
 function failure(action: string, e: unknown): CallFailure {
@@ -28,7 +27,7 @@ export class KeyLookup {
 
   constructor(target: AwsTarget) {
     // One credential provider for both clients: a profile's credential_process or SSO runs once.
-    const credentials = fromNodeProviderChain(target.profile ? { profile: target.profile } : {});
+    const credentials = credentialsFor(target); // the shared, memoized provider of this profile
     this.sts = stsClient(target, credentials);
     this.iam = iamClient(target, credentials);
   }

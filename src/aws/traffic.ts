@@ -1,22 +1,15 @@
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { DailyUsage, InstanceTraffic } from '../core/investigate/traffic';
-import { requestHandlerOptions, type AwsTarget } from './clients';
+import { clientConfig, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
 const PERIOD = 300;
 /** GetMetricData takes at most 500 queries a call. */
 const QUERIES_PER_CALL = 500;
 
-const common = (target: AwsTarget, region: string) => ({
-  region,
-  ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-  credentials: fromNodeProviderChain(target.profile ? { profile: target.profile } : {}),
-  maxAttempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6,
-  retryMode: 'standard' as const,
-  requestHandler: requestHandlerOptions(),
-});
+// The shared client configuration: one memoized credential provider, the profile, the user agent.
+const common = (target: AwsTarget, region: string) => clientConfig(target, { region });
 
 /**
  * `AWS/EC2` `NetworkOut` (Sum per 5 minutes) of each instance over the last `days`, batched 500

@@ -6,8 +6,8 @@ import type { Io } from './io';
 import { allowlistCommand, ALLOWLIST_USAGE, installHookCommand, INSTALL_USAGE, prePushCommand, PREPUSH_USAGE } from './prepush';
 import { scanCommand, SCAN_USAGE } from './scan';
 
-declare const KEYSENTRY_VERSION: string;
-const version = typeof KEYSENTRY_VERSION === 'string' ? KEYSENTRY_VERSION : '0.0.0-dev';
+import { VERSION as version } from '../core/version';
+import { UsageError } from './args';
 
 const USAGE = `keysentry ${version}: find leaked AWS credentials and private keys
 
@@ -53,6 +53,18 @@ function readStdin(): Promise<string> {
   });
 }
 
+/** The code of an MFA device (a profile's `mfa_serial`), asked on the terminal; never echoed to a log. */
+async function mfaCodeOnTty(serial: string): Promise<string> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) throw new KeysentryError(`the profile needs a code from the MFA device ${serial} (mfa_serial): run keysentry in a terminal to type it`);
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(`MFA code for ${serial}: `)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
 async function confirmOnTty(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -63,9 +75,52 @@ async function confirmOnTty(question: string): Promise<boolean> {
   }
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
+const AWS_COMMANDS = new Set(['check', 'check-key-pair', 'investigate', 'rotate', 'audit']);
+
+/** The usage of `command`, for the line after an argument error. */
+async function usageOf(command: string | undefined): Promise<string> {
+  switch (command) {
+    case 'check-key-pair':
+      return (await import('./keyPair')).KEY_PAIR_USAGE;
+    case 'investigate':
+      return (await import('./investigate')).INVESTIGATE_USAGE;
+    case 'check':
+      return (await import('./check')).CHECK_USAGE;
+    case 'rotate':
+      return (await import('./rotate')).ROTATE_USAGE;
+    case 'audit':
+      return (await import('./audit')).AUDIT_USAGE;
+    case 'notice':
+      return (await import('./audit')).NOTICE_USAGE;
+    default:
+      return HELP[command ?? ''] ?? USAGE;
+  }
+}
+
+/**
+ * Every JSON object a command prints carries `version` (the Keysentry that wrote it), first, so
+ * CI logs and stored reports say which release produced them. SARIF keeps its own `version`
+ * (the SARIF schema's) and names Keysentry's in tool.driver.version.
+ */
+export function withVersion(text: string, v: string = version): string {
+  if (!text.trimStart().startsWith('{')) return text;
+  let value: unknown;
   try {
+    value = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value) || 'version' in value || '$schema' in value) return text;
+  const indent = /^\{\n( +)"/.exec(text)?.[1]?.length;
+  return JSON.stringify({ version: v, ...value }, null, indent);
+}
+
+export async function main(argv: string[], outerIo: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  const io: Io = { ...outerIo, out: (text) => outerIo.out(withVersion(text, outerIo.version)) };
+  try {
+    // Profiles with mfa_serial ask for the code where the user is: the terminal.
+    if (io.mfaCode && AWS_COMMANDS.has(command ?? '')) (await import('../aws/clients')).setMfaCodeProvider(io.mfaCode);
     switch (command) {
       case 'scan':
         return await scanCommand(rest, io);
@@ -90,7 +145,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await (await import('./audit')).noticeCommand(rest, io);
       case 'version':
       case '--version':
-        io.out(version);
+        io.out(rest.includes('--format=json') || (rest[0] === '--format' && rest[1] === 'json') ? JSON.stringify({ version: io.version }) : io.version);
         return 0;
       case undefined:
       case 'help':
@@ -127,8 +182,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // Errors never carry a secret: redact anyway, in case one came from an SDK or a file.
     const message = e instanceof KeysentryError ? e.message : `unexpected error: ${(e as Error)?.stack ?? String(e)}`;
     io.err(`keysentry: ${escapeLines(redact(message))}`);
+    // A mistake in the command line: say how to write it, on stderr (stdout may be a report file).
+    if (e instanceof UsageError) io.err(`\n${await usageOf(command)}`);
     return 2;
   }
+}
+
+/** FORCE_COLOR (not 0/false) forces colour (CI logs that render it), NO_COLOR turns it off, else only on a terminal. */
+export function wantColor(env: NodeJS.ProcessEnv, isTty: boolean): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !['0', 'false'].includes(force.toLowerCase());
+  if (env.NO_COLOR) return false;
+  return isTty;
 }
 
 if (require.main === module) {
@@ -139,10 +204,11 @@ if (require.main === module) {
     out: (t) => process.stdout.write(t + '\n'),
     err: (t) => process.stderr.write(t + '\n'),
     cwd: process.cwd(),
-    color: !!process.stdout.isTTY && !process.env.NO_COLOR,
+    color: wantColor(process.env, !!process.stdout.isTTY),
     version,
     readStdin,
     confirm: process.stdin.isTTY && process.stderr.isTTY ? confirmOnTty : undefined,
+    mfaCode: mfaCodeOnTty,
     onInterrupt: (handler) => {
       process.once('SIGINT', handler);
       process.once('SIGTERM', handler);

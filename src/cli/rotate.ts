@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { sharedCredentialsHold } from '../core/rotation/files';
-import { resolveTarget } from '../aws/clients';
+import { regionOf, resolveTarget } from '../aws/clients';
 import { IamOps } from '../aws/iamOps';
 import { credentialsFile } from '../core/awsProfiles';
 import { redact } from '../core/mask';
@@ -342,7 +342,7 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     }
     // Untracked before any AWS call: the new secret never lands in a file git still tracks.
     for (const e of toUntrack) await untrackAndIgnore(e);
-    const journal = newJournal(plan, options, facts, { profile: target.profile, region: target.region, endpoint: target.endpoint });
+    const journal = newJournal(plan, options, facts, { profile: target.profile, region: await regionOf(target), endpoint: target.endpoint });
     const { hooks, cancelled } = hooksFor(io, progress, format);
     return await finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);
   } catch (e) {

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { scanPaths, DEFAULT_MAX_FILE_SIZE, type ParallelOptions } from '../core/detect/scanFiles';
+import { loadBaseline, scanBytes, scanPaths, DEFAULT_MAX_FILE_SIZE, type ParallelOptions } from '../core/detect/scanFiles';
 import { toJson, toSarif, toText } from '../core/detect/report';
-import { KeysentryError } from '../core/types';
+import { KeysentryError, type ScanResult, type SkippedFile } from '../core/types';
 import { gitCommittableFiles, gitTopLevel } from '../git/files';
-import { formatFlag, parseArgs } from './args';
+import { formatFlag, parseArgs, UsageError } from './args';
 import type { Io } from './io';
 
-export const SCAN_USAGE = `usage: keysentry scan [PATH...] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES] [--fail-on-skip]
+export const SCAN_USAGE = `usage: keysentry scan [PATH... | -] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES] [--fail-on-skip]
 
 Scans what git would commit (tracked and not-ignored untracked files) for AWS access keys,
 secret keys, session tokens and private keys. Outside a git repository, scans all files
@@ -15,6 +15,8 @@ except dependency folders. --all-files scans everything. Binary files are scanne
 printable strings; UTF-16 and UTF-32 text is decoded. A symlink named as PATH is followed.
 Every file or folder that could not be scanned (too large, unreadable, not a regular file) is
 listed in the report (stats.skipped in JSON); --fail-on-skip makes that exit 3, for CI.
+"-" scans standard input (reported as (stdin)); a file named "-" is ./-, one starting with a
+dash goes after --.
 Exit status: 0 clean, 1 findings, 2 error, 3 nothing found but something was not scanned
 (only with --fail-on-skip).`;
 
@@ -33,7 +35,8 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   const maxRaw = args.flags.get('max-file-size') as string | undefined;
   const maxFileSize = maxRaw === undefined ? DEFAULT_MAX_FILE_SIZE : Number(maxRaw);
   if (!Number.isInteger(maxFileSize) || maxFileSize <= 0) throw new KeysentryError(`--max-file-size must be a positive number of bytes (got "${maxRaw}")`);
-  const result = await scanPaths(
+  // `keysentry scan -`: standard input is the one file scanned (a diff, a pasted config, a pipe).
+  const result = args.positional.includes('-') ? await scanStdin(args.positional, io, { maxFileSize, baselinePath: args.flags.get('baseline') as string | undefined, exhaustive: args.flags.has('exhaustive') }) : await scanPaths(
     {
       paths: args.positional,
       cwd: io.cwd,
@@ -65,6 +68,23 @@ function bundledWorker(): ParallelOptions | undefined {
   const env = Number(process.env.KEYSENTRY_SCAN_THREADS);
   return { script, threads: Number.isInteger(env) && env > 0 ? env : undefined };
 }
+
+async function scanStdin(paths: string[], io: Io, opts: { maxFileSize: number; baselinePath?: string; exhaustive: boolean }): Promise<ScanResult> {
+  if (paths.length !== 1) throw new UsageError('"-" (standard input) cannot be combined with other paths');
+  if (!io.readStdin) throw new KeysentryError('no standard input to read');
+  const started = performance.now();
+  const skipped: SkippedFile[] = [];
+  const baseline = loadBaseline(opts.baselinePath, io.cwd, io.cwd, skipped);
+  const bytes = Buffer.from(await io.readStdin(), 'utf8');
+  if (bytes.length > opts.maxFileSize) return { findings: [], stats: { files: 0, bytes: 0, skipped: [{ file: STDIN_NAME, reason: 'too-large', detail: `${bytes.length} bytes` }], ms: 0, baselined: 0 } };
+  const result = await scanBytes(bytes, STDIN_NAME, { exhaustive: opts.exhaustive, baseline: undefined, onIncomplete: (why) => skipped.push({ file: STDIN_NAME, reason: 'too-large', detail: `partially scanned: ${why}` }) });
+  if (!Array.isArray(result)) return { findings: [], stats: { files: 0, bytes: bytes.length, skipped: [...skipped, result], ms: Math.round(performance.now() - started), baselined: 0 } };
+  const findings = result.filter((f) => !baseline.has(f.fingerprint));
+  return { findings, stats: { files: 1, bytes: bytes.length, skipped, ms: Math.round(performance.now() - started), baselined: result.length - findings.length } };
+}
+
+/** How findings in standard input are named in reports. */
+const STDIN_NAME = '(stdin)';
 
 function progressReporter(io: Io): (done: number, total: number) => void {
   let last = 0;

@@ -31,6 +31,12 @@ export type Confirm = (plan: ActionPlan) => Promise<boolean>;
 
 type AwsModule = typeof import('../aws/account');
 
+async function askMfaCode(serial: string): Promise<string> {
+  const code = await vscode.window.showInputBox({ title: vscode.l10n.t('Keysentry: AWS MFA code'), prompt: vscode.l10n.t('Code from the MFA device {0}', serial), password: true, ignoreFocusOut: true, validateInput: (v) => (/^\d{6}$/.test(v.trim()) ? undefined : vscode.l10n.t('Six digits')) });
+  if (code === undefined) throw new Error('no MFA code was entered');
+  return code.trim();
+}
+
 /**
  * Account incidents: audits through the AWS SDK (loaded on first use), notices, hand-opened
  * incidents, the checklist and timeline of each, and the containment actions of its runbook.
@@ -87,6 +93,8 @@ export class AccountIncidents implements vscode.Disposable {
     );
     this.configure();
     if (this.config().get<boolean>('onStartup', false)) void this.refreshAll(false);
+    // The startup audit of a workspace trusted later runs when trust is granted, not after a reload.
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => (this.config().get<boolean>('onStartup', false) ? void this.refreshAll(false) : undefined)));
   }
 
   /** The runbook of each incident type, read on first use (not at activation). */
@@ -138,11 +146,12 @@ export class AccountIncidents implements vscode.Disposable {
   }
 
   get openCount(): number {
-    return this.book.incidents.filter((i) => i.status !== 'resolved').length;
+    return this.book.incidents.filter((i) => i.status === 'open').length; // contained needs no action now
   }
 
   private awsModule(): Promise<AwsModule> {
-    return (this.aws ??= import('../aws/account'));
+    // Profiles with mfa_serial ask for the code in an input box (once per credential lifetime).
+    return (this.aws ??= import('../aws/account').then((m) => (m.setMfaCodeProvider(askMfaCode), m)));
   }
 
   private target(profile: string): { profile?: string; region?: string; endpoint?: string } {
@@ -158,7 +167,8 @@ export class AccountIncidents implements vscode.Disposable {
     } catch {
       // no passwd entry (a container): keep "someone"
     }
-    return who ? `${user} as ${who}` : user;
+    // The AWS identity first: "root as arn:…" would read as the account's root user to AWS.
+    return who ? `${who} (local user ${user}, via Keysentry)` : `local user ${user}`;
   }
 
   private trusted(interactive = true): boolean {

@@ -7,6 +7,7 @@ import { incidentIdOf, type AccountIncidents } from './accountIncidents';
 import { Commands } from './ids';
 import type { Log } from './log';
 import { webviewHtml, webviewOptions } from './runbookPanel';
+import { webviewStrings } from './webviewStrings';
 
 const VIEW_TYPE = 'keysentry.incident';
 
@@ -146,7 +147,7 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
     const inc = this.incidents.book.get(id);
     if (!panel || !inc) return;
     panel.title = `${inc.status === 'resolved' ? '✓ ' : ''}${inc.title}`;
-    void panel.webview.postMessage(view(inc, this.incidents.runbooks[inc.type], this.busy.get(id)));
+    void panel.webview.postMessage({ ...(view(inc, this.incidents.runbooks[inc.type], this.busy.get(id)) as object), l10n: webviewStrings() });
   }
 
   private refreshAll(): void {

@@ -53,7 +53,9 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
   }
 
   private refresh(): void {
-    const n = this.store.count + this.push.count + this.incidents.openCount;
+    // A secret both in the work tree and in an outgoing commit is one leak: counted once.
+    const leaks = new Set([...this.store.entries().flatMap((e) => e.findings.map((f) => f.fingerprint)), ...this.push.repositories.flatMap((r) => (r.outgoing?.findings ?? []).map((f) => f.fingerprint))]);
+    const n = leaks.size + this.incidents.openCount;
     this.view.badge = n ? { value: n, tooltip: vscode.l10n.t('{0} leaked credential(s) and open incident(s)', n) } : undefined;
     this.emitter.fire(undefined);
   }
@@ -64,6 +66,10 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   getChildren(node?: Node): Node[] {
     if (!node) {
+      // Nothing found, nothing audited, no incident: an empty tree, so the view's welcome content
+      // (package.json viewsWelcome) offers the first steps instead of tree items acting as buttons.
+      const idle = !this.store.count && !this.outgoingStates().length && !this.incidents.incidentsFor().length && this.incidents.accounts.every((a) => !a.snapshot && !a.running && !a.error);
+      if (idle) return [];
       const out: Node[] = this.outgoingStates().map((state) => ({ type: 'outgoing', state }));
       out.push({ type: 'group', label: vscode.l10n.t('Workspace') });
       for (const state of this.incidents.accounts) out.push({ type: 'account', state });
@@ -101,7 +107,7 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
       const s = node.state;
       const item = new vscode.TreeItem(vscode.l10n.t('Account: {0}', s.profile || vscode.l10n.t('default credentials')), vscode.TreeItemCollapsibleState.Expanded);
       const mine = this.incidents.incidentsFor(s);
-      const open = mine.filter((i) => i.status !== 'resolved').length;
+      const open = mine.filter((i) => i.status === 'open').length; // contained is not open
       item.description = s.running
         ? vscode.l10n.t('auditing… {0}', s.progress ?? '')
         : s.error
@@ -117,7 +123,7 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
       return item;
     }
     if (node.type === 'notices') {
-      const n = this.incidents.incidentsFor().filter((i) => i.status !== 'resolved').length;
+      const n = this.incidents.incidentsFor().filter((i) => i.status === 'open').length; // contained is not open
       const item = new vscode.TreeItem(vscode.l10n.t('Notices'), vscode.TreeItemCollapsibleState.Expanded);
       item.tooltip = vscode.l10n.t('AWS abuse notices, incidents opened by hand, and incidents of accounts no longer audited');
       item.description = n ? vscode.l10n.t('{0} open', n) : undefined;

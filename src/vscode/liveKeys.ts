@@ -84,9 +84,9 @@ export class LiveKeys implements vscode.Disposable {
   }
 
   /** Whether AWS credentials are likely to resolve without asking: a profile setting, the environment, or a shared profile. */
-  private credentialsLikely(): boolean {
+  private async credentialsLikely(): Promise<boolean> {
     const aws = vscode.workspace.getConfiguration('keysentry.aws');
-    return !!aws.get<string>('profile', '') || !!process.env.AWS_ACCESS_KEY_ID || !!process.env.AWS_PROFILE || listProfiles().length > 0;
+    return !!aws.get<string>('profile', '') || !!process.env.AWS_ACCESS_KEY_ID || !!process.env.AWS_PROFILE || (await listProfiles()).length > 0;
   }
 
   private scheduleAutomatic(): void {
@@ -94,7 +94,7 @@ export class LiveKeys implements vscode.Disposable {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       const missing = this.keyIdsFound().filter((id) => !this.get(id) && !this.inFlight.has(id));
-      if (missing.length && this.credentialsLikely()) void this.check(missing);
+      if (missing.length) void this.credentialsLikely().then((likely) => (likely ? this.check(missing) : undefined));
     }, 1000);
   }
 

@@ -76,6 +76,8 @@ export class RotationController implements vscode.Disposable {
   ) {
     this.disposables.push(vscode.commands.registerCommand(Commands.rotateKey, (arg?: unknown, finding?: Finding) => this.rotate(arg, finding)));
     void this.offerResume();
+    // Granting trust later (Restricted Mode → trusted) offers it then, not after a reload.
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.offerResume()));
   }
 
   private get config(): vscode.WorkspaceConfiguration {
@@ -97,7 +99,7 @@ export class RotationController implements vscode.Disposable {
   private async chooseProfile(): Promise<string | undefined | null> {
     const configured = this.config.get<string>('profile', '');
     if (configured) return configured;
-    const profiles = listProfiles();
+    const profiles = await listProfiles();
     if (profiles.length <= 1 || process.env.AWS_ACCESS_KEY_ID) return undefined;
     const pick = await vscode.window.showQuickPick(
       [{ label: vscode.l10n.t('Default credentials'), description: vscode.l10n.t('environment, default profile, SSO'), profile: undefined as string | undefined }, ...profiles.map((p) => ({ label: p, description: '', profile: p as string | undefined }))],

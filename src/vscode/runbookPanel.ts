@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { parseRunbooks, type Runbook } from '../core/incidents/runbooks';
 import { Commands } from './ids';
 import type { Log } from './log';
+import { webviewStrings } from './webviewStrings';
 
 const VIEW_TYPE = 'keysentry.runbook';
 
@@ -32,7 +33,8 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
     private readonly log: Log,
   ) {
     this.disposables.push(
-      vscode.commands.registerCommand(Commands.openRunbook, (kind?: string) => this.open(kind ?? 'aws-access-key-id')),
+      // Menus pass their own context (a view title passes none, an item its element): only a string names a runbook.
+      vscode.commands.registerCommand(Commands.openRunbook, (kind?: unknown) => this.open(typeof kind === 'string' && kind ? kind : 'aws-access-key-id')),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, this),
     );
   }
@@ -50,7 +52,7 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
     }
     const runbook = this.load()[kind];
     if (!runbook) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: no runbook for "{0}".', kind));
+      void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: no runbook for "{0}".', String(kind)));
       return undefined;
     }
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, runbook.title, vscode.ViewColumn.Beside, webviewOptions(this.context.extensionUri));
@@ -84,7 +86,7 @@ export class RunbookPanels implements vscode.Disposable, vscode.WebviewPanelSeri
           void this.context.workspaceState.update(stateKey, [...done]);
           return;
         }
-        void panel.webview.postMessage({ type: 'runbook', kind, runbook, done: [...done] });
+        void panel.webview.postMessage({ type: 'runbook', kind, runbook, done: [...done], l10n: webviewStrings() });
       },
       undefined,
       this.disposables,

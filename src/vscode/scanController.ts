@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type { IgnoreMatcher } from '../core/detect/ignoreFile';
 import { loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { ScanWorkerClient, type ScanOutcome } from '../core/detect/scanWorkerClient';
-import { gitIgnores, gitTopLevel } from '../git/files';
+import { CheckIgnoreBatcher } from '../git/checkIgnore';
+import { gitTopLevelAsync } from '../git/history';
 import type { Finding, SkippedFile } from '../core/types';
 import type { FindingsStore } from './findingsStore';
 import { Commands, ContextKeys } from './ids';
@@ -28,7 +29,8 @@ export const DOCUMENT_SCAN_BUDGET_MS = 10_000;
 export class ScanController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly folders = new Map<string, FolderState>();
+  private readonly folders = new Map<string, Promise<FolderState>>();
+  private readonly checkIgnore = new CheckIgnoreBatcher();
   private readonly gitIgnoredCache = new Map<string, boolean>();
   private readonly versions = new Map<string, number>();
   private scanning: Promise<void> | undefined;
@@ -40,6 +42,8 @@ export class ScanController implements vscode.Disposable {
     private readonly log: Log,
     private readonly cliPath: string,
     budgetMs = DOCUMENT_SCAN_BUDGET_MS,
+    /** Where the fingerprints of findings already reported are kept (a summary names only new ones). */
+    private readonly memory?: vscode.Memento,
   ) {
     this.worker = new ScanWorkerClient({
       script: path.join(path.dirname(cliPath), 'scanWorker.js'),
@@ -60,7 +64,7 @@ export class ScanController implements vscode.Disposable {
       watcher,
       watcher.onDidDelete((uri) => this.onDeleted(uri)),
       watcher.onDidChange((uri) => this.onDiskChange(uri)),
-      watcher.onDidCreate((uri) => this.onDiskChange(uri)),
+      watcher.onDidCreate((uri) => this.onDiskCreate(uri)),
     );
     for (const doc of vscode.workspace.textDocuments) this.schedule(doc, 0);
   }
@@ -73,11 +77,25 @@ export class ScanController implements vscode.Disposable {
     return this.config.get<number>('scan.debounceMs', 300);
   }
 
-  private folderState(folder: vscode.WorkspaceFolder): FolderState {
+  /** A folder's baseline, ignore file and whether git holds it; read once, without blocking on git. */
+  private folderState(folder: vscode.WorkspaceFolder): Promise<FolderState> {
     const key = folder.uri.toString();
     let state = this.folders.get(key);
     if (!state) {
+      state = this.readFolderState(folder);
+      this.folders.set(key, state);
+    }
+    return state;
+  }
+
+  private async readFolderState(folder: vscode.WorkspaceFolder): Promise<FolderState> {
+    {
       const root = folder.uri.fsPath;
+      const inGit = await gitTopLevelAsync(root).then(
+        (top) => !!top,
+        () => false,
+      );
+      // Two small files (at most 1 MB each, regular files only), read after git answered, never at activation.
       let baseline = new Set<string>();
       const problems: SkippedFile[] = [];
       try {
@@ -89,18 +107,16 @@ export class ScanController implements vscode.Disposable {
       const ignore = loadIgnore(root, problems);
       // Refused config files (a symlink, a FIFO, too large) and unusable ignore lines: never silent.
       for (const p of problems) this.log.warn(`${folder.name}/${p.file}: ${p.reason}${p.detail ? ` (${p.detail})` : ''}`);
-      state = { baseline, ignore, inGit: !!gitTopLevel(root) };
-      this.folders.set(key, state);
+      return { baseline, ignore, inGit };
     }
-    return state;
   }
 
-  private shouldScan(doc: vscode.TextDocument): vscode.WorkspaceFolder | undefined {
+  private async shouldScan(doc: vscode.TextDocument): Promise<vscode.WorkspaceFolder | undefined> {
     if (doc.uri.scheme !== 'file') return undefined;
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
     if (!folder) return undefined;
     const rel = path.relative(folder.uri.fsPath, doc.uri.fsPath).split(path.sep).join('/');
-    if (rel.startsWith('.git/') || this.folderState(folder).ignore.ignores(rel)) return undefined;
+    if (rel.startsWith('.git/') || (await this.folderState(folder)).ignore.ignores(rel)) return undefined;
     if (doc.getText().length > this.config.get<number>('scan.maxFileSize', 50 * 1024 * 1024)) return undefined;
     return folder;
   }
@@ -119,9 +135,9 @@ export class ScanController implements vscode.Disposable {
 
   /** Scans one open document's current text. */
   async scanDocument(doc: vscode.TextDocument): Promise<Finding[]> {
-    const folder = this.shouldScan(doc);
+    const folder = await this.shouldScan(doc);
     if (!folder || doc.isClosed) return [];
-    const state = this.folderState(folder);
+    const state = await this.folderState(folder);
     if (state.inGit && (await this.isGitIgnored(doc.uri, folder))) {
       this.store.set(doc.uri, []);
       return [];
@@ -155,7 +171,8 @@ export class ScanController implements vscode.Disposable {
     const key = uri.toString();
     const cached = this.gitIgnoredCache.get(key);
     if (cached !== undefined) return cached;
-    const ignored = await gitIgnores(uri.fsPath, folder.uri.fsPath);
+    // Batched: one `git check-ignore --stdin -z` for every file event of the moment.
+    const ignored = await this.checkIgnore.ignores(folder.uri.fsPath, path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/'));
     this.gitIgnoredCache.set(key, ignored);
     return ignored;
   }
@@ -186,7 +203,7 @@ export class ScanController implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     if (!folder) return;
     // Only files the workspace scan already reported, or that now hold an anchor, are worth reading.
-    const state = this.folderState(folder);
+    const state = await this.folderState(folder);
     const rel = path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/');
     if (state.ignore.ignores(rel) || (state.inGit && (await this.isGitIgnored(uri, folder)))) return;
     let bytes: Buffer;
@@ -211,13 +228,55 @@ export class ScanController implements vscode.Disposable {
   reloadFolderSettings(): void {
     this.folders.clear();
     this.gitIgnoredCache.clear();
+    void this.applyBaselines();
+  }
+
+  private async applyBaselines(): Promise<void> {
     for (const e of this.store.entries()) {
       const folder = vscode.workspace.getWorkspaceFolder(e.uri);
       if (!folder) continue;
-      const baseline = this.folderState(folder).baseline;
-      const kept = e.findings.filter((f) => !baseline.has(f.fingerprint));
-      if (kept.length !== e.findings.length) this.store.set(e.uri, kept);
+      const baseline = (await this.folderState(folder)).baseline;
+      const now = this.store.get(e.uri);
+      const kept = now.filter((f) => !baseline.has(f.fingerprint));
+      if (kept.length !== now.length) this.store.set(e.uri, kept);
     }
+  }
+
+  /**
+   * A created file is scanned; a created folder is walked (a `mkdir -p a/b && echo … > a/b/c`
+   * may reach the watcher as one event for `a`), so every new file is seen without a full scan.
+   */
+  private async onDiskCreate(uri: vscode.Uri): Promise<void> {
+    if (uri.scheme !== 'file' || uri.fsPath.includes(`${path.sep}.git${path.sep}`) || path.basename(uri.fsPath) === '.git') return;
+    let type: vscode.FileType;
+    try {
+      type = (await vscode.workspace.fs.stat(uri)).type;
+    } catch {
+      return;
+    }
+    if (!(type & vscode.FileType.Directory) || type & vscode.FileType.SymbolicLink) return this.onDiskChange(uri);
+    const files: vscode.Uri[] = [];
+    const queue = [uri];
+    // Bounded: a folder of more entries than this waits for the next workspace scan.
+    let budget = 5000;
+    while (queue.length && budget > 0) {
+      const dir = queue.shift() as vscode.Uri;
+      let entries: [string, vscode.FileType][];
+      try {
+        entries = await vscode.workspace.fs.readDirectory(dir);
+      } catch {
+        continue;
+      }
+      for (const [name, t] of entries) {
+        if (--budget <= 0) break;
+        if (name === '.git' || t & vscode.FileType.SymbolicLink) continue;
+        const child = vscode.Uri.joinPath(dir, name);
+        if (t & vscode.FileType.Directory) queue.push(child);
+        else if (t & vscode.FileType.File) files.push(child);
+      }
+    }
+    if (budget <= 0) this.log.info(`${uri.fsPath}: a new folder with more than 5000 entries; the rest waits for the next workspace scan`);
+    for (const f of files) await this.onDiskChange(f);
   }
 
   /** Scans every workspace folder in a child process, with progress and cancellation. */
@@ -240,8 +299,12 @@ export class ScanController implements vscode.Disposable {
     const started = Date.now();
     let files = 0;
     let errors = 0;
+    // A scan the user started shows cancellable progress; the background one (startup) shows it in
+    // the status bar only: no toast at startup.
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: scanning for leaked keys'), cancellable: true },
+      opts.notify
+        ? { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: scanning for leaked keys'), cancellable: true }
+        : { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Keysentry: scanning') },
       async (progress, token) => {
         for (const folder of folders) {
           if (token.isCancellationRequested) break;
@@ -279,7 +342,7 @@ export class ScanController implements vscode.Disposable {
       void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: the workspace scan failed. See the log for details.'), show).then((a) => {
         if (a === show) this.log.channel.show();
       });
-    } else if (count > 0 || opts.notify) {
+    } else if (opts.notify || this.newSinceLastReport()) {
       const problems = vscode.l10n.t('Show Problems');
       const message =
         count === 0
@@ -292,7 +355,24 @@ export class ScanController implements vscode.Disposable {
     }
   }
 
+  /**
+   * Whether this scan found a secret never reported in this workspace before; remembers what it
+   * found (fingerprints only, never a secret). The first scan of a workspace stays quiet: the
+   * Problems panel, the badge and the status bar already carry the count.
+   */
+  private newSinceLastReport(): boolean {
+    if (!this.memory) return false;
+    const KEY = 'keysentry.reportedFingerprints';
+    const before = this.memory.get<string[]>(KEY);
+    const now = [...new Set(this.store.entries().flatMap((e) => e.findings.map((f) => f.fingerprint)))].slice(0, 10_000);
+    void this.memory.update(KEY, now);
+    if (!before) return false;
+    const known = new Set(before);
+    return now.some((f) => !known.has(f));
+  }
+
   dispose(): void {
+    this.checkIgnore.dispose();
     this.worker.dispose();
     for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();

@@ -3,7 +3,10 @@ import type { FindingsStore } from './findingsStore';
 import { ContextKeys, Views } from './ids';
 import type { PushGuard } from './pushGuard';
 
-/** The count of leaked credentials in the status bar; a click opens the incidents view. */
+/**
+ * The count of leaked credentials in the status bar (one icon; hidden when no folder is open);
+ * a click opens the incidents view.
+ */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('keysentry.status', vscode.StatusBarAlignment.Left, 50);
   private readonly subs: vscode.Disposable[];
@@ -14,20 +17,21 @@ export class StatusBar implements vscode.Disposable {
   ) {
     this.item.name = 'Keysentry';
     this.item.command = `${Views.incidents}.focus`;
-    this.subs = [store.onDidChange(() => this.render()), push.onDidChange(() => this.render())];
+    this.subs = [store.onDidChange(() => this.render()), push.onDidChange(() => this.render()), vscode.workspace.onDidChangeWorkspaceFolders(() => this.render())];
     this.render();
-    this.item.show();
   }
 
   private render(): void {
     const n = this.store.count;
     const outgoing = this.push.count;
-    this.item.text = (n === 0 ? '$(shield) 0' : `$(warning) ${n}`) + (outgoing ? ` $(repo-push) ${outgoing}` : '');
+    this.item.text = outgoing ? vscode.l10n.t('$(shield) {0} · {1} outgoing', n, outgoing) : `$(shield) ${n}`;
     const lines = [n === 0 ? vscode.l10n.t('Keysentry: no leaked credentials found') : vscode.l10n.t('Keysentry: {0} leaked credential(s) in the workspace', n)];
     if (outgoing) lines.push(vscode.l10n.t('{0} credential(s) in outgoing commits: a push would be blocked', outgoing));
     this.item.tooltip = lines.join('\n');
     this.item.backgroundColor = n === 0 && outgoing === 0 ? undefined : new vscode.ThemeColor('statusBarItem.errorBackground');
     void vscode.commands.executeCommand('setContext', ContextKeys.findingCount, n);
+    if (vscode.workspace.workspaceFolders?.length) this.item.show();
+    else this.item.hide();
   }
 
   dispose(): void {

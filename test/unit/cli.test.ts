@@ -17,7 +17,7 @@ test('scan: exit codes, JSON shape, masked output in every format', async (t) =>
   const json = await runCli(['scan', '--format', 'json'], ws.dir);
   assert.equal(json.code, 1);
   const parsed = JSON.parse(json.out);
-  assert.deepEqual(Object.keys(parsed), ['findings', 'stats']);
+  assert.deepEqual(Object.keys(parsed), ['version', 'findings', 'stats']);
   assert.deepEqual(Object.keys(parsed.stats).sort(), ['baselined', 'bytes', 'files', 'ms', 'skipped']);
   const files = [...new Set(parsed.findings.map((f: { file: string }) => f.file))].sort();
   assert.deepEqual(files, ['.env', 'deploy/id_rsa', 'deploy/server.pem', 'src/upload.py']);
