@@ -14,8 +14,9 @@ import { cliInvocation } from '../../src/cli/prepush';
 import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-// js-yaml and ajv 6 are installed as eslint's dependencies (not pinned devDependencies of ours).
-const yaml = createRequire(path.join(ROOT, 'node_modules', 'eslint', 'package.json'))('js-yaml') as { load(text: string): unknown };
+// js-yaml, ajv and ajv-draft-04 are pinned devDependencies (the SARIF schema is draft-04).
+const req = createRequire(__filename);
+const yaml = req('js-yaml') as { load(text: string): unknown };
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const ENV: Record<string, string | undefined> = {
   ...process.env,
@@ -53,14 +54,12 @@ function repo(t: { after: (fn: () => void) => void }): { dir: string; work: stri
   return { dir, work };
 }
 
-/** The SARIF 2.1.0 schema (OASIS, vendored from @microsoft/jest-sarif, MIT) with ajv 6, which reads its draft-04. */
+/** The SARIF 2.1.0 schema (OASIS, vendored from @microsoft/jest-sarif, MIT), a draft-04 schema: ajv 8 with ajv-draft-04. */
 function sarifValidator(): (doc: unknown) => string[] {
-  const req = createRequire(path.join(ROOT, 'node_modules', 'eslint', 'package.json'));
-  const Ajv = req('ajv');
-  const ajv = new Ajv({ schemaId: 'id', meta: false, allErrors: true });
-  ajv.addMetaSchema(req('ajv/lib/refs/json-schema-draft-04.json'));
+  const Ajv = req('ajv-draft-04') as new (o: object) => { compile(schema: unknown): ((d: unknown) => boolean) & { errors?: Array<{ instancePath: string; message: string }> } };
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }); // the schema's language pattern is not valid with the u flag
   const validate = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'sarif', 'sarif-2.1.0-rtm.5.json'), 'utf8')));
-  return (doc) => (validate(doc) ? [] : (validate.errors as Array<{ dataPath: string; message: string }>).map((e) => `${e.dataPath} ${e.message}`));
+  return (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 }
 
 // ---------------------------------------------------------------------------------------------
