@@ -1,3 +1,5 @@
+import type { KeyLiveness } from './investigate/liveness';
+
 /** What Keysentry reports. Kept small and stable: the CLI's JSON output is this shape. */
 export type FindingKind = 'aws-access-key-id' | 'aws-secret-access-key' | 'aws-session-token' | 'private-key';
 
@@ -24,6 +26,8 @@ export interface Finding {
   pairedKeyId?: string;
   /** Found by decoding the value at this place: it is written base64- or percent-encoded there. */
   decoded?: 'base64' | 'percent';
+  /** For access key ids, with `keysentry scan --check-live`: the `keysentry check` answer. */
+  live?: KeyLiveness;
 }
 
 /** A file that was not scanned, and why. */
