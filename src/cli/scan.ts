@@ -4,8 +4,6 @@ import { scanPaths, DEFAULT_MAX_FILE_SIZE, type ParallelOptions } from '../core/
 import { toJson, toSarif, toText } from '../core/detect/report';
 import { KeysentryError, type Finding } from '../core/types';
 import { isKeyIdShape } from '../core/detect/patterns';
-import { resolveTarget } from '../aws/clients';
-import { KeyLookup } from '../aws/keyLookup';
 import { gitCommittableFiles, gitTopLevel } from '../git/files';
 import { formatFlag, parseArgs } from './args';
 import type { Io } from './io';
@@ -74,6 +72,8 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
 export async function addLiveness(findings: Finding[], where: { profile?: string; region?: string; endpoint?: string }): Promise<void> {
   const ids = [...new Set(findings.filter((f) => f.kind === 'aws-access-key-id').map((f) => f.preview))].filter(isKeyIdShape);
   if (ids.length === 0) return;
+  // Loaded only here: the AWS SDK costs the CLI's start-up seconds on a busy machine, and a plain scan never needs it.
+  const [{ KeyLookup }, { resolveTarget }] = await Promise.all([import('../aws/keyLookup'), import('../aws/clients')]);
   const lookup = new KeyLookup(resolveTarget(where));
   const answers = await lookup.checkAll(ids);
   const byId = new Map(answers.map((a) => [a.keyId, a]));
