@@ -8,7 +8,6 @@ import {
   SESSION_NAME_BEFORE,
   SESSION_NAME_SOURCE,
   SESSION_TOKEN_MARKERS,
-  sessionTokenRegex,
 } from './patterns';
 
 /**
@@ -90,6 +89,33 @@ export function* pemMatches(text: string): Generator<{ index: number; value: str
   }
 }
 
+const isTokenChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+
+/**
+ * Exactly the matches of `sessionTokenRegex()`, without the regex: on a run of several MB of
+ * base64 (an embedded blob) the regex's greedy `{100,}` exhausted V8's backtracking stack and the
+ * scan threw "Maximum call stack size exceeded". A match is a maximal run of 100 or more
+ * `[A-Za-z0-9+/]`, then at most two `=`, not followed by another token character or `=`.
+ */
+export function* sessionTokenMatches(text: string): Generator<{ index: number; value: string }> {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isTokenChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isTokenChar(text.charCodeAt(i))) i++;
+    let end = i;
+    while (end < n && end - i < 3 && text.charCodeAt(end) === 61) end++;
+    const eqs = end - i;
+    const next = end < n ? text.charCodeAt(end) : -1;
+    if (i - start >= 100 && eqs <= 2 && !(next !== -1 && (isTokenChar(next) || next === 61))) yield { index: start, value: text.slice(start, end) };
+    i = end > i ? end : i;
+  }
+}
+
 const PUTTY_HEADER = /PuTTY-User-Key-File-[23]: /g;
 
 /**
@@ -140,8 +166,8 @@ export function runOwnRules(text: string, max = Infinity): { matches: RawMatch[]
     }
     out.push({ kind: 'aws-secret-access-key', rule: 'keysentry/aws-secret-access-key', start: m.index, end: m.index + 40, value: m[0], named });
   }
-  for (const m of text.matchAll(sessionTokenRegex())) {
-    const value = m[0];
+  for (const m of sessionTokenMatches(text)) {
+    const value = m.value;
     if (text[m.index - 1] === '%' || text[m.index + value.length] === '%') continue; // a fragment of a percent-encoded token, as above
     // A token assigned to a session-token name is one without the STS marker too; unnamed, it needs the marker.
     let named = SESSION_NAME_BEFORE.test(linePrefix(text, m.index));
