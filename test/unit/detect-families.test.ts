@@ -317,3 +317,14 @@ test('property: encoded leaks in random layouts are found at their line, both sc
     { numRuns: 80 },
   );
 });
+
+test('key/value pairs far apart: both scan modes agree (the pair is bounded to the name’s window)', async () => {
+  const token = randomBytes(300).toString('base64');
+  const secret = fakeSecret() as string;
+  for (const gap of [0, 10, 20, 30, 60, 120, 250]) {
+    const pad = 'd'.repeat(gap);
+    await scan(`{"key": "sessionToken", "note": "${pad}", "value": "${token}"}\n`, 'env.json');
+    await scan(`{"key": "aws_secret_access_key", "note": "${pad}",\n "value": "${secret}"}\n`, 'env.json');
+    await scan(`{"key": "aws_secret_access_key_for_the_production_account_${pad}", "value": "${secret}"}\n`, 'env.json');
+  }
+});

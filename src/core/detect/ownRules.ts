@@ -33,7 +33,7 @@ function linePrefix(text: string, at: number): string {
 }
 
 const VALUE_FIELD = /["']?(?:value|Value|VALUE)["']?\s*[:=]\s*["']?$/;
-const NAME_FIELD = /(?:key|Key|KEY|name|Name|NAME|variable|Variable)["']?\s*[:=]\s*["']?([A-Za-z0-9_.-]{1,80})/g;
+const NAME_FIELD = /(?:key|Key|KEY|name|Name|NAME|variable|Variable)["']?\s*[:=]\s*["']?([A-Za-z0-9_.-]{1,32})/g;
 const SECRET_NAME = /(?:secret|Secret|SECRET)/;
 const SESSION_NAME = new RegExp(SESSION_NAME_SOURCE);
 
@@ -52,7 +52,9 @@ export function pairedFieldName(text: string, at: number): string | undefined {
   for (let m = NAME_FIELD.exec(window); m && m.index < v.index; m = NAME_FIELD.exec(window)) name = m;
   if (!name) return undefined;
   const gap = window.slice(name.index + name[0].length, v.index);
-  if ((gap.match(/\n/g) ?? []).length > 2 || /[{}[\]]|value/i.test(gap)) return undefined;
+  // Bounded so that the value starts within the name's anchor window (excerpt.ts: 120 non-space
+  // characters from the anchor): a name of at most 32 characters, at most 24 non-space between.
+  if ((gap.match(/\n/g) ?? []).length > 2 || /[{}[\]]|value/i.test(gap) || gap.replace(/\s/g, '').length > 24) return undefined;
   return name[1];
 }
 
