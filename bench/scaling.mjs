@@ -67,6 +67,13 @@ const cases = {
   'session tokens with ASIA ids (n)': [500, (n) => Array.from({ length: n }, (_, i) => `aws_access_key_id=${pick(ids, i * 3)}\naws_session_token=${token}`).join('\n')],
   'suppression comments and keys (n)': [1_000, (n) => Array.from({ length: n }, (_, i) => `# secretlint-disable\naws_secret_access_key = ${pick(secrets, i)} # secretlint-disable-line\n# secretlint-enable\n${pick(ids, i)}`).join('\n')],
   '"secret" words and whitespace (n)': [20_000, (n) => 'secret   \n\t '.repeat(n) + `aws_secret_access_key = ${secrets[1]}`],
+  // Encoded values: every candidate is decoded and its text scanned again (decode.ts), at most 10,000 per file.
+  'decode: base64 values with encoded ids (n lines)': [
+    500,
+    (n) => Array.from({ length: n }, (_, i) => `  key${i}: ${Buffer.from(`id=${pick(ids, i)} note=${i}`).toString('base64')}`).join('\n'),
+  ],
+  'decode: one line of %2F-encoded runs (n)': [20_000, (n) => `url=${pick(ids, 0)}:` + 'abc%2Fdef%2B'.repeat(n)],
+  'decode: a huge base64 run with an encoded anchor (n x 4 chars)': [200_000, (n) => 'secret: QUtJQ' + 'QUFB'.repeat(n)],
   // Binary content (a NUL first): printable strings and UTF-16LE runs are extracted, then scanned.
   'binary: UTF-16LE key lines (n)': [
     3_000,

@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadBaseline, scanBytes, scanPaths, DEFAULT_MAX_FILE_SIZE, type ParallelOptions } from '../core/detect/scanFiles';
 import { toJson, toSarif, toText } from '../core/detect/report';
-import { KeysentryError, type ScanResult, type SkippedFile } from '../core/types';
+import { KeysentryError, type Finding, type ScanResult, type SkippedFile } from '../core/types';
+import { isKeyIdShape } from '../core/detect/patterns';
 import { gitCommittableFiles, gitTopLevel } from '../git/files';
 import { formatFlag, parseArgs, UsageError } from './args';
 import type { Io } from './io';
 
 export const SCAN_USAGE = `usage: keysentry scan [PATH... | -] [--format text|json|sarif] [--all-files] [--baseline FILE] [--max-file-size BYTES] [--fail-on-skip]
+                     [--check-live [--profile P] [--region R] [--endpoint-url URL]]
 
 Scans what git would commit (tracked and not-ignored untracked files) for AWS access keys,
 secret keys, session tokens and private keys. Outside a git repository, scans all files
@@ -18,7 +20,11 @@ listed in the report (stats.skipped in JSON); --fail-on-skip makes that exit 3, 
 "-" scans standard input (reported as (stdin)); a file named "-" is ./-, one starting with a
 dash goes after --.
 Exit status: 0 clean, 1 findings, 2 error, 3 nothing found but something was not scanned
-(only with --fail-on-skip).`;
+(only with --fail-on-skip).
+
+--check-live  also tells, for each access key id found, whether it is live and whose it is: the
+              answer of \`keysentry check\` (the \`live\` object in JSON), asked with YOUR identity,
+              never with the key; one lookup per distinct key, run concurrently.`;
 
 /** Exit status of a clean scan that skipped files, with --fail-on-skip. */
 export const EXIT_SKIPPED = 3;
@@ -26,7 +32,7 @@ export const EXIT_SKIPPED = 3;
 export const gitSource = { topLevel: gitTopLevel, committable: gitCommittableFiles };
 
 export async function scanCommand(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size'], ['all-files', 'exhaustive', 'progress', 'fail-on-skip', 'help']);
+  const args = parseArgs(argv, ['format', 'baseline', 'max-file-size', 'profile', 'region', 'endpoint-url'], ['all-files', 'exhaustive', 'progress', 'fail-on-skip', 'check-live', 'help']);
   if (args.flags.has('help')) {
     io.out(SCAN_USAGE);
     return 0;
@@ -50,11 +56,31 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     },
     gitSource,
   );
+  if (args.flags.has('check-live')) {
+    const opt = (name: string): string | undefined => args.flags.get(name) as string | undefined;
+    await addLiveness(result.findings, { profile: opt('profile'), region: opt('region'), endpoint: opt('endpoint-url') });
+  }
   if (format === 'json') io.out(toJson(result));
   else if (format === 'sarif') io.out(toSarif(result, io.version));
   else io.out(toText(result, io.color));
   if (result.findings.length > 0) return 1;
   return args.flags.has('fail-on-skip') && result.stats.skipped.length > 0 ? EXIT_SKIPPED : 0;
+}
+
+/**
+ * Adds `live` (the `keysentry check` answer) to every access-key-id finding: one lookup per
+ * distinct id, run concurrently (KeyLookup.checkAll), so an id found in many files is asked about
+ * once in the run.
+ */
+export async function addLiveness(findings: Finding[], where: { profile?: string; region?: string; endpoint?: string }): Promise<void> {
+  const ids = [...new Set(findings.filter((f) => f.kind === 'aws-access-key-id').map((f) => f.preview))].filter(isKeyIdShape);
+  if (ids.length === 0) return;
+  // Loaded only here: the AWS SDK costs the CLI's start-up seconds on a busy machine, and a plain scan never needs it.
+  const [{ KeyLookup }, { resolveTarget }] = await Promise.all([import('../aws/keyLookup'), import('../aws/clients')]);
+  const lookup = new KeyLookup(resolveTarget(where));
+  const answers = await lookup.checkAll(ids);
+  const byId = new Map(answers.map((a) => [a.keyId, a]));
+  for (const f of findings) if (f.kind === 'aws-access-key-id') f.live = byId.get(f.preview);
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { KeyLiveness } from './investigate/liveness';
+
 /** What Keysentry reports. Kept small and stable: the CLI's JSON output is this shape. */
 export type FindingKind = 'aws-access-key-id' | 'aws-secret-access-key' | 'aws-session-token' | 'private-key';
 
@@ -26,6 +28,8 @@ export interface Finding {
   decoded?: 'base64' | 'percent';
   /** Found inside an archive (zip, gzip, tar): the entry's name, nested ones joined by `!`; line and column are the entry's. */
   inArchive?: string;
+  /** For access key ids, with `keysentry scan --check-live`: the `keysentry check` answer. */
+  live?: KeyLiveness;
 }
 
 /** A file that was not scanned, and why. */

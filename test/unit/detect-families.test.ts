@@ -280,3 +280,51 @@ test('binary key stores by name and magic bytes: .jks/.keystore/.jceks with a ke
   // The same bytes under another name are not a key store.
   assert.deepEqual(await scanBytes(positives['release.jks']!, 'release.bin', {}), []);
 });
+
+test('property: encoded leaks in random layouts are found at their line, both scan modes agree, nothing raw is shown', async () => {
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('');
+  const secretArb = fc.string({ unit: fc.constantFrom(...B64), minLength: 40, maxLength: 40 }).filter((s) => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9+/]/.test(s) && (s.match(/\//g) ?? []).length < 4 && !/(.)\1{3}/.test(s) && new Set(s).size > 20);
+  const filler = fc.oneof(fc.constantFrom('', 'x: 1', 'data:', '  tls.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t', 'url: https://a.example/b%2Fc', 'secret: none', 'QUtJQUFBQUFB'), fc.string({ maxLength: 30 }));
+  const piece = fc.oneof(
+    { weight: 2, arbitrary: fc.tuple(secretArb, fc.constantFrom('k8s', 'file', 'pct', 'query')).map(([s, how]) => ({ s, how })) },
+    { weight: 3, arbitrary: filler.map((f) => ({ s: '', how: f })) },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 12 }), async (pieces) => {
+      const lines: string[] = [];
+      const want: Array<[string, number]> = [];
+      const secrets: string[] = [];
+      for (const p of pieces) {
+        if (!p.s) {
+          lines.push(p.how);
+          continue;
+        }
+        secrets.push(p.s);
+        const id = fakeKeyId() as string;
+        if (p.how === 'k8s') lines.push(`  AWS_SECRET_ACCESS_KEY: ${b64(p.s)}`);
+        else if (p.how === 'file') lines.push(`creds: ${b64(`[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${p.s}\n`)}`);
+        else if (p.how === 'pct') lines.push(`aws_secret_access_key=${encodeURIComponent(p.s)}`);
+        else lines.push(`GET /?aws_access_key_id=${id}&aws_secret_access_key=${encodeURIComponent(p.s)}&x=1`);
+        want.push(['aws-secret-access-key', lines.length]);
+      }
+      const text = lines.join('\n');
+      const found = await scan(text, 'values.yaml');
+      const got = found.filter((f) => f.kind === 'aws-secret-access-key').map((f) => f.line);
+      for (const [, line] of want) assert.ok(got.includes(line), `secret on line ${line} found: ${JSON.stringify(found.map((f) => [f.kind, f.line, f.rule, f.decoded]))}\n${text}`);
+      const out = JSON.stringify(found);
+      for (const s of secrets) assert.ok(!out.includes(s) && !out.includes(b64(s)), 'no raw or encoded secret in the findings');
+    }),
+    { numRuns: 80 },
+  );
+});
+
+test('key/value pairs far apart: both scan modes agree (the pair is bounded to the name’s window)', async () => {
+  const token = randomBytes(300).toString('base64');
+  const secret = fakeSecret() as string;
+  for (const gap of [0, 10, 20, 30, 60, 120, 250]) {
+    const pad = 'd'.repeat(gap);
+    await scan(`{"key": "sessionToken", "note": "${pad}", "value": "${token}"}\n`, 'env.json');
+    await scan(`{"key": "aws_secret_access_key", "note": "${pad}",\n "value": "${secret}"}\n`, 'env.json');
+    await scan(`{"key": "aws_secret_access_key_for_the_production_account_${pad}", "value": "${secret}"}\n`, 'env.json');
+  }
+});

@@ -174,3 +174,19 @@ test('the match cap: past it a file is reported as not fully scanned, never sile
   assert.deepEqual(full, [], 'under the cap, nothing is reported');
   assert.ok(MAX_MATCHES_PER_FILE >= 100_000);
 });
+
+test('the linear session-token matcher gives exactly the regex’s matches, and survives a 12 MB base64 run', async () => {
+  const { sessionTokenMatches } = await import('../../src/core/detect/ownRules');
+  const { sessionTokenRegex } = await import('../../src/core/detect/patterns');
+  const unit = fc.constantFrom('A', 'b', '9', '+', '/', '=', ' ', '\n', '%', '-');
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.string({ unit, maxLength: 8 }), fc.nat({ max: 140 })), { maxLength: 6 }), (parts) => {
+      const text = parts.map(([s, n]) => s + 'Qx7+/'.repeat(Math.ceil(n / 5)).slice(0, n)).join('');
+      const want = [...text.matchAll(sessionTokenRegex())].map((m) => [m.index, m[0]]);
+      assert.deepEqual([...sessionTokenMatches(text)].map((m) => [m.index, m.value]), want);
+    }),
+    { numRuns: 500 },
+  );
+  const huge = 'aws_session_token = ' + 'QUFB'.repeat(3_000_000) + '\nsecret YXdz\n';
+  await scanText(huge, 'blob.txt');
+});

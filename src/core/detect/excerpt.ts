@@ -101,10 +101,10 @@ export function buildExcerpt(text: string, lines: LineIndex): Excerpt | undefine
       if (!hasRun(text, a + anchor.length, reach, 40)) continue;
       lastLine = lines.lineOf(reach);
     } else if (SESSION_NAME.test(anchor)) {
-      // A named session token: its value starts within the name's reach (at most ~40 non-space
-      // characters after it), so a 60-character run of it lies inside the reach.
+      // A named session token: its value starts within ~70 non-space characters of the name
+      // (after `=` or a key/value pair's `"value": "`), so a 40-character run of it lies inside the reach.
       const reach = forwardNonSpace(text, a, NAME_REACH);
-      if (!hasRun(text, a + anchor.length, reach, 60)) continue;
+      if (!hasRun(text, a + anchor.length, reach, 40)) continue;
       lastLine = lines.lineOf(reach);
     } else if (anchor === 'PRIVATE KEY' || anchor === 'PRIVATE%20KEY') {
       lastLine = lines.lineOf(Math.min(text.length, a + PEM_REACH));

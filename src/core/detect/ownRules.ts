@@ -8,7 +8,6 @@ import {
   SESSION_NAME_BEFORE,
   SESSION_NAME_SOURCE,
   SESSION_TOKEN_MARKERS,
-  sessionTokenRegex,
 } from './patterns';
 
 /**
@@ -34,7 +33,7 @@ function linePrefix(text: string, at: number): string {
 }
 
 const VALUE_FIELD = /["']?(?:value|Value|VALUE)["']?\s*[:=]\s*["']?$/;
-const NAME_FIELD = /(?:key|Key|KEY|name|Name|NAME|variable|Variable)["']?\s*[:=]\s*["']?([A-Za-z0-9_.-]{1,80})/g;
+const NAME_FIELD = /(?:key|Key|KEY|name|Name|NAME|variable|Variable)["']?\s*[:=]\s*["']?([A-Za-z0-9_.-]{1,32})/g;
 const SECRET_NAME = /(?:secret|Secret|SECRET)/;
 const SESSION_NAME = new RegExp(SESSION_NAME_SOURCE);
 
@@ -53,7 +52,9 @@ export function pairedFieldName(text: string, at: number): string | undefined {
   for (let m = NAME_FIELD.exec(window); m && m.index < v.index; m = NAME_FIELD.exec(window)) name = m;
   if (!name) return undefined;
   const gap = window.slice(name.index + name[0].length, v.index);
-  if ((gap.match(/\n/g) ?? []).length > 2 || /[{}[\]]|value/i.test(gap)) return undefined;
+  // Bounded so that the value starts within the name's anchor window (excerpt.ts: 120 non-space
+  // characters from the anchor): a name of at most 32 characters, at most 24 non-space between.
+  if ((gap.match(/\n/g) ?? []).length > 2 || /[{}[\]]|value/i.test(gap) || gap.replace(/\s/g, '').length > 24) return undefined;
   return name[1];
 }
 
@@ -87,6 +88,33 @@ export function* pemMatches(text: string): Generator<{ index: number; value: str
     }
     yield { index: m.index, value: text.slice(m.index, end[1]), body: text.slice(bodyStart, end[0]) };
     PEM_BEGIN.lastIndex = end[1];
+  }
+}
+
+const isTokenChar = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+
+/**
+ * Exactly the matches of `sessionTokenRegex()`, without the regex: on a run of several MB of
+ * base64 (an embedded blob) the regex's greedy `{100,}` exhausted V8's backtracking stack and the
+ * scan threw "Maximum call stack size exceeded". A match is a maximal run of 100 or more
+ * `[A-Za-z0-9+/]`, then at most two `=`, not followed by another token character or `=`.
+ */
+export function* sessionTokenMatches(text: string): Generator<{ index: number; value: string }> {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isTokenChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isTokenChar(text.charCodeAt(i))) i++;
+    let end = i;
+    while (end < n && end - i < 3 && text.charCodeAt(end) === 61) end++;
+    const eqs = end - i;
+    const next = end < n ? text.charCodeAt(end) : -1;
+    if (i - start >= 100 && eqs <= 2 && !(next !== -1 && (isTokenChar(next) || next === 61))) yield { index: start, value: text.slice(start, end) };
+    i = end > i ? end : i;
   }
 }
 
@@ -140,8 +168,8 @@ export function runOwnRules(text: string, max = Infinity): { matches: RawMatch[]
     }
     out.push({ kind: 'aws-secret-access-key', rule: 'keysentry/aws-secret-access-key', start: m.index, end: m.index + 40, value: m[0], named });
   }
-  for (const m of text.matchAll(sessionTokenRegex())) {
-    const value = m[0];
+  for (const m of sessionTokenMatches(text)) {
+    const value = m.value;
     if (text[m.index - 1] === '%' || text[m.index + value.length] === '%') continue; // a fragment of a percent-encoded token, as above
     // A token assigned to a session-token name is one without the STS marker too; unnamed, it needs the marker.
     let named = SESSION_NAME_BEFORE.test(linePrefix(text, m.index));

@@ -138,7 +138,14 @@ export function toText(result: ScanResult, color: boolean): string {
     out.push(c('4', escapeControl(file)));
     for (const f of list) {
       const where = `${f.inArchive !== undefined ? `${escapeControl(f.inArchive)}:` : ''}${f.line}:${f.column}`.padEnd(9);
-      const extra = [f.accountId ? `account ${f.accountId}` : '', f.pairedKeyId ? `pairs with ${f.pairedKeyId}` : ''].filter(Boolean).join(', ');
+      const extra = [
+        f.accountId ? `account ${f.accountId}` : '',
+        f.pairedKeyId ? `pairs with ${f.pairedKeyId}` : '',
+        f.decoded ? `${f.decoded}-decoded` : '',
+        f.live ? `${f.live.status}${f.live.user ? ` (${f.live.user})` : ''}: ${f.live.reason}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       out.push(`  ${c('2', where)} ${c('31', KIND_TITLES[f.kind].padEnd(22))} ${escapeControl(f.preview)}${extra ? c('2', `  (${escapeControl(extra)})`) : ''}`);
     }
     out.push('');

@@ -458,6 +458,8 @@ async function scanInParallel(jobs: ScanJob[], par: ParallelOptions, maxSize: nu
     }
     const job = jobs[i] as ScanJob;
     record(i, await scanListedFile(job.abs, job.rel, maxSize, exhaustive));
+    // Now and then let the workers' answers in, so progress reports keep pace with them.
+    if (i % 64 === 0) await new Promise((r) => setImmediate(r));
   }
   await Promise.all(finished);
   if (!isCancelled?.()) {
