@@ -92,13 +92,7 @@ export class AwsRemoval extends AwsContainment implements RemovalOps {
       const r = await iam.send(new ListSSHPublicKeysCommand({ UserName, Marker }));
       return { items: (r.SSHPublicKeys ?? []).map((k) => k.SSHPublicKeyId ?? '?'), marker: r.Marker, truncated: r.IsTruncated };
     });
-    let serviceCredentials: string[] = [];
-    try {
-      serviceCredentials = ((await iam.send(new ListServiceSpecificCredentialsCommand({ UserName }))).ServiceSpecificCredentials ?? []).map((c) => c.ServiceSpecificCredentialId ?? '?');
-    } catch (e) {
-      // moto does not implement it; AWS always does. Unknown is not "none": DeleteUser then fails with DeleteConflict and says so.
-      if (!/NotImplemented|InvalidAction|UnknownOperation/.test(`${(e as { name?: string }).name} ${(e as Error).message}`)) throw e;
-    }
+    const serviceCredentials = ((await iam.send(new ListServiceSpecificCredentialsCommand({ UserName }))).ServiceSpecificCredentials ?? []).map((c) => c.ServiceSpecificCredentialId ?? '?');
     const attachedPolicies = await all(async (Marker) => {
       const r = await iam.send(new ListAttachedUserPoliciesCommand({ UserName, Marker }));
       return { items: (r.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? '?'), marker: r.Marker, truncated: r.IsTruncated };
