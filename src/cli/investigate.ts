@@ -42,9 +42,9 @@ function parseDate(s: string): Date {
 export function formatInvestigation(subject: string, s: TrailSummary, failures: Array<{ region: string; message: string }>, inv?: Investigation): string {
   const out: string[] = [];
   out.push(`keysentry: ${subject}: ${s.events} call(s) from ${s.from.slice(0, 16)} to ${s.to.slice(0, 16)} UTC${s.first ? ` (first ${s.first}, last ${s.last})` : ''}.`);
+  for (const v of s.verdict) out.push(`  - ${printable(v)}`);
   if (inv) out.push(`Exposure from ${inv.exposure.since.slice(0, 16)} UTC: ${printable(inv.exposure.detail)}`);
   if (inv?.signerNote) out.push(`note: ${printable(inv.signerNote)}`);
-  for (const v of s.verdict) out.push(`  - ${printable(v)}`);
   if (s.byName.length) {
     out.push('Calls:');
     for (const b of s.byName.slice(0, 40)) out.push(`  ${String(b.count).padStart(5)}  ${printable(b.name)} (${printable(b.region)})${b.failed ? `, ${b.failed} failed` : ''}`);
