@@ -19,3 +19,4 @@ export interface SeededAttack {
   records: number;
 }
 export function seedAttack(moto: Pick<Moto, 'endpoint' | 'seedTrail'>, leaked: { keyId: string; user: string }, exposedDaysAgo?: number): Promise<SeededAttack>;
+export function addLeakedKeyIncident(file: string, keyId: string, user: string, where: string, noticeFrom?: string): string;

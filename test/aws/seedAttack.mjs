@@ -8,6 +8,8 @@
 // (from its usual IP address and tool) comes before and after the exposure, and the owner's own
 // user `reporting` was created before it. Every resource the records name really exists.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateKeyPairCommand,
@@ -145,4 +147,34 @@ export async function seedAttack(moto, leaked, exposedDaysAgo = 2) {
   ];
   await moto.seedTrail(records);
   return { backupKey: key.AccessKeyId, backupSecret: key.SecretAccessKey, instances, spot, keyPair: 'm1n3r', group, rule, ssh, mfa: mfa.VirtualMFADevice.SerialNumber, region, records: records.length };
+}
+
+/**
+ * Adds an exposed-key incident for the leaked key to a Keysentry incidents file (the extension
+ * watches it), until the workspace finding opens one by itself (one incident per key). `noticeFrom`
+ * (ISO) is the start of the activity window an AWS notice would give.
+ */
+export function addLeakedKeyIncident(file, keyId, user, where, noticeFrom) {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const data = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { format: 'keysentry-incidents', version: 1, incidents: [] };
+  const now = new Date().toISOString();
+  const id = `exposed-key:${keyId}`;
+  data.incidents = data.incidents.filter((i) => i.id !== id);
+  data.incidents.push({
+    id,
+    type: 'exposed-key',
+    severity: 'critical',
+    title: `Access key ${keyId} leaked in ${where}`,
+    summary: `The access key of IAM user ${user} was committed to ${where} and pushed.`,
+    source: 'manual',
+    resources: [{ kind: 'access-key', id: keyId, user }, { kind: 'user', id: user }],
+    facts: [['Access keys', keyId], ['IAM users', user], ['Found in', where], ...(noticeFrom ? [['Activity window', `${noticeFrom} to ${now}`]] : [])],
+    status: 'open',
+    createdAt: now,
+    updatedAt: now,
+    steps: {},
+    timeline: [{ at: now, actor: 'keysentry', kind: 'detected', text: `Found in ${where}.` }],
+  });
+  writeFileSync(file, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
+  return id;
 }
