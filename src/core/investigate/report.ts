@@ -13,9 +13,9 @@ const t = (v: unknown): string => mdText(redact(String(v ?? ''))) || '(empty)';
 const code = (v: unknown): string => mdCode(String(v ?? '').trim() ? redact(String(v)) : '(empty)');
 const OWNERSHIP: Record<string, string> = { attacker: 'not yours', 'owner-before-exposure': 'yours (before the exposure)', 'owner-tools': 'yours (your IP address and tool)' };
 
-/** When a removal of this resource ran successfully (the timeline entry's text ends with `[id]`), from the incident's timeline. */
+/** When a removal of this resource ran successfully (its timeline entry names `[id]`), from the incident's timeline. */
 export function removedAt(i: Incident, resourceId: string): string | undefined {
-  const hit = [...i.timeline].reverse().find((e) => e.kind === 'action' && e.text.endsWith(`[${resourceId}]`) && !!e.calls?.length && e.calls.every((c) => c.ok));
+  const hit = [...i.timeline].reverse().find((e) => e.kind === 'action' && e.text.includes(`[${resourceId}]`) && !!e.calls?.length && e.calls.every((c) => c.ok));
   return hit?.at;
 }
 
