@@ -104,6 +104,8 @@ async function main() {
     KEYSENTRY_HOME: path.join(tmp, 'keysentry-home'),
     KEYSENTRY_VERIFY_INTERVAL_MS: '200',
   };
+  // investigate: the billing key's incident, as a notice would open it (its activity window starts at the push).
+  addLeakedKeyIncident(path.join(awsEnv.KEYSENTRY_HOME, 'incidents.json'), dev.AccessKeyId, 'billing-dev', 'services/billing/.env', new Date(Date.now() - 2 * 86_400_000 - 5 * 60_000).toISOString());
   // What the suite expects the audit to find (ids only: no secret).
   const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId });
   server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...(process.env.KEYSENTRY_TEST_GREP ? { KEYSENTRY_TEST_GREP: process.env.KEYSENTRY_TEST_GREP } : {}), ...awsEnv }, log: (s) => serverLog.push(s) });
@@ -270,8 +272,6 @@ async function main() {
     await closeEditors();
     const attack = await seedAttack(moto, { keyId: dev.AccessKeyId, user: 'billing-dev' }, 2);
     secrets.push(attack.backupSecret);
-    // The key's incident, as a notice would open it (its activity window starts at the push); the extension watches the file.
-    addLeakedKeyIncident(path.join(awsEnv.KEYSENTRY_HOME, 'incidents.json'), dev.AccessKeyId, 'billing-dev', 'services/billing/.env', new Date(Date.now() - 2 * 86_400_000 - 2 * 60_000).toISOString());
     const sidebar = ui.locator('.sidebar');
     const row = sidebar.locator('.monaco-list-row', { hasText: `Access key ${dev.AccessKeyId} leaked` }).first();
     if (!(await row.isVisible().catch(() => false)) && !(await sidebar.locator('.monaco-list-row', { hasText: 'Account:' }).first().isVisible().catch(() => false))) {
@@ -287,9 +287,14 @@ async function main() {
     const text = await frame.locator('.investigation').innerText();
     for (const want of ['created user backup with AdministratorAccess', 'launched 2 instances in 1 region', "the start of the notice's activity window", 'reporting', 'yours: made before the exposure', attack.spot, 'm1n3r']) if (!text.includes(want)) throw new Error(`the Investigation section does not show "${want}": ${text.slice(0, 600)}`);
     if (await table.locator('tr', { hasText: 'reporting' }).locator('button').count()) throw new Error("the owner's own user has a removal button");
-    await frame.locator('.investigation').scrollIntoViewIfNeeded();
-    await ui.waitForTimeout(600);
+    // For the screenshot: no toast over it, the side bar hidden, the section at the top.
+    for (const clear of await ui.locator('.notifications-toasts .codicon-notifications-clear').all()) await clear.click().catch(() => {});
+    await ui.keyboard.press('Control+B');
+    await ui.waitForTimeout(800);
+    await frame.locator('.investigation .verdict').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await ui.waitForTimeout(300);
     await ui.screenshot({ path: path.join(screenshotsDir, 'investigation.png') });
+    await ui.keyboard.press('Control+B');
     await frame.locator('button', { hasText: 'Detach AdministratorAccess from backup' }).click();
     const dialog = ui.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 60_000 });
