@@ -4,6 +4,7 @@ import { firstCommitAdding } from '../git/exposure';
 import { resolveTarget } from '../aws/clients';
 import { isKeyIdShape } from '../core/detect/patterns';
 import { byTime, type TrailSummary } from '../core/investigate/trail';
+import { redact } from '../core/mask';
 import { KeysentryError } from '../core/types';
 import { formatFlag, parseArgs } from './args';
 import { printable } from './check';
@@ -138,8 +139,9 @@ export async function investigateCommand(argv: string[], io: Io): Promise<number
   }
   const summary = inv.summary;
   const inWindow = events.filter((e) => e.time >= exposure.since).sort(byTime);
-  if (format === 'json') io.out(JSON.stringify({ subject: inv.subject, exposure: inv.exposure, signer: signer.arn ?? null, signerNote: inv.signerNote ?? null, events: inWindow, summary, created: inv.resources, followed: inv.followed, failures }, null, 2));
-  else io.out(formatInvestigation(subject, summary, failures, inv));
+  // Account data (user agents, names) can hold anything: a secret-shaped run is masked like everywhere else.
+  if (format === 'json') io.out(redact(JSON.stringify({ subject: inv.subject, exposure: inv.exposure, signer: signer.arn ?? null, signerNote: inv.signerNote ?? null, events: inWindow, summary, created: inv.resources, followed: inv.followed, failures }, null, 2)));
+  else io.out(redact(formatInvestigation(subject, summary, failures, inv)));
   // Activity found matters most; a window with regions that could not be read is not "clean".
   if (summary.events) return 1;
   return failures.length ? 2 : 0;
