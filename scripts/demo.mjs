@@ -8,6 +8,7 @@ import { codeServerBin } from '../test/harness/ensure-code-server.mjs';
 import { freePort } from '../test/harness/code-server.mjs';
 import { startMoto } from '../test/aws/moto.mjs';
 import { seedAccount } from '../test/aws/seedAccount.mjs';
+import { addLeakedKeyIncident, seedAttack } from '../test/aws/seedAttack.mjs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,12 +45,19 @@ const remote = path.join(cache, 'demo-shop-remote.git');
 rmSync(remote, { recursive: true, force: true });
 const git = (...args) => execFileSync('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', ...args], { cwd: workspace, stdio: 'ignore' });
 git('add', '-A');
-git('commit', '-q', '-m', 'Add the billing service configuration');
+// investigate: the key was committed (and pushed) two days ago; the attack began two minutes later.
+const leakedAt = new Date(Date.now() - 2 * 86_400_000 - 2 * 60_000).toISOString();
+execFileSync('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.invalid', 'commit', '-q', '-m', 'Add the billing service configuration'], { cwd: workspace, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_DATE: leakedAt, GIT_COMMITTER_DATE: leakedAt } });
 execFileSync('git', ['init', '-q', '--bare', remote], { stdio: 'ignore' });
 git('remote', 'add', 'origin', remote);
 const home = path.join(cache, 'home');
 rmSync(home, { recursive: true, force: true });
 mkdirSync(path.join(home, 'aws'), { recursive: true });
+// investigate: what an attacker did with the billing key (CloudTrail records, and the user `backup`
+// with AdministratorAccess, instances, a key pair and a spot request in ap-south-1 that really exist),
+// and the key's incident (until the workspace finding opens it by itself), ready to investigate.
+const attack = await seedAttack(moto, { keyId: live.AccessKeyId, user: 'billing-dev' }, 2);
+addLeakedKeyIncident(path.join(home, 'keysentry', 'incidents.json'), live.AccessKeyId, 'billing-dev', 'services/billing/.env');
 const awsEnv = {
   AWS_ENDPOINT_URL: moto.endpoint,
   AWS_ACCESS_KEY_ID: seeded.admin.id,
@@ -81,7 +89,7 @@ let shown = false;
 const onData = (b) => {
   if (!shown && /HTTP server listening/.test(b.toString())) {
     shown = true;
-    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nPress Ctrl+C to stop.`);
+    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nThe billing key was used by an attacker (${attack.records} CloudTrail records): open its incident ("Access key ${live.AccessKeyId} leaked…")\nand press "Investigate" to see what it did and remove user backup, its key, the instances, the key pair and the spot request.\nPress Ctrl+C to stop.`);
   }
 };
 child.stdout.on('data', onData);

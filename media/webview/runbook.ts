@@ -4,6 +4,7 @@
 interface Step { id: string; what: string; why: string }
 interface Runbook { title: string; summary: string; phases: Array<{ name: string; steps: Step[] }> }
 interface RunbookMessage { type: 'runbook'; kind: string; runbook: Runbook; done: string[] }
+import { isInvestigationView, renderInvestigation } from './investigation';
 interface VsCodeApi { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -185,6 +186,9 @@ function renderIncident(msg: IncidentMessage): void {
     root.appendChild(details);
   }
 
+  // investigate: the Investigation section (media/webview/investigation.ts)
+  const inv = (msg as { investigation?: unknown }).investigation;
+  if (isInvestigationView(inv)) root.appendChild(renderInvestigation(inv, (m) => vscode.postMessage(m)));
   const total = msg.phases.reduce((n, p) => n + p.steps.length, 0);
   const done = msg.phases.reduce((n, p) => n + p.steps.filter((s) => s.done).length, 0);
   root.appendChild(el('p', t('{0} of {1} steps done', done, total), 'progress'));

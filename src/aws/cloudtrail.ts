@@ -1,25 +1,32 @@
 import { CloudTrailClient, LookupEventsCommand, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import type { RegionFailure } from '../core/investigate/investigation';
 import { parseLookupEvent, type TrailEvent } from '../core/investigate/trail';
 import { KeysentryError } from '../core/types';
-import { clientConfig, ec2Client, type AwsTarget } from './clients';
+import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { clientConfig, ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
 export interface LookupHooks {
   onPage?: (region: string, eventsSoFar: number) => void;
   isCancelled?: () => boolean;
+  /** Aborts the call in flight too (the editor's Cancel). */
+  signal?: AbortSignal;
+  /** Told each time a page is throttled past the SDK's own retries and waits before asking again. */
+  onThrottle?: (region: string, waitMs: number) => void;
 }
 
-export interface RegionFailure {
-  region: string;
-  message: string;
-  denied: boolean;
-}
+export type { RegionFailure };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** LookupEvents allows 2 requests per second per account and region: pages of one region are spaced by this much. */
-const PAGE_SPACING_MS = 500;
+const PAGE_SPACING_MS = Number(process.env.KEYSENTRY_LOOKUP_SPACING_MS) || 500;
+/** After the SDK's retries, a throttled page waits this long (doubling) and is asked again, this many times. */
+const THROTTLE_WAIT_MS = Number(process.env.KEYSENTRY_LOOKUP_THROTTLE_WAIT_MS) || 2000;
+const THROTTLE_RETRIES = 4;
+const throttled = (e: unknown): boolean => /Throttl|TooManyRequests|RequestLimitExceeded/.test((e as { name?: string }).name ?? '');
 
 /**
  * CloudTrail event history of one access key or user, in each region (event history is
@@ -46,15 +53,27 @@ export async function lookupEvents(
       do {
         if (hooks.isCancelled?.()) return;
         if (pages++) await sleep(PAGE_SPACING_MS);
-        const r = await client.send(
-          new LookupEventsCommand({
-            LookupAttributes: [{ AttributeKey: attribute.key as LookupAttributeKey, AttributeValue: attribute.value }],
-            StartTime: window.from,
-            EndTime: window.to,
-            MaxResults: 50,
-            NextToken: token,
-          }),
-        );
+        const command = new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: attribute.key as LookupAttributeKey, AttributeValue: attribute.value }],
+          StartTime: window.from,
+          EndTime: window.to,
+          MaxResults: 50,
+          NextToken: token,
+        });
+        let r;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            r = await client.send(command, hooks.signal ? { abortSignal: hooks.signal } : {});
+            break;
+          } catch (e) {
+            // The SDK already retried with backoff; a region that keeps throttling (another tool
+            // reading CloudTrail too) gets a few longer waits before it is reported.
+            if (!throttled(e) || attempt >= THROTTLE_RETRIES || hooks.isCancelled?.()) throw e;
+            const wait = THROTTLE_WAIT_MS * 2 ** attempt;
+            hooks.onThrottle?.(region, wait);
+            await sleep(wait);
+          }
+        }
         for (const raw of r.Events ?? []) {
           const e = parseLookupEvent(raw, region);
           // Global services' events can be returned by more than one region: one entry per event.
@@ -67,6 +86,7 @@ export async function lookupEvents(
         token = r.NextToken;
       } while (token);
     } catch (e) {
+      if (hooks.isCancelled?.()) return;
       const err = explainAwsError('LookupEvents', e);
       failures.push({ region, message: err.message, denied: /AccessDenied|Unauthorized/.test(err.code) });
     } finally {
@@ -93,5 +113,28 @@ export async function enabledRegions(target: AwsTarget): Promise<string[]> {
   } catch (e) {
     if (e instanceof KeysentryError) throw e;
     throw explainAwsError('DescribeRegions', e);
+  }
+}
+
+/**
+ * Who signs, and a warning when it cannot (or should not) read the key's history: signing with
+ * the leaked key itself, or as its IAM user, which AWS's quarantine policy
+ * (AWSCompromisedKeyQuarantineV2/V3) denies cloudtrail:LookupEvents. Best effort: undefined note
+ * when nothing is wrong or it cannot tell.
+ */
+export async function signerCheck(target: AwsTarget, keyId: string | undefined, user: string | undefined): Promise<{ arn?: string; note?: string }> {
+  try {
+    const sts = stsClient(target);
+    const me = await sts.send(new GetCallerIdentityCommand({}));
+    const arn = me.Arn ?? '';
+    const creds = await sts.config.credentials();
+    if (keyId && creds.accessKeyId === keyId) return { arn, note: `you are signing with ${keyId}, the leaked key itself: every call it makes is recorded in its history too, and AWS's quarantine policy denies it LookupEvents. Sign as another principal (--profile).` };
+    let owner = user;
+    if (!owner && keyId) owner = (await iamClient(target).send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })).catch(() => undefined))?.UserName;
+    const signerUser = /:user\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
+    if (owner && signerUser === owner) return { arn, note: `you sign as IAM user ${owner}, the user of the leaked key. When AWS quarantines it (AWSCompromisedKeyQuarantine policy), it is denied cloudtrail:LookupEvents: sign as another principal (--profile).` };
+    return { arn };
+  } catch {
+    return {};
   }
 }

@@ -8,6 +8,7 @@ import { Commands } from './ids';
 import type { Log } from './log';
 import { webviewHtml, webviewOptions } from './runbookPanel';
 import { webviewStrings } from './webviewStrings';
+import { InvestigationSection, isInvestigationMessage } from './investigationSection';
 
 const VIEW_TYPE = 'keysentry.incident';
 
@@ -92,12 +93,14 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
   private readonly disposables: vscode.Disposable[] = [];
   private readonly panels = new Map<string, vscode.WebviewPanel>();
   private readonly busy = new Map<string, string>();
+  private readonly investigation: InvestigationSection; // investigate: the Investigation section
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly incidents: AccountIncidents,
     private readonly log: Log,
   ) {
+    this.investigation = new InvestigationSection(incidents, log);
     this.disposables.push(
       vscode.commands.registerCommand(Commands.openIncident, (arg?: unknown) => {
         const id = incidentIdOf(arg);
@@ -147,7 +150,7 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
     const inc = this.incidents.book.get(id);
     if (!panel || !inc) return;
     panel.title = `${inc.status === 'resolved' ? '✓ ' : ''}${inc.title}`;
-    void panel.webview.postMessage({ ...(view(inc, this.incidents.runbooks[inc.type], this.busy.get(id)) as object), l10n: webviewStrings() });
+    void panel.webview.postMessage({ ...(view(inc, this.incidents.runbooks[inc.type], this.busy.get(id)) as object), l10n: webviewStrings(), investigation: this.investigation.view(inc) });
   }
 
   private refreshAll(): void {
@@ -163,6 +166,7 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
   }
 
   private async onMessage(id: string, m: unknown): Promise<void> {
+    if (isInvestigationMessage(m)) return this.investigation.handle(id, m, () => this.post(id));
     if (!isIncidentMessage(m)) {
       this.log.warn('dropped an unknown message from the incident webview');
       return;

@@ -181,6 +181,13 @@ ERROR_XML = (
 )
 
 
+LIST_SSC_XML = (
+    '<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+    "<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials/></ListServiceSpecificCredentialsResult>"
+    "<ResponseMetadata><RequestId>keysentry-moto</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>"
+)
+
+
 def check_caller_identity(environ, body):
     """None when the request may go on to moto; else (status, code, message) as AWS answers."""
     from moto.iam.access_control import IAMRequest
@@ -265,6 +272,11 @@ def main():
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
+            if b"Action=ListServiceSpecificCredentials" in body:
+                # investigate: moto lacks ListServiceSpecificCredentials (a user's deletion reads it):
+                # answered as AWS does for a user without such credentials.
+                start_response("200 OK", [("Content-Type", "text/xml")])
+                return [LIST_SSC_XML.encode("utf-8")]
             if b"Action=GetCallerIdentity" in body:
                 refusal = check_caller_identity(environ, body)
                 if refusal:

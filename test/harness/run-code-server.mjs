@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDemoWorkspace, secretNeedles } from '../fixtures/fake-keys.mjs';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { startMoto } from '../aws/moto.mjs';
 import { seedAccount } from '../aws/seedAccount.mjs';
+import { addLeakedKeyIncident, seedAttack } from '../aws/seedAttack.mjs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
 
@@ -103,6 +104,8 @@ async function main() {
     KEYSENTRY_HOME: path.join(tmp, 'keysentry-home'),
     KEYSENTRY_VERIFY_INTERVAL_MS: '200',
   };
+  // investigate: the billing key's incident, as a notice would open it (its activity window starts at the push).
+  addLeakedKeyIncident(path.join(awsEnv.KEYSENTRY_HOME, 'incidents.json'), dev.AccessKeyId, 'billing-dev', 'services/billing/.env', new Date(Date.now() - 2 * 86_400_000 - 5 * 60_000).toISOString());
   // What the suite expects the audit to find (ids only: no secret).
   const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId });
   server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...(process.env.KEYSENTRY_TEST_GREP ? { KEYSENTRY_TEST_GREP: process.env.KEYSENTRY_TEST_GREP } : {}), ...awsEnv }, log: (s) => serverLog.push(s) });
@@ -315,6 +318,48 @@ async function main() {
     await frame.locator('h1').first().scrollIntoViewIfNeeded();
     await ui.waitForTimeout(800);
     await ui.screenshot({ path: path.join(screenshotsDir, 'incident-runbook.png') });
+  });
+  // investigate: the leaked billing key's CloudTrail (the seeded attack), what it left behind, one removal.
+  await uiTest(ui, '[ui] investigation: the leaked key\'s Investigation section, and one removal after confirmation (moto)', async () => {
+    await closeEditors();
+    const attack = await seedAttack(moto, { keyId: dev.AccessKeyId, user: 'billing-dev' }, 2);
+    secrets.push(attack.backupSecret);
+    const sidebar = ui.locator('.sidebar');
+    const row = sidebar.locator('.monaco-list-row', { hasText: `Access key ${dev.AccessKeyId} leaked` }).first();
+    if (!(await row.isVisible().catch(() => false)) && !(await sidebar.locator('.monaco-list-row', { hasText: 'Account:' }).first().isVisible().catch(() => false))) {
+      await ui.locator('.activitybar [aria-label^="Keysentry"]').first().click();
+    }
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
+    await frame.locator('h2', { hasText: 'Investigation' }).waitFor({ timeout: 30_000 });
+    await frame.locator('button', { hasText: `Investigate ${dev.AccessKeyId} in CloudTrail` }).click();
+    const table = frame.locator('.investigation table.resources');
+    await table.locator('tr', { hasText: 'backup' }).first().waitFor({ timeout: 120_000 });
+    const text = await frame.locator('.investigation').innerText();
+    for (const want of ['created user backup with AdministratorAccess', 'launched 2 instances in 1 region', "the start of the notice's activity window", 'reporting', 'yours: made before the exposure', attack.spot, 'm1n3r']) if (!text.includes(want)) throw new Error(`the Investigation section does not show "${want}": ${text.slice(0, 600)}`);
+    if (await table.locator('tr', { hasText: 'reporting' }).locator('button').count()) throw new Error("the owner's own user has a removal button");
+    // For the screenshot: no toast over it, the side bar hidden, the section at the top.
+    for (const clear of await ui.locator('.notifications-toasts .codicon-notifications-clear').all()) await clear.click().catch(() => {});
+    await ui.keyboard.press('Control+B');
+    await ui.waitForTimeout(800);
+    await frame.locator('.investigation .verdict').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await ui.waitForTimeout(300);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'investigation.png') });
+    await ui.keyboard.press('Control+B');
+    await frame.locator('button', { hasText: 'Detach AdministratorAccess from backup' }).click();
+    const dialog = ui.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 60_000 });
+    const plan = await dialog.innerText();
+    if (!plan.includes('iam:DetachUserPolicy')) throw new Error(`the plan does not show iam:DetachUserPolicy: ${plan.slice(0, 400)}`);
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await frame.locator('button', { hasText: 'Detach AdministratorAccess from backup: done' }).waitFor({ timeout: 60_000 });
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
+    const left = (await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'backup' }))).AttachedPolicies ?? [];
+    if (left.length) throw new Error(`backup still has ${left.map((p) => p.PolicyName).join(', ')}`);
+    await frame.locator('.timeline .entry.action', { hasText: 'Detach arn:aws:iam::aws:policy/AdministratorAccess from backup' }).first().waitFor({ timeout: 10_000 });
+    const page = await ui.locator('body').innerText();
+    if (secretNeedles(secrets).some((n) => page.includes(n))) throw new Error('a raw secret is visible');
   });
   await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
     // An editor shows a file's secret, as it should; the check is on everything else.

@@ -6,6 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, RequestSpotInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { assertNoSecret, runBuiltCli } from './helpers';
@@ -19,6 +22,7 @@ const OWNER_IP = '203.0.113.10';
 const OWNER_AGENT = 'aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22';
 const ATTACKER_AGENT = 'Boto3/1.34.11 md/Botocore#1.34.11 ua/2.0 os/linux#5.15 lang/python#3.10.12';
 let moto: Moto;
+const noRepo = mkdtempSync(path.join(tmpdir(), 'keysentry-investigate-'));
 let proxy: FaultProxy;
 const secrets: string[] = [];
 const outputs: string[] = [];
@@ -107,11 +111,13 @@ after(async () => {
   await proxy?.stop();
   moto?.stop();
   assertNoSecret(outputs, secrets);
+  rmSync(noRepo, { recursive: true, force: true });
 });
 
 function investigate(args: string[], endpoint = moto.endpoint): Promise<{ code: number | null; out: string; err: string }> {
   const env = { AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, KEYSENTRY_AWS_MAX_ATTEMPTS: '4' };
-  return runBuiltCli(['investigate', ...args], env, { outputs });
+  // Outside any repository: the exposure date then comes from --since or the 90-day default, not from this project's history.
+  return runBuiltCli(['investigate', ...args], env, { outputs, cwd: noRepo });
 }
 const sinceArg = (): string => new Date(Date.now() - 10 * DAY).toISOString();
 

@@ -1,6 +1,8 @@
 import { KeysentryError } from '../types';
 import { worldEgress, worldOpenPorts } from './checks';
 import type { CallRecord, Incident, InstanceFacts, ResourceRef, SgRule } from './types';
+// investigate: removal of what an attacker left behind (kinds, verbs, planner in ./removal)
+import { REMOVAL_KINDS, REMOVAL_RESOURCE, REMOVAL_VERBS, planRemoval } from './removal';
 
 // Containment actions a runbook step can take. Each is planned first (read-only calls that
 // establish the current state, then the exact list of changing calls and their resources),
@@ -17,6 +19,7 @@ export const ACTION_KINDS = [
   'stop-instance',
   'terminate-instance',
   'delete-key-pair',
+  ...REMOVAL_KINDS, // investigate
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -38,6 +41,7 @@ const VERBS: Record<ActionKind, string> = {
   'stop-instance': 'Stop',
   'terminate-instance': 'Terminate',
   'delete-key-pair': 'Delete key pair',
+  ...REMOVAL_VERBS, // investigate
 };
 const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'deactivate-key': 'access-key',
@@ -49,6 +53,7 @@ const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'stop-instance': 'instance',
   'terminate-instance': 'instance',
   'delete-key-pair': 'key-pair',
+  ...REMOVAL_RESOURCE, // investigate
 };
 
 /** One button per resource the action applies to (an incident may name several instances). */
@@ -270,6 +275,8 @@ export async function planAction(target: ActionTarget, incident: Incident, ops: 
     }
     case 'rotate-key':
       throw new KeysentryError('rotation runs through `keysentry rotate` (or "Rotate This Key" in the editor)');
+    default: // investigate: the removals (src/core/incidents/removal.ts)
+      return planRemoval(target, incident, ops);
   }
 }
 

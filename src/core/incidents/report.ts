@@ -1,5 +1,6 @@
 import { redact } from '../mask';
 import { mdCode, mdText, oneLine } from './escape';
+import { investigationSection } from '../investigate/report';
 import type { ParsedNotice } from './notice';
 import type { Runbook } from './runbooks';
 import { SEVERITIES, type AccountSnapshot, type Incident, type IncidentDraft } from './types';
@@ -65,6 +66,7 @@ export function incidentReport(i: Incident, runbook: Runbook | undefined, genera
     for (const r of i.resources) out.push(`- ${t(r.kind)} ${code(r.id)}${r.region ? ` (${t(r.region)})` : ''}${r.label ? `: ${t(r.label)}` : ''}`);
     out.push('');
   }
+  out.push(...investigationSection(i)); // investigate: what the key did and left behind
   const actions = i.timeline.filter((e) => e.kind === 'action' || e.kind === 'error');
   out.push('## Actions taken', '');
   if (!actions.length) out.push('_No containment action was run from Keysentry._');

@@ -21,7 +21,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export const STATUSES = ['open', 'contained', 'resolved'] as const;
 export type IncidentStatus = (typeof STATUSES)[number];
 
-export type ResourceKind = 'instance' | 'security-group' | 'access-key' | 'user' | 'key-pair' | 'account' | 'ip' | 'region' | 'volume';
+export type ResourceKind =
+  | 'instance' | 'security-group' | 'access-key' | 'user' | 'key-pair' | 'account' | 'ip' | 'region' | 'volume'
+  // investigate: what an attacker leaves behind (a policy is `user:policy`, a rule `group:ruleId`)
+  | 'policy' | 'spot-request' | 'sg-rule' | 'login-profile' | 'role' | 'function';
 
 export interface ResourceRef {
   kind: ResourceKind;

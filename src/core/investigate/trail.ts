@@ -98,7 +98,12 @@ export function createdBy(name: string, region: string, time: string, request: R
     case 'ImportKeyPair':
       return at('key-pair', str(request.keyName) ?? str(response.keyName));
     case 'AuthorizeSecurityGroupIngress':
-      return at('security-group-rule', str(request.groupId) ?? str(request.groupName));
+    case 'AuthorizeSecurityGroupEgress': {
+      // The rule ids are in the response (2021 on); a rule is `group:ruleId`, else the group alone.
+      const group = str(request.groupId) ?? str(request.groupName);
+      const rules = items(response.securityGroupRuleSet).map((i) => str(i.securityGroupRuleId, 64)).filter((x): x is string => !!x);
+      return rules.length && group ? rules.flatMap((rule) => at('security-group-rule', `${group}:${rule}`)) : at('security-group-rule', group);
+    }
     case 'CreateFunction':
     case 'CreateFunction20150331':
       return at('lambda-function', str(response.functionName) ?? str(request.functionName));
@@ -137,6 +142,19 @@ export function parseLookupEvent(raw: RawLookupEvent, lookupRegion: string): Tra
     created: errorCode ? [] : createdBy(name, region, str(record.eventTime, 64) ?? time, obj(record.requestParameters), obj(record.responseElements)),
   };
 }
+
+/**
+ * Whether a call looks like the owner's own use: from an IP address *and* a tool (user agent)
+ * seen in the baseline (the calls before the exposure).
+ */
+export function ownerJudge(baseline: TrailEvent[]): (e: TrailEvent) => boolean {
+  const knownIps = new Set(baseline.map((e) => e.ip).filter((x): x is string => !!x));
+  const knownAgents = new Set(baseline.map((e) => e.userAgent).filter((x): x is string => !!x));
+  return (e) => !!e.ip && knownIps.has(e.ip) && (!e.userAgent || knownAgents.has(e.userAgent));
+}
+
+/** Events sorted by time (stable, linear-logarithmic). */
+export const byTime = (a: TrailEvent, b: TrailEvent): number => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0);
 
 export interface TrailSummary {
   from: string;
@@ -197,7 +215,7 @@ export function summarise(all: TrailEvent[], window: { from: string; to: string;
   }
   const ips = [...count((e) => e.ip)].map(([ip, n]) => ({ ip, count: n, known: knownIps.has(ip) })).sort((a, b) => b.count - a.count);
   const userAgents = [...count((e) => e.userAgent)].map(([agent, n]) => ({ agent, count: n, known: knownAgents.has(agent) })).sort((a, b) => b.count - a.count);
-  const isOwner = (e: TrailEvent): boolean => !!e.ip && knownIps.has(e.ip) && (!e.userAgent || knownAgents.has(e.userAgent));
+  const isOwner = ownerJudge(baseline);
   const ownerCalls = events.filter(isOwner).length;
   const created = events.flatMap((e) => e.created);
 
