@@ -1,4 +1,4 @@
-import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -81,7 +81,9 @@ function isStale(file: string, owner: LockOwner | undefined): boolean {
     try {
       return Date.now() - statSync(file).mtimeMs > UNREADABLE_STALE_MS;
     } catch {
-      return true;
+      // Gone (its holder released it): nothing to break. Judging it stale here let a breaker
+      // unlink the lock another process created between this check and the unlink.
+      return false;
     }
   }
   return owner.host === hostname() && !isAlive(owner.pid);
@@ -152,7 +154,10 @@ export function tryLock(file: string, purpose: string): { lock?: Lock; owner?: L
       };
     }
     const owner = readOwner(file);
-    if (!isStale(file, owner)) return { owner };
+    if (!isStale(file, owner)) {
+      if (owner || existsSync(file)) return { owner };
+      continue; // released between the attempt and the read: try again
+    }
     breakStale(file, owner);
   }
   return { owner: readOwner(file) };

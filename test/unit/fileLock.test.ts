@@ -27,6 +27,20 @@ test('lock: four processes, 50 rounds each: never two inside, no increment lost'
   assert.equal(existsSync(lock), false, 'released at the end');
 });
 
+test('lock: eight processes racing for a lock that is free most of the time: never two inside (a released lock is never judged stale)', async (t) => {
+  // Regression: a process that found the lock file gone judged it stale, and its breaker could
+  // unlink the lock another process had just created, letting a third in beside it.
+  const dir = tempDir(t);
+  const lock = path.join(dir, 'x.lock');
+  // Workers end at different times: each one that ends leaves owners that others read as dead.
+  const rounds = [5, 10, 20, 30, 40, 60, 80, 100];
+  const kids = rounds.map((n) => run(lock, dir, n));
+  const codes = await Promise.all(kids.map(exited));
+  assert.deepEqual(codes, rounds.map(() => 0));
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('violation')), []);
+  assert.equal(readFileSync(path.join(dir, 'counter'), 'utf8'), String(rounds.reduce((a, b) => a + b)));
+});
+
 test('lock: holders killed at random instants never block the rest or let two in (fixed seed)', async (t) => {
   await fc.assert(
     fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 2, maxLength: 4 }), async (killAfterMs) => {

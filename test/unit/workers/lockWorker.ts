@@ -8,13 +8,15 @@ const inside = `${dir}/inside`;
 const counter = `${dir}/counter`;
 for (let i = 0; i < Number(roundsArg); i++) {
   withLock(lockFile, 'lock test', () => {
-    if (existsSync(inside)) {
-      const other = Number(readFileSync(inside, 'utf8'));
-      if (isAlive(other) && other !== process.pid) {
-        writeFileSync(`${dir}/violation-${process.pid}`, String(other));
-      }
+    // Created exclusively: a second process inside fails to create it (an existsSync check
+    // followed by a write missed two processes that entered at the same instant).
+    try {
+      writeFileSync(inside, String(process.pid), { flag: 'wx' });
+    } catch {
+      const other = existsSync(inside) ? Number(readFileSync(inside, 'utf8')) : 0;
+      if (isAlive(other) && other !== process.pid) writeFileSync(`${dir}/violation-${process.pid}-${Date.now()}`, String(other));
+      writeFileSync(inside, String(process.pid));
     }
-    writeFileSync(inside, String(process.pid));
     const n = existsSync(counter) ? Number(readFileSync(counter, 'utf8')) : 0;
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.random() < 0.2 ? 2 : 0);
     writeFileSync(counter, String(n + 1));
