@@ -316,8 +316,14 @@ export class RotationController implements vscode.Disposable {
         .then((a) => (a ? this.continueJournal(other, a === resume ? '--resume' : '--rollback') : undefined));
       return { status: 'refused', refused: refusedCode, message };
     }
-    // The reason in the message itself, where the user looks (and in the dialog's detail).
-    void this.prompts.error(vscode.l10n.t('Keysentry will not rotate {0}: {1}', keyId, reasonLine(message, 200)), { modal: true, detail: message });
+    // A dialog where the user is looking: the reason as its detail, and the way out as its buttons.
+    const chooseProfile = vscode.l10n.t('Choose the Signing Profile…');
+    const showLog = vscode.l10n.t('Show Log');
+    const ways = refusedCode === 'not-found' || refusedCode === 'other-account' || refusedCode === 'signer-is-leaked-key' || refusedCode === 'quarantined-signer' ? [chooseProfile, showLog] : [showLog];
+    void this.prompts.error(vscode.l10n.t('Keysentry will not rotate {0}.', keyId), { modal: true, detail: message }, ...ways).then((a) => {
+      if (a === chooseProfile) void vscode.commands.executeCommand('workbench.action.openSettings', 'keysentry.aws.profile');
+      else if (a === showLog) this.log.channel.show();
+    });
     return { status: 'refused', refused: refusedCode, message };
   }
 
