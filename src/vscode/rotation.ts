@@ -281,7 +281,19 @@ export class RotationController implements vscode.Disposable {
     if (r.code === 2 && nothing?.nothingWritten) {
       const message = nothing.reason ?? 'no file took the new key';
       this.log.error(`rotation of ${keyId} rolled back: ${message}`);
-      void this.prompts.error(vscode.l10n.t('Keysentry: the rotation of {0} was rolled back: {1}. The old key still works.', keyId, reasonLine(message, 300)), {}, vscode.l10n.t('Show Log')).then((a) => this.afterInterrupt(keyId, a));
+      const choose = vscode.l10n.t('Choose Files…');
+      const toProfile = vscode.l10n.t('Write to a Profile…');
+      void this.prompts
+        .error(vscode.l10n.t('Keysentry: the rotation of {0} was rolled back: {1}. The old key still works.', keyId, reasonLine(message, 300)), {}, choose, toProfile, vscode.l10n.t('Show Log'))
+        .then(async (a) => {
+          if (a === choose) {
+            const uris = await this.prompts.openFiles({ canSelectMany: true, openLabel: vscode.l10n.t('Update These Files'), defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+            if (uris?.length) await this.rotateWith(keyId, profile, uris.map((u) => u.fsPath), []);
+          } else if (a === toProfile) {
+            const name = await this.askProfileName(keyId);
+            if (name) await this.rotateWith(keyId, profile, [], ['--to-profile', name]);
+          } else await this.afterInterrupt(keyId, a);
+        });
       return { status: 'rolled-back', message };
     }
     // Refused at the start of the run: another window or process took the key since the plan, or the files changed.
