@@ -283,7 +283,19 @@ export class RotationController implements vscode.Disposable {
     if (r.code === 2 && nothing?.nothingWritten) {
       const message = nothing.reason ?? 'no file took the new key';
       this.log.error(`rotation of ${keyId} rolled back: ${message}`);
-      void this.prompts.error(vscode.l10n.t('Keysentry: the rotation of {0} was rolled back: {1}. The old key still works.', keyId, reasonLine(message, 300)), {}, vscode.l10n.t('Show Log')).then((a) => this.afterInterrupt(keyId, a));
+      const choose = vscode.l10n.t('Choose Files…');
+      const toProfile = vscode.l10n.t('Write to a Profile…');
+      void this.prompts
+        .error(vscode.l10n.t('Keysentry: the rotation of {0} was rolled back: {1}. The old key still works.', keyId, reasonLine(message, 300)), {}, choose, toProfile, vscode.l10n.t('Show Log'))
+        .then(async (a) => {
+          if (a === choose) {
+            const uris = await this.prompts.openFiles({ canSelectMany: true, openLabel: vscode.l10n.t('Update These Files'), defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+            if (uris?.length) await this.rotateWith(keyId, profile, uris.map((u) => u.fsPath), []);
+          } else if (a === toProfile) {
+            const name = await this.askProfileName(keyId);
+            if (name) await this.rotateWith(keyId, profile, [], ['--to-profile', name]);
+          } else await this.afterInterrupt(keyId, a);
+        });
       return { status: 'rolled-back', message };
     }
     // Refused at the start of the run: another window or process took the key since the plan, or the files changed.
@@ -318,8 +330,14 @@ export class RotationController implements vscode.Disposable {
         .then((a) => (a ? this.continueJournal(other, a === resume ? '--resume' : '--rollback') : undefined));
       return { status: 'refused', refused: refusedCode, message };
     }
-    // The reason in the message itself, where the user looks (and in the dialog's detail).
-    void this.prompts.error(vscode.l10n.t('Keysentry will not rotate {0}: {1}', keyId, reasonLine(message, 200)), { modal: true, detail: message });
+    // A dialog where the user is looking: the reason as its detail, and the way out as its buttons.
+    const chooseProfile = vscode.l10n.t('Choose the Signing Profile…');
+    const showLog = vscode.l10n.t('Show Log');
+    const ways = refusedCode === 'not-found' || refusedCode === 'other-account' || refusedCode === 'signer-is-leaked-key' || refusedCode === 'quarantined-signer' ? [chooseProfile, showLog] : [showLog];
+    void this.prompts.error(vscode.l10n.t('Keysentry will not rotate {0}.', keyId), { modal: true, detail: message }, ...ways).then((a) => {
+      if (a === chooseProfile) void vscode.commands.executeCommand('workbench.action.openSettings', 'keysentry.aws.profile');
+      else if (a === showLog) this.log.channel.show();
+    });
     return { status: 'refused', refused: refusedCode, message };
   }
 

@@ -13,7 +13,9 @@
 //      lock file but a stale one of a killed process.
 // Layouts include docker compose `environment:` lists, Kubernetes `env:` name/value items, and an
 // application's own 40-character SECRET_KEY beside the pair (which must stay as it was); some cases
-// run every CLI process with a clock minutes or an hour off IAM's (test/aws/clockSkew.cjs).
+// run every CLI process with a clock minutes or an hour off IAM's (test/aws/clockSkew.cjs); some add
+// `--to-profile rotated`: the credentials file must then hold the working pair in [rotated] after
+// everything it had, or (rolled back) be exactly as it was.
 // Used by bench/rotation-faults.mjs (a few hundred cases) and test/unit/rotate-faults.test.ts (a
 // fixed-seed sample). Every case is generated from (seed, index) so a failure can be replayed.
 import { spawn } from 'node:child_process';
@@ -81,6 +83,8 @@ const caseArb = fc.record({
   finalOp: fc.constantFrom('--resume', '--rollback'),
   // this machine's clock against IAM's: the stray-key recognition must not depend on it
   skewMs: fc.constantFrom(0, 0, 0, 150_000, -150_000, 3_600_000),
+  // --to-profile rotated: the new key also goes into a credentials profile (an existing file, or none yet)
+  toProfile: fc.constantFrom(undefined, undefined, undefined, 'existing', 'absent'),
 });
 
 /** The cases of (seed): the same list every time. */
@@ -228,7 +232,7 @@ export async function runCase(moto, c, label, allSecrets = []) {
   const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: seedCreds });
   const user = `dev-${label}`;
   const admin = `admin-${label}`;
-  const summary = `${c.scenario.type}${c.scenario.action ? `(${c.scenario.action}#${c.scenario.nth})` : ''} ${c.exposed ? 'exposed' : 'not-exposed'} files=${c.layouts.map((l) => `${l.kind}${l.appSecret ? '+app-secret' : ''}${l.symlink ? '@link' : ''}/d${l.distance}${l.secretFirst ? '/secret-first' : ''}${l.quote ? `/q${l.quote}` : ''}${l.crlf ? '/crlf' : ''}`).join(',')} recovery=${c.recovery.map((r) => `${r.op}${r.killAfterMs !== undefined ? `~kill@${r.killAfterMs}` : ''}`).join(',') || '-'} then ${c.finalOp}${c.skewMs ? ` clock${c.skewMs > 0 ? '+' : ''}${c.skewMs / 1000}s` : ''}`;
+  const summary = `${c.scenario.type}${c.scenario.action ? `(${c.scenario.action}#${c.scenario.nth})` : ''} ${c.exposed ? 'exposed' : 'not-exposed'} files=${c.layouts.map((l) => `${l.kind}${l.appSecret ? '+app-secret' : ''}${l.symlink ? '@link' : ''}/d${l.distance}${l.secretFirst ? '/secret-first' : ''}${l.quote ? `/q${l.quote}` : ''}${l.crlf ? '/crlf' : ''}`).join(',')} recovery=${c.recovery.map((r) => `${r.op}${r.killAfterMs !== undefined ? `~kill@${r.killAfterMs}` : ''}`).join(',') || '-'} then ${c.finalOp}${c.skewMs ? ` clock${c.skewMs > 0 ? '+' : ''}${c.skewMs / 1000}s` : ''}${c.toProfile ? ` to-profile(${c.toProfile})` : ''}`;
   try {
     await iam.send(new CreateUserCommand({ UserName: admin }));
     const adminKey = (await iam.send(new CreateAccessKeyCommand({ UserName: admin }))).AccessKey;
@@ -263,11 +267,17 @@ export async function runCase(moto, c, label, allSecrets = []) {
       writeFileSync(secondFile, `AWS_ACCESS_KEY_ID=${second.AccessKeyId}\nAWS_SECRET_ACCESS_KEY=${second.SecretAccessKey}\n`, { mode: 0o600 });
     }
     const ksHome = path.join(dir, 'keysentry');
+    const credFile = path.join(dir, 'aws', 'credentials');
+    const credBase = c.toProfile === 'existing' ? `[default]\naws_access_key_id = AKIAOTHER00ZZZZZZZZZ\naws_secret_access_key = ${c.otherSecrets[0]}\n` : '';
+    if (c.toProfile === 'existing') {
+      mkdirSync(path.dirname(credFile), { recursive: true });
+      writeFileSync(credFile, credBase, { mode: 0o600 });
+    }
     const env = {
       ...process.env,
       HOME: dir,
       KEYSENTRY_HOME: ksHome,
-      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-credentials'),
+      AWS_SHARED_CREDENTIALS_FILE: c.toProfile ? credFile : path.join(dir, 'no-credentials'),
       AWS_CONFIG_FILE: path.join(dir, 'no-config'),
       AWS_ACCESS_KEY_ID: adminKey.AccessKeyId,
       AWS_SECRET_ACCESS_KEY: adminKey.SecretAccessKey,
@@ -285,7 +295,7 @@ export async function runCase(moto, c, label, allSecrets = []) {
       env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${path.join(ROOT, 'test', 'aws', 'clockSkew.cjs')}`.trim();
       env.KEYSENTRY_TEST_CLOCK_SKEW_MS = String(c.skewMs);
     }
-    const rotateArgs = (id, list, extra = []) => ['rotate', id, '--yes', '--format', 'json', c.exposed ? '--exposed' : '--not-exposed', ...list.flatMap((f) => ['--update', f]), ...extra];
+    const rotateArgs = (id, list, extra = []) => ['rotate', id, '--yes', '--format', 'json', c.exposed ? '--exposed' : '--not-exposed', ...list.flatMap((f) => ['--update', f]), ...(c.toProfile && id === oldId ? ['--to-profile', 'rotated'] : []), ...extra];
     const listed = files.map((f) => f.listed);
 
     // Phase 1: the fault.
@@ -356,6 +366,26 @@ export async function runCase(moto, c, label, allSecrets = []) {
         violations.push(`${path.basename(f.listed)}: its pair does not authenticate (${e.name}: ${String(e.message).slice(0, 200)})`);
       }
     }
+    if (c.toProfile && activeId) {
+      const text = existsSync(credFile) ? readFileSync(credFile, 'utf8') : '';
+      if (activeId === oldId) {
+        if (text !== credBase) violations.push(`credentials: rolled back, but the file is not as it was (${text.length} bytes, was ${credBase.length})`);
+      } else {
+        const m = text.startsWith(credBase) ? /^\n?\[rotated\]\naws_access_key_id = (\S+)\naws_secret_access_key = (\S+)\n$/.exec(text.slice(credBase.length)) : null;
+        if (!m || m[1] !== activeId) violations.push(`credentials: [rotated] does not hold the working key ${activeId} after the file's own content`);
+        else {
+          secrets.push(m[2]);
+          if ((statSync(credFile).mode & 0o777) !== 0o600) violations.push(`credentials: mode ${(statSync(credFile).mode & 0o777).toString(8)}, not 600`);
+          try {
+            const sts = new STSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: m[1], secretAccessKey: m[2] }, maxAttempts: 3 });
+            const arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? '';
+            if (!arn.endsWith(`:user/${user}`)) violations.push(`credentials: [rotated] signs as ${arn}`);
+          } catch (e) {
+            violations.push(`credentials: [rotated] does not authenticate (${e.name})`);
+          }
+        }
+      }
+    }
     const stored = walk(ksHome);
     for (const p of stored) {
       const name = path.basename(p);
@@ -387,7 +417,7 @@ export async function runCase(moto, c, label, allSecrets = []) {
     }
     // A killed process cannot remove its temporary files; the next process on the key or file
     // sweeps them. One may remain only if its process is gone and it holds no secret (a lock's).
-    for (const p of [...walk(project), ...walk(dotfiles), ...stored]) {
+    for (const p of [...walk(project), ...walk(dotfiles), ...walk(path.join(dir, 'aws')), ...stored]) {
       const name = path.basename(p);
       if (!/\.tmp$|keysentry-\d+/.test(name)) continue;
       const pid = Number(/(?:keysentry-|\.)(\d+)[.-][0-9a-f]+\.tmp$/.exec(name)?.[1]);

@@ -194,19 +194,35 @@ async function main() {
     await ui.keyboard.press('W');
     await ui.waitForTimeout(500);
   };
+  /** Opens the quick fixes at the cursor once the diagnostics are there (the scan may still run): the focused first one is Rotate. */
+  const openRotateFix = async () => {
+    for (let attempt = 0; ; attempt++) {
+      await ui.keyboard.press('Control+.');
+      try {
+        await ui.locator('.action-widget .monaco-list-row.focused').filter({ hasText: 'Rotate this key' }).first().waitFor({ timeout: 4_000 });
+        return;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await ui.keyboard.press('Escape');
+        await ui.waitForTimeout(2_000);
+      }
+    }
+  };
   await uiTest(ui, '[ui] the "Rotate this key" quick fix rotates a key in a .env through IAM (moto)', async () => {
     await ui.keyboard.press('Control+P');
     await ui.keyboard.type('services/billing/.env');
-    await ui.waitForTimeout(600);
+    // Wait for the file result itself (the index may still be loading), then take it.
+    await ui.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'billing' }).first().waitFor({ timeout: 20_000 });
+    await ui.waitForTimeout(300);
     await ui.keyboard.press('Enter');
     await ui.locator('.monaco-editor .view-lines').filter({ hasText: 'billing service' }).first().waitFor({ timeout: 30_000 });
     await ui.keyboard.press('Control+G');
     await ui.keyboard.type('2:24');
     await ui.keyboard.press('Enter');
     await ui.waitForTimeout(1500); // diagnostics
-    await ui.keyboard.press('Control+.');
-    // Rotate is the first fix offered (never "preferred": Auto Fix must not start an AWS operation); a click takes it.
-    await ui.locator('.action-widget .monaco-list-row').filter({ hasText: 'Rotate this key' }).first().click({ timeout: 20_000 });
+    // Rotate is the first fix offered, focused (never "preferred": Auto Fix must not start an AWS operation); Enter takes it.
+    await openRotateFix();
+    await ui.keyboard.press('Enter');
     const dialog = ui.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 30_000 });
     const dialogText = await dialog.innerText();
@@ -238,14 +254,16 @@ async function main() {
     await ui.keyboard.type('.env');
     await ui.waitForTimeout(800);
     // The workspace's own .env, not services/billing/.env.
-    await ui.locator('.quick-input-list .monaco-list-row').filter({ hasNotText: 'billing' }).first().click({ timeout: 20_000 });
+    const row = ui.locator('.quick-input-list .monaco-list-row').filter({ hasText: '.env' }).filter({ hasNotText: 'billing' }).first();
+    await row.waitFor({ timeout: 20_000 });
+    await row.click({ force: true });
     await ui.locator('.monaco-editor .view-lines').filter({ hasText: 'local settings' }).first().waitFor({ timeout: 30_000 });
     await ui.keyboard.press('Control+G');
     await ui.keyboard.type('4:24');
     await ui.keyboard.press('Enter');
     await ui.waitForTimeout(1500);
-    await ui.keyboard.press('Control+.');
-    await ui.locator('.action-widget .monaco-list-row').filter({ hasText: 'Rotate this key' }).first().click({ timeout: 20_000 });
+    await openRotateFix();
+    await ui.keyboard.press('Enter');
     const dialog = ui.locator('.monaco-dialog-box');
     await dialog.filter({ hasText: 'tracked by git' }).waitFor({ timeout: 30_000 });
     const text = await dialog.innerText();

@@ -9,13 +9,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { assertNoSecret, tempDir } from './helpers';
 import { startMoto, type Moto } from '../aws/moto.mjs';
-import { addProfilePair, removeProfilePair } from '../../src/core/rotation/profile';
+import { addProfilePair, inspectProfile, removeProfilePair } from '../../src/core/rotation/profile';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = process.env.KEYSENTRY_TEST_CLI ?? path.join(ROOT, 'dist', 'cli.js');
@@ -259,4 +259,16 @@ test('profile edits: added after the header or in a new section, taken out exact
     assert.ok(added.includes(`aws_access_key_id = ${id}`));
     assert.equal(removeProfilePair(added, 'ci', id, s), text.endsWith('\n') || text === '' ? text : `${text}\n`);
   }
+});
+
+test('a credentials file that cannot be rewritten as it is (hard-linked, read-only) is refused as a profile destination at plan time', (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'credentials');
+  writeFileSync(file, '[default]\nregion = x\n', { mode: 0o600 });
+  assert.equal(inspectProfile('AKIAIOSFODNN7EXAMPLE', file, 'ci').ok, true);
+  linkSync(file, path.join(dir, 'backup'));
+  assert.match(inspectProfile('AKIAIOSFODNN7EXAMPLE', file, 'ci').reason ?? '', /2 hard links/);
+  const ro = path.join(dir, 'ro');
+  writeFileSync(ro, '', { mode: 0o444 });
+  assert.match(inspectProfile('AKIAIOSFODNN7EXAMPLE', ro, 'ci').reason ?? '', /read-only/);
 });

@@ -5,6 +5,7 @@
  * (created at the end of the file when missing). A rollback takes out exactly the lines it added.
  */
 import { existsSync } from 'node:fs';
+import { writeProblem } from '../atomicFile';
 import { readTextFile } from './files';
 import { locatePairs } from './locate';
 import type { FileCheck } from './types';
@@ -51,6 +52,8 @@ export function inspectProfile(keyId: string, file: string, name: string): FileC
   const base = { path: file, target: file, profile: name, places: [`[${name}] aws_access_key_id / [${name}] aws_secret_access_key`] };
   if (!PROFILE_NAME.test(name)) return { ...base, ok: false, reason: `"${name}" is not a profile name (letters, digits and _ . @ + -)` };
   if (!existsSync(file)) return { ...base, ok: true, add: true };
+  const cannot = writeProblem(file);
+  if (cannot) return { ...base, ok: false, reason: cannot };
   const { text, problem } = readTextFile(file);
   if (text === undefined) return { ...base, ok: false, reason: problem };
   const held = profileKeyId(text, name);

@@ -110,14 +110,39 @@ suite('Rotation from the editor (moto)', () => {
     assert.match(tracked.detail ?? '', /--untrack.*git rm --cached .env.*--to-profile/s);
     const error = shown.find((s) => s.kind === 'error');
     assert.ok(error, 'the refusal is shown');
-    // The reason is in the message itself, not only in a log or a hidden detail.
-    assert.match(error.message, new RegExp(`Keysentry will not rotate ${keyId}: .*(no IAM user|belongs to account)`));
+    // A modal dialog: the reason is its detail (shown), with the way out as buttons; not only in the log.
+    assert.match(error.message, new RegExp(`Keysentry will not rotate ${keyId}`));
+    assert.match(error.detail ?? '', /no IAM user|belongs to account/);
+    assert.deepEqual(error.items, ['Choose the Signing Profile…', 'Show Log']);
     assert.equal(readFileSync(env.fsPath, 'utf8'), before, 'the tracked file is untouched');
     noSecretIn(shown);
   });
 
+  test('a rotation that stops shows why in the notification itself (which has no detail), with Show Log', async () => {
+    const live = await liveKey();
+    const dir = path.join(process.env.KEYSENTRY_HOME!, 'rotations');
+    mkdirSync(dir, { recursive: true });
+    const journal = path.join(dir, `${live.id}.json`);
+    writeFileSync(journal, '{ not a journal');
+    try {
+      const { prompts, shown } = scriptedPrompts({ picks: ['profile'], inputs: ['stopped'] });
+      api.rotation.prompts = prompts;
+      const r = await api.rotation.rotate(live.id);
+      assert.equal(r.status, 'failed', JSON.stringify(r));
+      const error = shown.find((s) => s.kind === 'error');
+      assert.ok(error, JSON.stringify(shown));
+      assert.equal(error.detail, undefined, 'a notification: everything is in the message');
+      assert.match(error.message, new RegExp(`the rotation of ${live.id} stopped: .*journal .* is unreadable .*move it away`));
+      assert.ok(error.items.includes('Show Log'));
+      noSecretIn(shown);
+    } finally {
+      rmSync(journal, { force: true });
+    }
+  });
+
   test('the "Rotate this key" quick fix is never preferred: Auto Fix must not start an AWS operation', async () => {
     const env = vscode.Uri.joinPath(root(), '.env');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(env));
     const d = await waitFor('a key diagnostic', () => keysentry(env)[0]);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', env, d.range);
     const rotate = actions.find((a) => /Rotate this key/.test(a.title));
