@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -76,12 +79,30 @@ const askMfa: MfaCodeProvider = (serial) => {
 const credentialProviders = new Map<string, { provider: AwsCredentialIdentityProvider; created: number }>();
 const KEEP_MS = 15 * 60_000;
 export function credentialsFor(t: AwsTarget): AwsCredentialIdentityProvider {
-  const key = t.profile ?? '';
+  // Also keyed by where credentials come from: the environment's key and the shared files' size
+  // and time. A rotation that wrote a new key into a profile, `aws configure`, or a changed
+  // environment takes effect at once, not after the 15 minutes.
+  const key = [t.profile ?? '', process.env.AWS_PROFILE ?? '', process.env.AWS_ACCESS_KEY_ID ?? '', sharedFilesStamp()].join('\0');
   const hit = credentialProviders.get(key);
   if (hit && Date.now() - hit.created < KEEP_MS) return hit.provider;
+  if (credentialProviders.size > 32) credentialProviders.clear();
   const provider = fromNodeProviderChain({ ...(t.profile ? { profile: t.profile } : {}), mfaCodeProvider: askMfa });
   credentialProviders.set(key, { provider, created: Date.now() });
   return provider;
+}
+
+function sharedFilesStamp(): string {
+  const home = homedir();
+  return [process.env.AWS_SHARED_CREDENTIALS_FILE || path.join(home, '.aws', 'credentials'), process.env.AWS_CONFIG_FILE || path.join(home, '.aws', 'config')]
+    .map((f) => {
+      try {
+        const st = statSync(f);
+        return `${st.size}:${st.mtimeMs}:${st.ino}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
 }
 
 /** Forgets every memoized credential (a profile was edited, a rotation replaced the key). */
