@@ -1,24 +1,12 @@
 import {
-  CreateSecurityGroupCommand,
-  CreateSnapshotsCommand,
-  CreateTagsCommand,
-  DeleteKeyPairCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
   DescribeRegionsCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
-  DescribeSnapshotsCommand,
-  ModifyInstanceAttributeCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
   type DescribeInstancesCommandOutput,
   type DescribeSecurityGroupRulesCommandOutput,
   type DescribeSecurityGroupsCommandOutput,
-  type EC2Client,
   type Instance,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
@@ -31,13 +19,9 @@ import {
   ListMFADevicesCommand,
   ListUsersCommand,
   type ListUsersCommandOutput,
-  PutUserPolicyCommand,
-  UpdateAccessKeyCommand,
-  type IAMClient,
   type User,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
