@@ -325,8 +325,13 @@ export class AwsContainment implements ContainmentOps {
     return out.NewAssociationId ?? '';
   }
   async aclExists(region: string, aclId: string): Promise<boolean> {
-    const out = await this.ec2(region).send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: [aclId] }] }));
-    return (out.NetworkAcls ?? []).some((a) => a.NetworkAclId === aclId);
+    try {
+      const out = await this.ec2(region).send(new DescribeNetworkAclsCommand({ NetworkAclIds: [aclId] }));
+      return (out.NetworkAcls ?? []).some((a) => a.NetworkAclId === aclId);
+    } catch (e) {
+      if (/NotFound/.test((e as { name?: string }).name ?? '')) return false;
+      throw e;
+    }
   }
   async keysentrySnapshots(region: string, instanceId: string): Promise<string[]> {
     const out = await this.ec2(region).send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.snapshotOf}`, Values: [instanceId] }] }));
