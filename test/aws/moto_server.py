@@ -26,6 +26,10 @@
   instance's list apart, never updates it from an interface, and makes every attached interface
   report the union of its own groups and the instance's. `_patch_instance_groups()` makes the
   instance's list a view of its primary interface's and each interface report only its own.
+- EC2 ED25519 key pair fingerprints. AWS shows an ED25519 key pair's fingerprint as OpenSSH does
+  (base64 of the SHA-256 of the OpenSSH public key blob, with its padding); moto 5.2 gives colon
+  hex of the SHA-256 of the DER public key. `_patch_ed25519_fingerprint()` answers as AWS does
+  (imported RSA keys already match AWS: MD5 of the DER public key).
 """
 import argparse
 import io
@@ -62,6 +66,31 @@ def _patch_instance_groups():
 
 
 _patch_instance_groups()
+
+
+# ---- EC2: ED25519 key pair fingerprints as AWS shows them (see the module docstring) ----
+def _patch_ed25519_fingerprint():
+    import base64
+    import hashlib
+    import struct
+
+    import moto.ec2.models.key_pairs as key_pairs
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    original = key_pairs.public_key_fingerprint
+
+    def fingerprint(public_key, hash_constructor):
+        if not isinstance(public_key, Ed25519PublicKey):
+            return original(public_key, hash_constructor)
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        blob = b"".join(struct.pack(">I", len(x)) + x for x in (b"ssh-ed25519", raw))
+        return base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii")
+
+    key_pairs.public_key_fingerprint = fingerprint
+
+
+_patch_ed25519_fingerprint()
 
 
 def backdate(kind, resource_id, days):
