@@ -29,7 +29,7 @@ import { describePlan, planAction, runPlan, type ActionKind, type ActionTarget }
 import { IncidentBook } from '../../src/core/incidents/book';
 import type { Incident } from '../../src/core/incidents/types';
 import { groupTags, recordedGroups } from '../../src/core/contain/isolation';
-import { tempDir } from './helpers';
+import { assertNoSecret, runBuiltCli, tempDir } from './helpers';
 import { startFaultProxy, startMoto, type Moto } from '../aws/moto.mjs';
 
 const R = 'eu-west-1';
@@ -283,6 +283,50 @@ test('recorded group lists split over tags of 256 characters and refuse anything
   assert.deepEqual(recordedGroups(tags, 'x'), many);
   assert.deepEqual(recordedGroups(groupTags([]), 'x'), []);
   assert.throws(() => recordedGroups({ 'keysentry:previous-groups': 'sg-1 ; rm -rf /' }, 'eni-1'), /not a list of security group ids/);
+});
+
+test('keysentry contain: prints the plan, never runs without --yes or a terminal, records in the incident, exit 0/1/2', async (t) => {
+  const w = await world();
+  const home = tempDir(t, 'keysentry-home-');
+  const env = { AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: R, AWS_ENDPOINT_URL: moto.endpoint, HOME: home, KEYSENTRY_HOME: home };
+  const cli = (args: string[]) => runBuiltCli(['contain', ...args], env, { cwd: home, outputs });
+  const book = new IncidentBook(path.join(home, 'incidents.json'));
+  incident(book, 'notice:cli', w);
+
+  const plan = await cli(['isolate', w.instance, '--plan']);
+  assert.equal(plan.code, 0, plan.err);
+  assert.match(plan.out, /step 1 of 2: move .* temporary all-traffic group/);
+  assert.match(plan.out, /step 2 of 2: move .* isolation group/);
+  assert.deepEqual(await groupsOf(w.eni1), [w.groups.c], '--plan changes nothing');
+  const noTty = await cli(['isolate', w.instance]);
+  assert.equal(noTty.code, 1);
+  assert.match(noTty.err, /no terminal to confirm on.*--yes/);
+  assert.deepEqual(await groupsOf(w.eni1), [w.groups.c]);
+
+  const run = await cli(['isolate', w.instance, '--yes', '--format', 'json']);
+  assert.equal(run.code, 0, run.err);
+  const j = JSON.parse(run.out) as { done: boolean; incident: string; calls: Array<{ api: string; ok: boolean }> };
+  assert.equal(j.done, true);
+  assert.equal(j.incident, 'notice:cli', 'the open incident that names the instance');
+  assert.equal((await describe(w.instance)).SecurityGroups?.[0]?.GroupName, 'keysentry-isolation');
+  const again = await cli(['isolate', w.instance, '--yes']);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /nothing to do: .* already isolated by incident "notice:cli"/);
+
+  const release = await cli(['release', w.instance, '--yes']);
+  assert.equal(release.code, 0, release.err);
+  assert.match(release.out, /Recorded in the timeline of incident notice:cli/);
+  assert.deepEqual(await groupsOf(w.eni0), [w.groups.a, w.groups.b].sort());
+  const timeline = new IncidentBook(path.join(home, 'incidents.json')).get('notice:cli')!.timeline.map((e) => e.text);
+  assert.ok(timeline.includes(`Isolate instance ${w.instance}: done`));
+  assert.ok(timeline.includes(`Release instance ${w.instance}: done`));
+
+  assert.equal((await cli(['isolate', 'i-not\u001b[2J'])).code, 2, 'not an instance id');
+  assert.equal((await cli(['explode', w.instance])).code, 2);
+  const missing = await cli(['release', 'i-0123456789abcdef0', '--yes']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /was not found/);
+  assertNoSecret(outputs, []);
 });
 
 after(() => {
