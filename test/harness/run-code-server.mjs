@@ -10,6 +10,7 @@ import { makeDemoWorkspace, secretNeedles } from '../fixtures/fake-keys.mjs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { startMoto } from '../aws/moto.mjs';
 import { seedAccount } from '../aws/seedAccount.mjs';
+import { seedKeyPair } from '../aws/seedKeyPair.mjs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
 
@@ -104,7 +105,9 @@ async function main() {
     KEYSENTRY_VERIFY_INTERVAL_MS: '200',
   };
   // What the suite expects the audit to find (ids only: no secret).
-  const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId });
+  // containment: the suite workspace's deploy/server.pem is an EC2 key pair with an instance (as in the demo)
+  const keyPair = await seedKeyPair(moto, path.join(wsA.dir, 'deploy', 'server.pem'));
+  const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId, keyPair });
   server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...(process.env.KEYSENTRY_TEST_GREP ? { KEYSENTRY_TEST_GREP: process.env.KEYSENTRY_TEST_GREP } : {}), ...awsEnv }, log: (s) => serverLog.push(s) });
   browser = await launchChromium();
 
