@@ -15,6 +15,7 @@ import {
   CreateSnapshotsCommand,
   CreateTagsCommand,
   DeleteKeyPairCommand,
+  DeleteSecurityGroupCommand,
   DeleteTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
@@ -266,6 +267,18 @@ export class AwsContainment implements ContainmentOps {
   }
   async setInterfaceGroups(region: string, interfaceId: string, groupIds: string[]): Promise<void> {
     await this.ec2(region).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: interfaceId, Groups: groupIds }));
+  }
+  async deleteGroupIfUnused(region: string, groupId: string): Promise<string> {
+    if (!groupId) return 'no group to delete';
+    try {
+      await this.ec2(region).send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+      return `deleted ${groupId}`;
+    } catch (e) {
+      const name = (e as { name?: string }).name ?? '';
+      if (name === 'DependencyViolation' || name === 'InvalidGroup.InUse') return `kept ${groupId}: another interface still uses it`;
+      if (name === 'InvalidGroup.NotFound') return `${groupId} is already gone`;
+      throw e;
+    }
   }
   async existingGroups(region: string, groupIds: string[]): Promise<Record<string, string>> {
     // The group-id filter (not GroupIds) answers with what exists instead of failing on the first missing one.

@@ -254,6 +254,8 @@ async function main() {
     await dialog.waitFor({ timeout: 60_000 });
     const plan = await dialog.innerText();
     for (const call of ['ec2:ModifyInstanceAttribute', 'ec2:CreateSecurityGroup', 'ec2:CreateSnapshots', 'ec2:CreateTags']) if (!plan.includes(call)) throw new Error(`the plan does not show ${call}: ${plan.slice(0, 400)}`);
+    // containment (issue 15): both moves of each interface, with why
+    for (const step of [/ec2:ModifyNetworkInterfaceAttribute on eni-\w+ \(ap-south-1\): step 1 of 2: .*temporary all-traffic group\. Why: its open connections become untracked/, /step 2 of 2: move eni-\w+ to the isolation group/]) if (!step.test(plan)) throw new Error(`the plan does not show ${step}: ${plan.slice(0, 600)}`);
     await ui.screenshot({ path: path.join(screenshotsDir, 'action-plan.png') });
     await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
     await frame.locator('.timeline .entry.action', { hasText: `Isolate instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
@@ -266,6 +268,24 @@ async function main() {
     await frame.locator('h1').first().scrollIntoViewIfNeeded();
     await ui.waitForTimeout(800);
     await ui.screenshot({ path: path.join(screenshotsDir, 'incident-runbook.png') });
+  });
+  await uiTest(ui, '[ui] containment: the runbook\'s Release action gives the isolated instance its groups back (moto)', async () => {
+    const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
+    const release = frame.locator('button', { hasText: `Release ${seeded.stray.instance} (ap-south-1)` }).first();
+    await release.scrollIntoViewIfNeeded();
+    await release.click();
+    const dialog = ui.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 60_000 });
+    const plan = await dialog.innerText();
+    if (!/give eni-\w+ back its recorded groups: sg-/.test(plan)) throw new Error(`the release plan does not restore the groups: ${plan.slice(0, 600)}`);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'release-plan.png') });
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await frame.locator('.timeline .entry.action', { hasText: `Release instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
+    const ec2 = new EC2Client({ region: 'ap-south-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
+    const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [seeded.stray.instance] }))).Reservations?.[0]?.Instances?.[0];
+    const groups = (inst?.SecurityGroups ?? []).map((g) => g.GroupName).join(',');
+    if (groups !== 'default') throw new Error(`after release the instance is in ${groups}, not its original default group`);
+    await ui.keyboard.press('Escape');
   });
   await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
     // An editor shows a file's secret, as it should; the check is on everything else.

@@ -61,6 +61,12 @@ function fakeOps(m: Model): ContainmentOps {
       hit();
       m.enis.find((e) => e.id === id)!.groups = [...g];
     },
+    deleteGroupIfUnused: async (_r, id) => {
+      hit();
+      if (m.enis.some((e) => e.groups.includes(id))) return 'kept';
+      m.groups.delete(id);
+      return 'deleted';
+    },
     existingGroups: async (_r, ids) => Object.fromEntries(ids.filter((g) => m.groups.has(g)).map((g) => [g, m.groups.get(g)!])),
     tag: async (_r, ids, tags) => {
       hit();

@@ -18,6 +18,7 @@ import {
   DescribeNetworkAclsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
   EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
@@ -137,17 +138,22 @@ test('isolate: each interface through the all-traffic group to the isolation gro
     `ec2:ModifyNetworkInterfaceAttribute ${w.eni0}`,
     `ec2:ModifyNetworkInterfaceAttribute ${w.eni1}`,
     `ec2:ModifyNetworkInterfaceAttribute ${w.eni1}`,
+    'ec2:DeleteSecurityGroup keysentry-isolation-transit',
     `ec2:CreateSnapshots ${w.instance}`,
   ]);
-  assert.match(text, /step 1 of 2: move eni-\w+ .* to the temporary all-traffic group\. Why: security groups are stateful/);
-  assert.match(text, /step 2 of 2: move eni-\w+ to the isolation group .* cut at once/);
+  assert.match(text, /step 1 of 2: move eni-\w+ .* to the temporary all-traffic group\. Why: its open connections become untracked/);
+  assert.match(text, /step 2 of 2: move eni-\w+ to the isolation group \(no rules\)\. Why: untracked flows are cut at once/);
+  assert.match(text, /Security groups are stateful: .* the hop through the all-traffic group makes them untracked/);
   assert.match(text, /record eni-\w+ original groups: sg-/);
   assert.match(text, /in group "web-asg", InService/);
 
   // Run it call by call, checking AWS after each interface move.
   const ctx: Record<string, string> = {};
   const seen: string[][] = [];
+  const rules = async (g: string) => (await ec2().send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [g] }] }))).SecurityGroupRules ?? [];
+  let tr: Awaited<ReturnType<typeof rules>> = [];
   for (const c of plan.calls) {
+    if (c.api === 'ec2:DeleteSecurityGroup') tr = await rules(ctx.transit!);
     await c.run(ctx);
     if (c.api === 'ec2:ModifyNetworkInterfaceAttribute') seen.push([c.target, ...(await groupsOf(c.target))]);
     if (c.api === 'autoscaling:EnterStandby') assert.equal(await lifecycle(w.instance), 'Standby');
@@ -160,10 +166,9 @@ test('isolate: each interface through the all-traffic group to the isolation gro
     [w.eni1, ctx.group],
   ]);
   // the temporary group allows everything from and to anywhere; the isolation group nothing
-  const rules = async (g: string) => (await ec2().send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [g] }] }))).SecurityGroupRules ?? [];
-  const tr = await rules(ctx.transit!);
   for (const egress of [false, true]) for (const cidr of ['0.0.0.0/0', '::/0']) assert.ok(tr.some((r) => !!r.IsEgress === egress && r.IpProtocol === '-1' && (r.CidrIpv4 ?? r.CidrIpv6) === cidr), `transit ${egress ? 'egress' : 'ingress'} ${cidr}`);
   assert.equal((await rules(ctx.group!)).length, 0);
+  assert.deepEqual((await ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['keysentry-isolation-transit'] }] }))).SecurityGroups, [], 'no world-open group is left behind');
   const inst = await describe(w.instance);
   assert.deepEqual(inst.SecurityGroups?.map((g) => g.GroupId), [ctx.group], 'DescribeInstances shows the primary interface\'s group');
   const tags = tagsOf(inst.Tags);
@@ -240,6 +245,7 @@ test('a denied call midway leaves an interface in the all-traffic group: the res
   const rel = await planAction(targetOf('release-instance', w), book.get('n')!, ops(), [...book.incidents]);
   outputs.push(describePlan(rel));
   assert.deepEqual(rel.calls.filter((c) => c.api === 'ec2:ModifyNetworkInterfaceAttribute').map((c) => c.target), [w.eni0]);
+  assert.ok(rel.calls.some((c) => c.api === 'ec2:DeleteSecurityGroup' && c.target === transit), 'the left-over all-traffic group goes too');
   assert.match(describePlan(rel), new RegExp(`${w.eni1} already has its recorded groups`));
 
   // resume: only what is missing, and it says an interface is open to all traffic now

@@ -187,7 +187,7 @@ test('action: isolate swaps in an empty group, protects, snapshots and tags; ter
   assert.equal(result.ok, true, result.error);
   // (shutdown behaviour is already "stop", AWS's default for EBS-backed instances, so it is not set again)
   // issue 15: originals recorded first, then each interface through the all-traffic group to the isolation group
-  assert.deepEqual(plan.calls.map((c) => c.api), ['ec2:ModifyInstanceAttribute', 'ec2:CreateTags', 'ec2:CreateTags', 'ec2:CreateSecurityGroup', 'ec2:CreateSecurityGroup', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSnapshots']);
+  assert.deepEqual(plan.calls.map((c) => c.api), ['ec2:ModifyInstanceAttribute', 'ec2:CreateTags', 'ec2:CreateTags', 'ec2:CreateSecurityGroup', 'ec2:CreateSecurityGroup', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:DeleteSecurityGroup', 'ec2:CreateSnapshots']);
   const inst = (await south.send(new DescribeInstancesCommand({ InstanceIds: [seed.stray.instance] }))).Reservations?.[0]?.Instances?.[0];
   const groups = inst?.SecurityGroups?.map((g) => g.GroupName);
   assert.deepEqual(groups, ['keysentry-isolation']);

@@ -69,6 +69,8 @@ export interface IsolationOps {
   /** A group that allows all traffic from and to anywhere (IPv4 and IPv6), tagged with the incident. */
   createTransitGroup(region: string, vpcId: string | undefined, incidentId: string): Promise<string>;
   setInterfaceGroups(region: string, interfaceId: string, groupIds: string[]): Promise<void>;
+  /** Deletes a group unless an interface still uses it; says which happened. */
+  deleteGroupIfUnused(region: string, groupId: string): Promise<string>;
   /** Which of these groups exist (id → name). */
   existingGroups(region: string, groupIds: string[]): Promise<Record<string, string>>;
   untag(region: string, ids: string[], keys: string[]): Promise<void>;
@@ -287,18 +289,27 @@ export async function planIsolate(target: ActionTarget & { options?: IsolateOpti
           api: 'ec2:ModifyNetworkInterfaceAttribute',
           target: p.eni.id,
           region: reg,
-          what: `step 1 of 2: move ${p.eni.id} from ${list(p.eni.groupIds)} to the temporary all-traffic group. Why: security groups are stateful, so connections already open (an attacker's shell, a flood in progress) would survive a swap to a group with no rules; traffic allowed from and to anywhere is not tracked`,
+          what: `step 1 of 2: move ${p.eni.id} from ${list(p.eni.groupIds)} to the temporary all-traffic group. Why: its open connections become untracked`,
           run: (ctx) => ops.setInterfaceGroups(reg, p.eni.id, [ctx.transit as string]),
         });
       calls.push({
         api: 'ec2:ModifyNetworkInterfaceAttribute',
         target: p.eni.id,
         region: reg,
-        what: `step 2 of 2: move ${p.eni.id} to the isolation group (no inbound, no outbound rule). Why: the now untracked flows have no connection state to keep them alive, so they are cut at once`,
+        what: `step 2 of 2: move ${p.eni.id} to the isolation group (no rules). Why: untracked flows are cut at once`,
         run: (ctx) => ops.setInterfaceGroups(reg, p.eni.id, [ctx.group as string]),
       });
     }
-    warnings.push(`Between its two steps each interface is briefly (one API call) open to all traffic from anywhere: that hop is what cuts the open connections (AWS's AWSSupport-ContainEC2Instance does the same).`);
+    warnings.push(
+      `Security groups are stateful: a swap to a group with no rules would leave connections already open (an attacker's shell, a flood in progress) alive. Traffic allowed from and to anywhere is not tracked, so the hop through the all-traffic group makes them untracked and the isolation group then cuts them (as AWS's AWSSupport-ContainEC2Instance does). Between the two steps the interface is open to all traffic for one API call.`,
+    );
+    calls.push({
+      api: 'ec2:DeleteSecurityGroup',
+      target: TRANSIT_GROUP,
+      region: reg,
+      what: `delete the temporary all-traffic group again (kept while another isolation still uses it), so no group open to the world is left in the account`,
+      run: (ctx) => ops.deleteGroupIfUnused(reg, ctx.transit ?? transit ?? ''),
+    });
   }
 
   // Forensic snapshots: once per instance, whichever incident took them.
@@ -416,6 +427,10 @@ export async function planRelease(target: ActionTarget, incident: Incident, ops:
     calls.push({ api: 'ec2:DeleteTags', target: subnetId, region: reg, what: `remove ${TAG.previousAcl} from ${subnetId}`, run: () => ops.untag(reg, [subnetId], [TAG.previousAcl, TAG.isolatedBy]) });
     warnings.push(`Every resource in ${subnetId} gets its traffic back with the network ACL.`);
   }
+  // A transit group left by an interrupted isolation is open to the world: remove it once unused.
+  const leftover = enis.some((e) => e.groupIds.length) ? await ops.findTransitGroup(reg, i.vpcId ?? enis[0]?.vpcId) : undefined;
+  if (leftover && calls.length)
+    calls.push({ api: 'ec2:DeleteSecurityGroup', target: leftover, region: reg, what: `delete the temporary all-traffic group ${leftover} left by an interrupted isolation (kept while another interface uses it)`, run: () => ops.deleteGroupIfUnused(reg, leftover) });
   // Records last: a release that stops halfway is planned again from them.
   for (const r of restores) if (r.keys.length) calls.push({ api: 'ec2:DeleteTags', target: r.eni.id, region: reg, what: `remove the isolation record from ${r.eni.id}`, run: () => ops.untag(reg, [r.eni.id], r.keys) });
   const instanceKeys = [TAG.isolatedAt, TAG.isolatedBy, TAG.asgGroup, TAG.asgState, ...recordKeys(i.tags)].filter((k) => i.tags[k] !== undefined);

@@ -51,8 +51,8 @@ suite('Containment in a real VS Code', () => {
     };
     try {
       assert.equal(await api.incidents.runAction(inc.id, 'Contain/isolate', 'isolate-instance', s.recent), 'done');
-      assert.match(shown, /step 1 of 2: move eni-\w+ .* to the temporary all-traffic group\. Why: security groups are stateful/);
-      assert.match(shown, /step 2 of 2: move eni-\w+ to the isolation group .* cut at once/);
+      assert.match(shown, /step 1 of 2: move eni-\w+ .* to the temporary all-traffic group\. Why: its open connections become untracked/);
+      assert.match(shown, /step 2 of 2: move eni-\w+ to the isolation group \(no rules\)\. Why: untracked flows are cut at once/);
       assert.match(shown, /record eni-\w+ original groups: sg-/);
       assert.deepEqual(await groupsOf(), ['keysentry-isolation']);
       // isolating again finds nothing to do and says so
