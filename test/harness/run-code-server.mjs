@@ -249,6 +249,9 @@ async function main() {
     const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
     await frame.locator('h1', { hasText: 'ap-south-1' }).waitFor({ timeout: 30_000 });
     await frame.locator('h2', { hasText: '1. Contain' }).waitFor({ timeout: 5_000 });
+    // The modal with the whole plan is taller than an 850 px window (9 calls, checks, warnings):
+    // its Run button would be off-screen. Reported; until the dialog scrolls, a taller window.
+    await ui.setViewportSize({ width: 1400, height: 1500 });
     await frame.locator('button', { hasText: `Isolate ${seeded.stray.instance} (ap-south-1)` }).first().click();
     const dialog = ui.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 60_000 });
@@ -264,6 +267,7 @@ async function main() {
     const groups = (inst?.SecurityGroups ?? []).map((g) => g.GroupName).join(',');
     if (groups !== 'keysentry-isolation') throw new Error(`the instance is in ${groups}, not the isolation group`);
     await frame.locator('input[type=checkbox][data-key="Contain/isolate"]:checked').waitFor({ timeout: 10_000 });
+    await ui.setViewportSize({ width: 1400, height: 850 });
     await ui.keyboard.press('Escape');
     await frame.locator('h1').first().scrollIntoViewIfNeeded();
     await ui.waitForTimeout(800);
@@ -271,6 +275,7 @@ async function main() {
   });
   await uiTest(ui, '[ui] containment: the runbook\'s Release action gives the isolated instance its groups back (moto)', async () => {
     const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
+    await ui.setViewportSize({ width: 1400, height: 1500 });
     const release = frame.locator('button', { hasText: `Release ${seeded.stray.instance} (ap-south-1)` }).first();
     await release.scrollIntoViewIfNeeded();
     await release.click();
@@ -286,6 +291,7 @@ async function main() {
     const groups = (inst?.SecurityGroups ?? []).map((g) => g.GroupName).join(',');
     if (groups !== 'default') throw new Error(`after release the instance is in ${groups}, not its original default group`);
     await ui.keyboard.press('Escape');
+    await ui.setViewportSize({ width: 1400, height: 850 });
   });
   await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
     // An editor shows a file's secret, as it should; the check is on everything else.

@@ -249,7 +249,7 @@ export async function planIsolate(target: ActionTarget & { options?: IsolateOpti
   for (const p of eniPlans) {
     if (!p.recordNew || !p.record) continue;
     const record = p.record;
-    calls.push({ api: 'ec2:CreateTags', target: p.eni.id, region: reg, what: `record ${p.eni.id} original groups: ${list(record)} (tag ${TAG.previousGroups}, kept until release)`, run: () => ops.tag(reg, [p.eni.id], { ...groupTags(record), [TAG.incident]: incident.id.slice(0, 250) }) });
+    calls.push({ api: 'ec2:CreateTags', target: p.eni.id, region: reg, what: `record ${p.eni.id} original groups: ${list(record)} (tag, kept until release)`, run: () => ops.tag(reg, [p.eni.id], { ...groupTags(record), [TAG.incident]: incident.id.slice(0, 250) }) });
   }
   const moving = eniPlans.filter((p) => p.toIso);
   const instanceTags: Record<string, string> = {};
@@ -259,7 +259,7 @@ export async function planIsolate(target: ActionTarget & { options?: IsolateOpti
   const primary = eniPlans.find((p) => p.eni.deviceIndex === 0);
   if (!legacy && primary?.record) Object.assign(instanceTags, groupTags(primary.record));
   if (moving.length && Object.keys(instanceTags).length) {
-    calls.push({ api: 'ec2:CreateTags', target: i.id, region: reg, what: `tag the instance: ${Object.keys(instanceTags).join(', ')}`, run: () => ops.tag(reg, [i.id], instanceTags) });
+    calls.push({ api: 'ec2:CreateTags', target: i.id, region: reg, what: `tag the instance with the isolation record (${Object.keys(instanceTags).map((k) => k.replace('keysentry:', '')).join(', ')})`, run: () => ops.tag(reg, [i.id], instanceTags) });
   }
 
   if (moving.length) {
@@ -269,7 +269,7 @@ export async function planIsolate(target: ActionTarget & { options?: IsolateOpti
         api: 'ec2:CreateSecurityGroup',
         target: vpc ?? 'default VPC',
         region: reg,
-        what: `create security group ${ISOLATION_GROUP} with no inbound rules, and remove its default allow-all outbound rule`,
+        what: `create ${ISOLATION_GROUP}: no inbound rule, its default outbound rule removed`,
         run: async (ctx) => (ctx.group = await ops.createIsolationGroup(reg, vpc, incident.id)),
       });
     if (moving.some((p) => p.toTransit)) {
@@ -279,7 +279,7 @@ export async function planIsolate(target: ActionTarget & { options?: IsolateOpti
           api: 'ec2:CreateSecurityGroup',
           target: vpc ?? 'default VPC',
           region: reg,
-          what: `create security group ${TRANSIT_GROUP} allowing all traffic from and to anywhere (0.0.0.0/0 and ::/0): the hop that makes open connections untracked`,
+          what: `create ${TRANSIT_GROUP}: all traffic from and to 0.0.0.0/0 and ::/0`,
           run: async (ctx) => (ctx.transit = await ops.createTransitGroup(reg, vpc, incident.id)),
         });
     }
@@ -307,7 +307,7 @@ export async function planIsolate(target: ActionTarget & { options?: IsolateOpti
       api: 'ec2:DeleteSecurityGroup',
       target: TRANSIT_GROUP,
       region: reg,
-      what: `delete the temporary all-traffic group again (kept while another isolation still uses it), so no group open to the world is left in the account`,
+      what: 'delete the all-traffic group again once unused: no group open to the world is left',
       run: (ctx) => ops.deleteGroupIfUnused(reg, ctx.transit ?? transit ?? ''),
     });
   }
