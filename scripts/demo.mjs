@@ -9,6 +9,7 @@ import { freePort } from '../test/harness/code-server.mjs';
 import { startMoto } from '../test/aws/moto.mjs';
 import { seedAccount } from '../test/aws/seedAccount.mjs';
 import { addLeakedKeyIncident, seedAttack } from '../test/aws/seedAttack.mjs';
+import { seedKeyPair } from '../test/aws/seedKeyPair.mjs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,6 +34,9 @@ const seeded = await seedAccount(moto);
 mkdirSync(path.join(workspace, 'notices'), { recursive: true });
 const notice = readFileSync(path.join(root, 'test', 'fixtures', 'notices', 'dos-ec2.txt'), 'utf8').replaceAll('i-0f3e7a91c2d4b5a68', seeded.stray.instance).replaceAll('731492036518', '123456789012');
 writeFileSync(path.join(workspace, 'notices', 'aws-abuse-report.txt'), notice);
+// deploy/server.pem is the key pair "deploy-server" of the test account, with an instance launched
+// with it: `keysentry check-key-pair deploy/server.pem` opens a "compromised key pair" incident.
+const demoKeyPair = await seedKeyPair(moto, path.join(workspace, 'deploy', 'server.pem'));
 // One planted key that exists in the test account (so "Check Whether This Key Is Live" says
 // active and "Rotate This Key" really rotates it), committed in a second commit; and a local bare
 // remote, so the pre-push gate can be tried with a real `git push`.
@@ -89,7 +93,7 @@ let shown = false;
 const onData = (b) => {
   if (!shown && /HTTP server listening/.test(b.toString())) {
     shown = true;
-    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nThe billing key was used by an attacker (${attack.records} CloudTrail records): open its incident ("Access key ${live.AccessKeyId} leaked…")\nand press "Investigate" to see what it did and remove user backup, its key, the instances, the key pair and the spot request.\nPress Ctrl+C to stop.`);
+    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nThe billing key was used by an attacker (${attack.records} CloudTrail records): open its incident ("Access key ${live.AccessKeyId} leaked…")\nand press "Investigate" to see what it did and remove user backup, its key, the instances, the key pair and the spot request.\ndeploy/server.pem is EC2 key pair ${demoKeyPair.keyName} (${demoKeyPair.region}, instance ${demoKeyPair.instance}): in the terminal, "node ${path.relative(workspace, path.join(root, 'dist', 'cli.js'))} check-key-pair deploy/server.pem" opens its incident.\nPress Ctrl+C to stop.`);
   }
 };
 child.stdout.on('data', onData);

@@ -1,24 +1,12 @@
 import {
-  CreateSecurityGroupCommand,
-  CreateSnapshotsCommand,
-  CreateTagsCommand,
-  DeleteKeyPairCommand,
-  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
   DescribeRegionsCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
-  DescribeSnapshotsCommand,
-  ModifyInstanceAttributeCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
   type DescribeInstancesCommandOutput,
   type DescribeSecurityGroupRulesCommandOutput,
   type DescribeSecurityGroupsCommandOutput,
-  type EC2Client,
   type Instance,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
@@ -31,13 +19,9 @@ import {
   ListMFADevicesCommand,
   ListUsersCommand,
   type ListUsersCommandOutput,
-  PutUserPolicyCommand,
-  UpdateAccessKeyCommand,
-  type IAMClient,
   type User,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, regionOf, stsClient, type AwsTarget } from './clients';
@@ -62,7 +46,7 @@ async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Prom
   return out;
 }
 
-function toRule(r: SecurityGroupRule): SgRule {
+export function toRule(r: SecurityGroupRule): SgRule {
   return {
     ruleId: r.SecurityGroupRuleId ?? '?',
     egress: !!r.IsEgress,
@@ -74,7 +58,7 @@ function toRule(r: SecurityGroupRule): SgRule {
   };
 }
 
-function toInstance(region: string, i: Instance): InstanceFacts {
+export function toInstance(region: string, i: Instance): InstanceFacts {
   const tags = Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   return {
     region,
@@ -257,155 +241,5 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
   return snapshot;
 }
 
-/** The containment calls, through the real SDK. Errors are thrown as the SDK raised them. */
-export class AwsContainment implements ContainmentOps {
-  private readonly ec2s = new Map<string, EC2Client>();
-  private iamC: IAMClient | undefined;
-  constructor(private readonly t: AwsTarget) {}
-
-  private ec2(region: string): EC2Client {
-    let c = this.ec2s.get(region);
-    if (!c) this.ec2s.set(region, (c = ec2Client(this.t, region)));
-    return c;
-  }
-  private get iam(): IAMClient {
-    return (this.iamC ??= iamClient(this.t));
-  }
-
-  async caller(): Promise<{ arn: string; account: string; accessKeyId?: string }> {
-    const sts = stsClient(this.t);
-    const me = await sts.send(new GetCallerIdentityCommand({}));
-    const creds = await sts.config.credentials();
-    return { arn: me.Arn ?? '?', account: me.Account ?? '?', accessKeyId: creds.accessKeyId };
-  }
-
-  async instance(region: string, id: string): Promise<InstanceState | undefined> {
-    const ec2 = this.ec2(region);
-    let found: Instance | undefined;
-    try {
-      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
-      found = out.Reservations?.[0]?.Instances?.[0];
-    } catch (e) {
-      if ((e as { name?: string }).name === 'InvalidInstanceID.NotFound') return undefined;
-      throw e;
-    }
-    if (!found) return undefined;
-    const prot = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiTermination' }));
-    const shut = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'instanceInitiatedShutdownBehavior' }));
-    return { ...toInstance(region, found), terminationProtection: !!prot.DisableApiTermination?.Value, shutdownBehavior: shut.InstanceInitiatedShutdownBehavior?.Value };
-  }
-
-  async groupRules(region: string, groupId: string): Promise<SgRule[]> {
-    const out = await this.ec2(region).send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
-    return (out.SecurityGroupRules ?? []).map(toRule);
-  }
-
-  async findIsolationGroup(region: string, vpcId: string | undefined): Promise<string | undefined> {
-    const filters = [{ Name: 'group-name', Values: ['keysentry-isolation'] }, ...(vpcId ? [{ Name: 'vpc-id', Values: [vpcId] }] : [])];
-    const out = await this.ec2(region).send(new DescribeSecurityGroupsCommand({ Filters: filters }));
-    return out.SecurityGroups?.[0]?.GroupId;
-  }
-
-  async snapshotsOf(region: string, volumeIds: string[]): Promise<Record<string, string[]>> {
-    const out: Record<string, string[]> = {};
-    if (!volumeIds.length) return out;
-    const res = await this.ec2(region).send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: volumeIds }] }));
-    for (const s of res.Snapshots ?? []) if (s.VolumeId && s.State !== 'error') (out[s.VolumeId] ??= []).push(s.SnapshotId ?? '?');
-    return out;
-  }
-
-  async keyPairExists(region: string, name: string): Promise<boolean> {
-    try {
-      return ((await this.ec2(region).send(new DescribeKeyPairsCommand({ KeyNames: [name] }))).KeyPairs ?? []).length > 0;
-    } catch (e) {
-      if ((e as { name?: string }).name === 'InvalidKeyPair.NotFound') return false;
-      throw e;
-    }
-  }
-
-  async accessKey(keyId: string, user?: string): Promise<{ user: string; status: string } | undefined> {
-    let owner = user;
-    if (!owner) {
-      try {
-        owner = (await this.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId }))).UserName;
-      } catch (e) {
-        if ((e as { name?: string }).name === 'NoSuchEntityException' || (e as { name?: string }).name === 'NoSuchEntity') return undefined;
-        throw e;
-      }
-    }
-    if (!owner) return undefined;
-    const keys = (await this.iam.send(new ListAccessKeysCommand({ UserName: owner }))).AccessKeyMetadata ?? [];
-    const k = keys.find((x) => x.AccessKeyId === keyId);
-    return k ? { user: owner, status: k.Status ?? '?' } : undefined;
-  }
-
-  async setTerminationProtection(region: string, id: string, on: boolean): Promise<void> {
-    await this.ec2(region).send(new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiTermination: { Value: on } }));
-  }
-  async setShutdownBehaviorStop(region: string, id: string): Promise<void> {
-    await this.ec2(region).send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceInitiatedShutdownBehavior: { Value: 'stop' } }));
-  }
-  async createIsolationGroup(region: string, vpcId: string | undefined, incidentId: string): Promise<string> {
-    const ec2 = this.ec2(region);
-    const out = await ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: 'keysentry-isolation',
-        Description: 'Keysentry isolation: no inbound, no outbound',
-        VpcId: vpcId,
-        TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'keysentry:isolation', Value: 'true' }, { Key: 'keysentry:incident', Value: incidentId.slice(0, 250) }] }],
-      }),
-    );
-    const id = out.GroupId as string;
-    const egress = (await this.groupRules(region, id)).filter((r) => r.egress).map((r) => r.ruleId);
-    if (egress.length) await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, SecurityGroupRuleIds: egress }));
-    return id;
-  }
-  async revokeIngress(region: string, groupId: string, ruleIds: string[]): Promise<void> {
-    await this.ec2(region).send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ruleIds }));
-  }
-  async revokeEgress(region: string, groupId: string, ruleIds: string[]): Promise<void> {
-    await this.ec2(region).send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, SecurityGroupRuleIds: ruleIds }));
-  }
-  async setInstanceGroups(region: string, id: string, groupIds: string[]): Promise<void> {
-    await this.ec2(region).send(new ModifyInstanceAttributeCommand({ InstanceId: id, Groups: groupIds }));
-  }
-  async createSnapshots(region: string, id: string, tags: Record<string, string>): Promise<string[]> {
-    const out = await this.ec2(region).send(
-      new CreateSnapshotsCommand({
-        InstanceSpecification: { InstanceId: id },
-        Description: `Keysentry forensic snapshot of ${id}`,
-        CopyTagsFromSource: 'volume',
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-      }),
-    );
-    return (out.Snapshots ?? []).map((s) => s.SnapshotId ?? '?');
-  }
-  async tag(region: string, ids: string[], tags: Record<string, string>): Promise<void> {
-    await this.ec2(region).send(new CreateTagsCommand({ Resources: ids, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
-  }
-  async stopInstance(region: string, id: string): Promise<string> {
-    const out = await this.ec2(region).send(new StopInstancesCommand({ InstanceIds: [id] }));
-    return `now ${out.StoppingInstances?.[0]?.CurrentState?.Name ?? 'stopping'}`;
-  }
-  async terminateInstance(region: string, id: string): Promise<string> {
-    const out = await this.ec2(region).send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    return `now ${out.TerminatingInstances?.[0]?.CurrentState?.Name ?? 'shutting-down'}`;
-  }
-  async deleteKeyPair(region: string, name: string): Promise<void> {
-    await this.ec2(region).send(new DeleteKeyPairCommand({ KeyName: name }));
-  }
-  async deactivateKey(user: string, keyId: string): Promise<void> {
-    await this.iam.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: keyId, Status: 'Inactive' }));
-  }
-  async denyOlderSessions(user: string, before: string): Promise<string> {
-    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': before } } }] };
-    await this.iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'KeysentryRevokeOlderSessions', PolicyDocument: JSON.stringify(doc) }));
-    return 'policy KeysentryRevokeOlderSessions attached';
-  }
-}
-
-/** The message for a failed call, whatever threw it. */
-export function explainCall(api: string, e: unknown, who?: string): string {
-  if (e instanceof KeysentryError) return e.message;
-  return explainAwsError(api.replace(/^\w+:/, ''), e, who).message;
-}
+// The containment calls (AwsContainment, explainCall) live in ./containment (issue 15); re-exported for existing callers.
+export { AwsContainment, explainCall } from './containment';

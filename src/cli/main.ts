@@ -21,6 +21,7 @@ commands:
   check KEY_ID...  is a key live, whose is it, when was it last used (keysentry check --help)
   investigate KEY_ID  what a key (or --user) did, from CloudTrail (keysentry investigate --help)
   check-key-pair FILE...  which EC2 key pair is this private key, where, which instances
+  contain ACTION TARGET  isolate, release, stop… one resource, plan first (keysentry contain --help)
   rotate KEY_ID    rotate a leaked access key through IAM (keysentry rotate --help)
   audit            check an AWS account for open SSH/RDP, unknown instances, old keys, no MFA…
   notice FILE      read an AWS abuse notice and print what it says (keysentry notice --help)
@@ -134,6 +135,8 @@ export async function main(argv: string[], outerIo: Io): Promise<number> {
         return await (await import('./check')).checkCommand(rest, io);
       case 'check-key-pair':
         return await (await import('./keyPair')).keyPairCommand(rest, io);
+      case 'contain':
+        return await (await import('./contain')).containCommand(rest, io);
       case 'investigate':
         return await (await import('./investigate')).investigateCommand(rest, io);
       case 'rotate':
@@ -151,6 +154,10 @@ export async function main(argv: string[], outerIo: Io): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        if (rest[0] === 'contain') {
+          io.out((await import('./contain')).CONTAIN_USAGE);
+          return 0;
+        }
         if (rest[0] === 'check-key-pair') {
           io.out((await import('./keyPair')).KEY_PAIR_USAGE);
           return 0;

@@ -2,7 +2,6 @@
 // KEYSENTRY_TEST_CLOCK_SKEW_MS milliseconds ahead of (or, negative, behind) the real time, as a
 // machine whose clock drifted from AWS's would be. Only `new Date()` and `Date.now()` move; moto
 // (AWS) keeps the real time.
-/* global process, globalThis */
 'use strict';
 const skew = Number(process.env.KEYSENTRY_TEST_CLOCK_SKEW_MS || 0);
 if (skew) {

@@ -19,6 +19,17 @@
   `LookupEvents` (CloudTrail's JSON protocol) answers from them as AWS does: the region of the
   request's signature, one lookup attribute, StartTime/EndTime, newest first, at most MaxResults
   (50) per page with a NextToken. `POST /moto-api/reset` clears them too.
+- EC2 security groups of instances and their network interfaces (moto 5.2 keeps them apart).
+  On AWS an instance's `SecurityGroups` are its primary network interface's (device index 0):
+  `ModifyInstanceAttribute Groups` changes that interface, `ModifyNetworkInterfaceAttribute` on it
+  shows in `DescribeInstances`, and each interface reports only its own groups. moto stores the
+  instance's list apart, never updates it from an interface, and makes every attached interface
+  report the union of its own groups and the instance's. `_patch_instance_groups()` makes the
+  instance's list a view of its primary interface's and each interface report only its own.
+- EC2 ED25519 key pair fingerprints. AWS shows an ED25519 key pair's fingerprint as OpenSSH does
+  (base64 of the SHA-256 of the OpenSSH public key blob, with its padding); moto 5.2 gives colon
+  hex of the SHA-256 of the DER public key. `_patch_ed25519_fingerprint()` answers as AWS does
+  (imported RSA keys already match AWS: MD5 of the DER public key).
 """
 import argparse
 import io
@@ -29,6 +40,57 @@ import moto.iam.models as iam_models
 
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+
+# ---- EC2: an instance's groups are its primary interface's (see the module docstring) ----
+def _patch_instance_groups():
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ec2.models.instances import Instance
+
+    def get_groups(self):
+        nics = self.__dict__.get("nics")
+        if nics and 0 in nics:
+            return list(nics[0]._group_set)
+        # Before prep_nics has made the interfaces (during Instance.__init__): the launch request's groups.
+        return list(self.__dict__.get("_keysentry_launch_groups", []))
+
+    def set_groups(self, groups):
+        nics = self.__dict__.get("nics")
+        if nics and 0 in nics:
+            nics[0]._group_set = list(groups)
+        else:
+            self.__dict__["_keysentry_launch_groups"] = list(groups)
+
+    Instance.security_groups = property(get_groups, set_groups)
+    NetworkInterface.group_set = property(lambda self: list(self._group_set))
+
+
+_patch_instance_groups()
+
+
+# ---- EC2: ED25519 key pair fingerprints as AWS shows them (see the module docstring) ----
+def _patch_ed25519_fingerprint():
+    import base64
+    import hashlib
+    import struct
+
+    import moto.ec2.models.key_pairs as key_pairs
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    original = key_pairs.public_key_fingerprint
+
+    def fingerprint(public_key, hash_constructor):
+        if not isinstance(public_key, Ed25519PublicKey):
+            return original(public_key, hash_constructor)
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        blob = b"".join(struct.pack(">I", len(x)) + x for x in (b"ssh-ed25519", raw))
+        return base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii")
+
+    key_pairs.public_key_fingerprint = fingerprint
+
+
+_patch_ed25519_fingerprint()
 
 
 def backdate(kind, resource_id, days):

@@ -11,6 +11,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCom
 import { startMoto } from '../aws/moto.mjs';
 import { seedAccount } from '../aws/seedAccount.mjs';
 import { addLeakedKeyIncident, seedAttack } from '../aws/seedAttack.mjs';
+import { seedKeyPair } from '../aws/seedKeyPair.mjs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
 
@@ -107,7 +108,9 @@ async function main() {
   // investigate: the billing key's incident, as a notice would open it (its activity window starts at the push).
   addLeakedKeyIncident(path.join(awsEnv.KEYSENTRY_HOME, 'incidents.json'), dev.AccessKeyId, 'billing-dev', 'services/billing/.env', new Date(Date.now() - 2 * 86_400_000 - 5 * 60_000).toISOString());
   // What the suite expects the audit to find (ids only: no secret).
-  const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId });
+  // containment: the suite workspace's deploy/server.pem is an EC2 key pair with an instance (as in the demo)
+  const keyPair = await seedKeyPair(moto, path.join(wsA.dir, 'deploy', 'server.pem'));
+  const seedInfo = JSON.stringify({ web: seeded.web, stray: seeded.stray, recent: seeded.recent, oldKeyId: seeded.oldKeyId, keyPair });
   server = await startCodeServer({ env: { KEYSENTRY_TEST_RESULTS: resultsFile, KEYSENTRY_TEST_SEED: seedInfo, ...(process.env.KEYSENTRY_TEST_GREP ? { KEYSENTRY_TEST_GREP: process.env.KEYSENTRY_TEST_GREP } : {}), ...awsEnv }, log: (s) => serverLog.push(s) });
   browser = await launchChromium();
 
@@ -319,11 +322,16 @@ async function main() {
     const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
     await frame.locator('h1', { hasText: 'ap-south-1' }).waitFor({ timeout: 30_000 });
     await frame.locator('h2', { hasText: '1. Contain' }).waitFor({ timeout: 5_000 });
+    // The modal with the whole plan is taller than an 850 px window (9 calls, checks, warnings):
+    // its Run button would be off-screen. Reported; until the dialog scrolls, a taller window.
+    await ui.setViewportSize({ width: 1400, height: 1500 });
     await frame.locator('button', { hasText: `Isolate ${seeded.stray.instance} (ap-south-1)` }).first().click();
     const dialog = ui.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 60_000 });
     const plan = await dialog.innerText();
     for (const call of ['ec2:ModifyInstanceAttribute', 'ec2:CreateSecurityGroup', 'ec2:CreateSnapshots', 'ec2:CreateTags']) if (!plan.includes(call)) throw new Error(`the plan does not show ${call}: ${plan.slice(0, 400)}`);
+    // containment (issue 15): both moves of each interface, with why
+    for (const step of [/ec2:ModifyNetworkInterfaceAttribute on eni-\w+ \(ap-south-1\): step 1 of 2: .*temporary all-traffic group\. Why: its open connections become untracked/, /step 2 of 2: move eni-\w+ to the isolation group/]) if (!step.test(plan)) throw new Error(`the plan does not show ${step}: ${plan.slice(0, 600)}`);
     await ui.screenshot({ path: path.join(screenshotsDir, 'action-plan.png') });
     await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
     await frame.locator('.timeline .entry.action', { hasText: `Isolate instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
@@ -332,10 +340,31 @@ async function main() {
     const groups = (inst?.SecurityGroups ?? []).map((g) => g.GroupName).join(',');
     if (groups !== 'keysentry-isolation') throw new Error(`the instance is in ${groups}, not the isolation group`);
     await frame.locator('input[type=checkbox][data-key="Contain/isolate"]:checked').waitFor({ timeout: 10_000 });
+    await ui.setViewportSize({ width: 1400, height: 850 });
     await ui.keyboard.press('Escape');
     await frame.locator('h1').first().scrollIntoViewIfNeeded();
     await ui.waitForTimeout(800);
     await ui.screenshot({ path: path.join(screenshotsDir, 'incident-runbook.png') });
+  });
+  await uiTest(ui, '[ui] containment: the runbook\'s Release action gives the isolated instance its groups back (moto)', async () => {
+    const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
+    await ui.setViewportSize({ width: 1400, height: 1500 });
+    const release = frame.locator('button', { hasText: `Release ${seeded.stray.instance} (ap-south-1)` }).first();
+    await release.scrollIntoViewIfNeeded();
+    await release.click();
+    const dialog = ui.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 60_000 });
+    const plan = await dialog.innerText();
+    if (!/give eni-\w+ back its recorded groups: sg-/.test(plan)) throw new Error(`the release plan does not restore the groups: ${plan.slice(0, 600)}`);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'release-plan.png') });
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await frame.locator('.timeline .entry.action', { hasText: `Release instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
+    const ec2 = new EC2Client({ region: 'ap-south-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
+    const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [seeded.stray.instance] }))).Reservations?.[0]?.Instances?.[0];
+    const groups = (inst?.SecurityGroups ?? []).map((g) => g.GroupName).join(',');
+    if (groups !== 'default') throw new Error(`after release the instance is in ${groups}, not its original default group`);
+    await ui.keyboard.press('Escape');
+    await ui.setViewportSize({ width: 1400, height: 850 });
   });
   // investigate: the leaked billing key's CloudTrail (the seeded attack), what it left behind, one removal.
   await uiTest(ui, '[ui] investigation: the leaked key\'s Investigation section, and one removal after confirmation (moto)', async () => {

@@ -6,13 +6,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { keyPairFingerprints, matchesKeyPair } from '../../src/core/investigate/keyPairs';
-import { tempDir, runBuiltCli } from './helpers';
-import { DescribeImagesCommand, EC2Client, ImportKeyPairCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { assertNoSecret, tempDir, runBuiltCli } from './helpers';
+import { DescribeImagesCommand, DescribeKeyPairsCommand, EC2Client, ImportKeyPairCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../aws/moto.mjs';
 
 const sh = (cmd: string, cwd: string): string => execSync(cmd, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -131,4 +131,103 @@ test('check-key-pair: symlinks, FIFOs, huge files and encrypted keys are refused
   const locked = await checkKeyPair(['locked', '--regions', 'us-east-1']);
   assert.equal(locked.code, 2);
   assert.match(locked.out, /locked: not checked: the key is encrypted.*never asks for/);
+});
+
+// ---------------------------------------------------------------- issue 15: incident, delete, replace
+
+test('key pairs: RSA and ED25519 imported into two regions are each found from the private key, open an incident, are deleted and replaced (new key in ~/.ssh, 0600, never shown); ECDSA is refused by EC2 and reported', async (t) => {
+  const home = tempDir(t, 'keysentry-home-');
+  const work = tempDir(t, 'keysentry-work-');
+  const env = { AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: moto.endpoint, HOME: home, KEYSENTRY_HOME: path.join(home, '.keysentry') };
+  const outputs: string[] = [];
+  const cli = (args: string[]) => runBuiltCli(args, env, { cwd: work, outputs });
+  const creds = { accessKeyId: 'seed', secretAccessKey: 'seed' };
+  const regions = ['us-west-2', 'ap-south-1'];
+  const kinds = [
+    ['rsa.pem', ['-t', 'rsa', '-b', '2048', '-m', 'PEM']],
+    ['ed.key', ['-t', 'ed25519']],
+    ['ec.key', ['-t', 'ecdsa', '-b', '256']],
+  ] as const;
+  const privates: string[] = [];
+  for (const [file, opts] of kinds) {
+    execFileSync('ssh-keygen', ['-q', ...opts, '-N', '', '-f', file], { cwd: work });
+    privates.push(readFileSync(path.join(work, file), 'utf8'));
+  }
+  const launched: Record<string, string> = {};
+  for (const region of regions) {
+    const ec2 = new EC2Client({ region, endpoint: moto.endpoint, credentials: creds });
+    const image = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.find((i) => i.ImageId)?.ImageId ?? 'ami-12c6146b';
+    for (const [file] of kinds) {
+      const name = `${file.split('.')[0]}-${region}`;
+      const imported = ec2.send(new ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: readFileSync(path.join(work, `${file}.pub`)) }));
+      if (file === 'ec.key') {
+        // EC2 imports RSA and ED25519 only (ImportKeyPair's reference); moto refuses ECDSA the same way
+        await assert.rejects(imported);
+        continue;
+      }
+      await imported;
+      launched[name] = (await ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, KeyName: name }))).Instances![0]!.InstanceId!;
+    }
+  }
+  const r = await cli(['check-key-pair', 'rsa.pem', 'ed.key', 'ec.key', '--regions', [...regions, 'us-east-1'].join(','), '--format', 'json']);
+  assert.equal(r.code, 1, r.err);
+  const j = JSON.parse(r.out) as { keys: Array<{ file: string; algorithm: string; incident: string | null; note?: string; matches: Array<{ region: string; keyName: string; instances: Array<{ id: string }> }> }> };
+  for (const [i, stem] of ['rsa', 'ed'].entries()) {
+    const k = j.keys[i]!;
+    assert.deepEqual(
+      k.matches.map((m) => [m.region, m.keyName, m.instances.map((x) => x.id)]),
+      regions.map((reg) => [reg, `${stem}-${reg}`, [launched[`${stem}-${reg}`]]]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      stem,
+    );
+    assert.ok(k.incident?.startsWith('key-pair:123456789012:'), stem);
+  }
+  assert.equal(j.keys[2]!.algorithm, 'ecdsa');
+  assert.deepEqual(j.keys[2]!.matches, []);
+  assert.match(j.keys[2]!.note ?? '', /RSA or ED25519 only/);
+
+  // the incident: key pairs, regions, instances
+  const book = JSON.parse(readFileSync(path.join(home, '.keysentry', 'incidents.json'), 'utf8')) as { incidents: Array<{ id: string; type: string; resources: Array<{ kind: string; id: string; region?: string }>; facts: string[][]; timeline: Array<{ text: string }> }> };
+  const inc = book.incidents.find((x) => x.id === j.keys[1]!.incident)!;
+  assert.equal(inc.type, 'key-pair');
+  assert.deepEqual(inc.resources.filter((x) => x.kind === 'key-pair').map((x) => `${x.id}@${x.region}`).sort(), regions.map((reg) => `ed-${reg}@${reg}`).sort());
+  assert.deepEqual(inc.resources.filter((x) => x.kind === 'instance').map((x) => x.id).sort(), regions.map((reg) => launched[`ed-${reg}`]).sort());
+  assert.deepEqual(inc.facts.find(([k]) => k === 'Regions')?.[1]?.split(', ').sort(), [...regions].sort());
+
+  // delete one key pair through the incident: the plan warns about authorized_keys; recorded in the timeline
+  const planOnly = await cli(['contain', 'delete-key-pair', 'ed-us-west-2', '--region', 'us-west-2', '--incident', inc.id, '--plan']);
+  assert.equal(planOnly.code, 0, planOnly.err);
+  assert.match(planOnly.out, /authorized_keys/);
+  const noTty = await cli(['contain', 'delete-key-pair', 'ed-us-west-2', '--region', 'us-west-2', '--incident', inc.id]);
+  assert.equal(noTty.code, 1, 'never runs without a terminal and without --yes');
+  const del = await cli(['contain', 'delete-key-pair', 'ed-us-west-2', '--region', 'us-west-2', '--incident', inc.id, '--yes']);
+  assert.equal(del.code, 0, del.err);
+  await assert.rejects(new EC2Client({ region: 'us-west-2', endpoint: moto.endpoint, credentials: creds }).send(new DescribeKeyPairsCommand({ KeyNames: ['ed-us-west-2'] })));
+  const again = await cli(['contain', 'delete-key-pair', 'ed-us-west-2', '--region', 'us-west-2', '--incident', inc.id, '--yes']);
+  assert.equal(again.code, 1, 'nothing to do');
+
+  // replace: a new ED25519 key pair; its private key in ~/.ssh (0600), nowhere else
+  const rep = await cli(['contain', 'replace-key-pair', 'ed-us-west-2', '--region', 'us-west-2', '--incident', inc.id, '--yes', '--format', 'json']);
+  assert.equal(rep.code, 0, rep.err);
+  const sshDir = path.join(home, '.ssh');
+  const files = readdirSync(sshDir);
+  assert.equal(files.length, 1);
+  const keyFile = path.join(sshDir, files[0]!);
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  assert.equal(statSync(sshDir).mode & 0o777, 0o700);
+  const material = readFileSync(keyFile, 'utf8');
+  assert.match(material, /PRIVATE KEY/);
+  const made = keyPairFingerprints(material);
+  assert.ok(made.ok && made.algorithm === 'ed25519', 'the same type as the key it replaces');
+  const pairs = (await new EC2Client({ region: 'us-west-2', endpoint: moto.endpoint, credentials: creds }).send(new DescribeKeyPairsCommand({}))).KeyPairs ?? [];
+  assert.ok(pairs.some((p) => p.KeyName?.startsWith('ed-us-west-2-replacement-')));
+  assert.deepEqual(readdirSync(work).sort(), ['ec.key', 'ec.key.pub', 'ed.key', 'ed.key.pub', 'rsa.pem', 'rsa.pem.pub'], 'nothing written to the workspace');
+  // a key folder inside the workspace is refused
+  const inside = await cli(['contain', 'replace-key-pair', 'rsa-us-west-2', '--region', 'us-west-2', '--key-dir', path.join(work, 'keys'), '--yes']);
+  assert.equal(inside.code, 1);
+  assert.match(inside.err, /inside the workspace/);
+  const timeline = (JSON.parse(readFileSync(path.join(home, '.keysentry', 'incidents.json'), 'utf8')) as typeof book).incidents.find((x) => x.id === inc.id)!.timeline.map((e) => e.text);
+  assert.ok(timeline.some((x) => /^Delete key pair ed-us-west-2: done/.test(x)));
+  assert.ok(timeline.some((x) => /^Replace key pair ed-us-west-2: done/.test(x)));
+  const stored = readFileSync(path.join(home, '.keysentry', 'incidents.json'), 'utf8');
+  assertNoSecret([...outputs, stored], [...privates, material]);
 });

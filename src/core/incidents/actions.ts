@@ -1,4 +1,6 @@
 import { KeysentryError } from '../types';
+import { planIsolate, planRelease, type IsolateOptions, type IsolationOps } from '../contain/isolation';
+import { planReplaceKeyPair, type KeyPairOps } from '../contain/keyPairIncident';
 import { worldEgress, worldOpenPorts } from './checks';
 import type { CallRecord, Incident, InstanceFacts, ResourceRef, SgRule } from './types';
 // investigate: removal of what an attacker left behind (kinds, verbs, planner in ./removal)
@@ -19,6 +21,9 @@ export const ACTION_KINDS = [
   'stop-instance',
   'terminate-instance',
   'delete-key-pair',
+  // issue 15 (core/contain): undo an isolation; a new key pair to replace a compromised one
+  'release-instance',
+  'replace-key-pair',
   ...REMOVAL_KINDS, // investigate
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -29,6 +34,8 @@ export interface ActionTarget {
   resource: ResourceRef;
   /** Button text, e.g. "Isolate i-0abc… (us-east-1)". */
   label: string;
+  /** Choices the user made (isolate: Auto Scaling standby or detach, network ACL). */
+  options?: IsolateOptions & { keyDir?: string; workspaceRoots?: string[] };
 }
 
 const VERBS: Record<ActionKind, string> = {
@@ -41,6 +48,8 @@ const VERBS: Record<ActionKind, string> = {
   'stop-instance': 'Stop',
   'terminate-instance': 'Terminate',
   'delete-key-pair': 'Delete key pair',
+  'release-instance': 'Release',
+  'replace-key-pair': 'Replace key pair',
   ...REMOVAL_VERBS, // investigate
 };
 const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
@@ -53,6 +62,8 @@ const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'stop-instance': 'instance',
   'terminate-instance': 'instance',
   'delete-key-pair': 'key-pair',
+  'release-instance': 'instance',
+  'replace-key-pair': 'key-pair',
   ...REMOVAL_RESOURCE, // investigate
 };
 
@@ -70,7 +81,7 @@ export interface InstanceState extends InstanceFacts {
   shutdownBehavior?: string;
 }
 
-export interface ContainmentOps {
+export interface ContainmentOps extends IsolationOps, KeyPairOps {
   /** Who is acting (ARN) and with which access key id, when known. */
   caller(): Promise<{ arn: string; account: string; accessKeyId?: string }>;
   instance(region: string, id: string): Promise<InstanceState | undefined>;
@@ -127,7 +138,7 @@ async function needInstance(ops: ContainmentOps, r: ResourceRef): Promise<Instan
 }
 
 /** Builds the plan: reads the current state, then lists each changing call. Makes no change. */
-export async function planAction(target: ActionTarget, incident: Incident, ops: ContainmentOps): Promise<ActionPlan> {
+export async function planAction(target: ActionTarget, incident: Incident, ops: ContainmentOps, others: Incident[] = []): Promise<ActionPlan> {
   const r = target.resource;
   const region = r.region;
   const checked: string[] = [];
@@ -183,56 +194,13 @@ export async function planAction(target: ActionTarget, incident: Incident, ops: 
       else warnings.push('Instances in this group lose outbound internet access, updates and AWS API calls over the internet included.');
       return plan(ingress ? `Revoke open ingress on ${r.id}` : `Restrict outbound traffic of ${r.id}`);
     }
-    case 'isolate-instance': {
-      const i = await needInstance(ops, r);
-      const reg = i.region;
-      checked.push(`ec2:DescribeInstances: ${i.id} is ${i.state}, groups ${i.groupIds.join(', ') || 'none'}, volumes ${i.volumeIds.join(', ') || 'none'}, termination protection ${i.terminationProtection ? 'on' : 'off'}`);
-      const existing = await ops.findIsolationGroup(reg, i.vpcId);
-      checked.push(`ec2:DescribeSecurityGroups: ${existing ? `isolation group ${existing} exists in ${i.vpcId ?? 'the default VPC'}` : `no isolation group in ${i.vpcId ?? 'the default VPC'} yet`}`);
-      if (!i.terminationProtection) calls.push({ api: 'ec2:ModifyInstanceAttribute', target: i.id, region: reg, what: 'turn termination protection on (DisableApiTermination)', run: () => ops.setTerminationProtection(reg, i.id, true) });
-      if (i.shutdownBehavior !== 'stop') calls.push({ api: 'ec2:ModifyInstanceAttribute', target: i.id, region: reg, what: 'make a shutdown from inside the instance stop it, not terminate it', run: () => ops.setShutdownBehaviorStop(reg, i.id) });
-      if (existing) calls.push({ api: 'ec2:DescribeSecurityGroups', target: existing, region: reg, what: `reuse isolation group ${existing}`, run: async (ctx) => void (ctx.group = existing) });
-      else
-        calls.push({
-          api: 'ec2:CreateSecurityGroup',
-          target: i.vpcId ?? 'default VPC',
-          region: reg,
-          what: 'create security group keysentry-isolation with no inbound rules, and remove its default allow-all outbound rule (ec2:RevokeSecurityGroupEgress)',
-          run: async (ctx) => {
-            ctx.group = await ops.createIsolationGroup(reg, i.vpcId, incident.id);
-            return ctx.group;
-          },
-        });
-      calls.push({
-        api: 'ec2:ModifyInstanceAttribute',
-        target: i.id,
-        region: reg,
-        what: `replace its security groups (${i.groupIds.join(', ') || 'none'}) with the isolation group`,
-        run: (ctx) => ops.setInstanceGroups(reg, i.id, [ctx.group as string]),
-      });
-      if (i.volumeIds.length)
-        calls.push({
-          api: 'ec2:CreateSnapshots',
-          target: i.id,
-          region: reg,
-          what: `snapshot every EBS volume (${i.volumeIds.join(', ')}) for forensics, tagged with the incident`,
-          run: async (ctx) => {
-            const ids = await ops.createSnapshots(reg, i.id, { ...incidentTag, [`${TAG_PREFIX}instance`]: i.id });
-            ctx.snapshots = ids.join(', ');
-            return ids.join(', ');
-          },
-        });
-      calls.push({
-        api: 'ec2:CreateTags',
-        target: i.id,
-        region: reg,
-        what: `tag the instance: keysentry:incident, keysentry:isolated-at, keysentry:previous-groups=${i.groupIds.join(' ') || '-'}`,
-        run: () => ops.tag(reg, [i.id], { ...incidentTag, [`${TAG_PREFIX}isolated-at`]: new Date().toISOString(), [`${TAG_PREFIX}previous-groups`]: i.groupIds.join(' ') || '-' }),
-      });
-      warnings.push('Connections already tracked (an attacker shell open right now) survive a security-group swap until they close; stop the instance to cut them.');
-      warnings.push('The instance keeps running, so memory and processes stay available for investigation.');
-      return plan(`Isolate instance ${i.id}`);
-    }
+    case 'isolate-instance':
+      // Per network interface, through an all-traffic group, recorded, idempotent: core/contain/isolation.ts
+      return planIsolate(target, incident, ops, others);
+    case 'release-instance':
+      return planRelease(target, incident, ops, others);
+    case 'replace-key-pair':
+      return planReplaceKeyPair(target, incident, ops);
     case 'stop-instance': {
       const i = await needInstance(ops, r);
       checked.push(`ec2:DescribeInstances: ${i.id} is ${i.state}`);
