@@ -269,7 +269,8 @@ async function main() {
     // naming it: one incident (incidents.json is shared by both phases).
     await closeEditors();
     const sidebar = ui.locator('.sidebar');
-    if (!(await sidebar.isVisible().catch(() => false))) await ui.locator('.activitybar [aria-label^="Keysentry"]').first().click();
+    // The activity bar entry toggles the side bar: click it only when the Incidents view is not showing.
+    if (!(await sidebar.locator('.monaco-list-row', { hasText: /^Notices/ }).first().isVisible().catch(() => false))) await ui.locator('.activitybar [aria-label^="Keysentry"]').first().click();
     const row = sidebar.locator('.monaco-list-row', { hasText: `Access key ${seeded.oldKeyId} of ci-deploy: exposed` }).first();
     await row.waitFor({ timeout: 60_000 });
     await row.click();

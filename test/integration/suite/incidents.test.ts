@@ -29,7 +29,9 @@ suite('Incidents: one incident per key', () => {
   });
   const seed = (): { oldKeyId: string } => JSON.parse(process.env.KEYSENTRY_TEST_SEED ?? '{}');
 
-  test('incidents: workspace + audit + notice for one key make one incident whose runbook acts on that key', async () => {
+  test('incidents: workspace + audit + notice for one key make one incident whose runbook acts on that key', async function () {
+    // A full audit of every region of the moto account, a scan and a live check: minutes on a loaded machine.
+    this.timeout(300_000);
     const keyId = seed().oldKeyId;
     assert.ok(keyId, 'the harness passes the seeded old key id');
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath as string;
@@ -61,6 +63,15 @@ suite('Incidents: one incident per key', () => {
     // Opening it from the finding opens this incident's panel.
     await vscode.commands.executeCommand('keysentry.openKeyIncident', keyId);
     await waitFor('the incident panel', () => api.incidentPanels.openPanels.includes(id as string));
+    // The Incidents view marks the key live once the liveness check (the user's own identity, moto) says it is active.
+    const live = await api.liveKeys.check([keyId]);
+    assert.equal(live.get(keyId)?.status, 'active', JSON.stringify(live.get(keyId)));
+    await api.incidents.openKeyIncident(keyId, false);
+    assert.ok(api.incidents.book.get(id as string)?.facts.some(([k, v]) => k === 'In AWS' && /active/.test(v)), 'the liveness facts are in the incident');
+    const view = api.incidentsView as unknown as { getChildren(n?: unknown): Array<{ type: string; incident?: { id: string } }>; getTreeItem(n: unknown): vscode.TreeItem };
+    const node = view.getChildren().flatMap((g) => view.getChildren(g)).find((n) => n.type === 'incident' && n.incident?.id === id);
+    assert.ok(node, 'the incident is in the view');
+    assert.match(String(view.getTreeItem(node).description), /^LIVE · critical/);
     // Only one incident mentions the key.
     assert.equal(api.incidents.book.incidents.filter((i) => i.resources.some((r) => r.kind === 'access-key' && r.id === keyId)).length, 1);
   });
