@@ -38,7 +38,9 @@ suite('Incidents: one incident per key', () => {
     const file = path.join(root, 'ops', 'legacy.env');
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, `AWS_ACCESS_KEY_ID=${keyId}\nAWS_SECRET_ACCESS_KEY=${fakeSecret()}\n`);
-    await waitFor('the scan to find the key', () => api.store.entries().some((e) => e.uri.fsPath === file));
+    // The file watcher finds it; opening it makes the editor scan it at once (a loaded machine delays the watcher).
+    await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    await waitFor('the scan to find the key', () => api.store.entries().some((e) => e.uri.fsPath === file), 120_000);
     const state = await api.incidents.refresh('');
     assert.equal(state.error, undefined, state.error);
     const notice = `Subject: Action Required: Your AWS Access Key is Exposed for AWS Account 123456789012\nDate: Mon, 07 Apr 2025 09:14:52 +0000\n\nCase ID: 174302977800599\n\nWe have become aware that the AWS Access Key ${keyId}, belonging to IAM User 'ci-deploy', along with the corresponding Secret Key is publicly available online at https://github.com/example-shop/checkout-api/compare/9c1e2f7...41ab0d3\n\nPlease contact AWS by 2025-04-14.\n`;
