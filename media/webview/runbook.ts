@@ -102,8 +102,6 @@ interface IncidentMessage {
   phases: Array<{ name: string; steps: IncidentStep[] }>;
   timeline: Array<{ at: string; actor: string; kind: string; text: string; calls: string[] }>;
   busy?: string;
-  /** Sections other modules add (IncidentPanels.addSection): a heading and text lines. */
-  sections?: Array<{ title: string; lines: string[] }>;
 }
 
 function isIncidentMessage(m: unknown): m is IncidentMessage {
@@ -163,15 +161,6 @@ function renderIncident(msg: IncidentMessage): void {
     }
     details.appendChild(dl);
     root.appendChild(details);
-  }
-
-  for (const sec of msg.sections ?? []) {
-    const section = el('section', undefined, 'extra');
-    section.appendChild(el('h2', sec.title));
-    const ul = el('ul');
-    for (const line of sec.lines) ul.appendChild(el('li', line));
-    section.appendChild(ul);
-    root.appendChild(section);
   }
 
   const total = msg.phases.reduce((n, p) => n + p.steps.length, 0);

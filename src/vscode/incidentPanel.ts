@@ -41,15 +41,8 @@ export function isIncidentMessage(m: unknown): m is FromWebview {
   }
 }
 
-/**
- * An extra section of the incident page, contributed by another module (the investigation's
- * findings, for one): a heading and plain-text lines, rendered with textContent after the details.
- * Return undefined to show nothing for this incident. Register with IncidentPanels.addSection.
- */
-export type IncidentSection = (inc: Incident) => { title: string; lines: string[] } | undefined;
-
 /** The runbook with its CLI lines and console paths filled in for this incident, and the action buttons per step. */
-function view(inc: Incident, rb: Runbook | undefined, busy: string | undefined, sections: IncidentSection[] = []): unknown {
+function view(inc: Incident, rb: Runbook | undefined, busy: string | undefined): unknown {
   const phases = (rb?.phases ?? []).map((p) => ({
     name: p.name,
     steps: p.steps.map((s) => {
@@ -84,16 +77,6 @@ function view(inc: Incident, rb: Runbook | undefined, busy: string | undefined, 
     facts: inc.facts,
     resources: inc.resources.map((r) => `${r.kind} ${r.id}${r.region ? ` (${r.region})` : ''}${r.label ? ` · ${r.label}` : ''}`),
     phases,
-    sections: sections
-      .map((f) => {
-        try {
-          return f(inc);
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((x): x is { title: string; lines: string[] } => !!x)
-      .map((x) => ({ title: redact(x.title).slice(0, 200), lines: x.lines.slice(0, 500).map((l) => redact(l).slice(0, 2000)) })),
     timeline: [...inc.timeline].reverse().map((t) => ({ at: t.at, actor: t.actor, kind: t.kind, text: t.text, calls: (t.calls ?? []).map((c) => `${c.ok ? '✓' : '✗'} ${c.api} ${c.target}${c.region ? ` (${c.region})` : ''}${c.ok ? '' : `: ${c.error ?? ''}`}`) })),
     busy,
   };
@@ -108,23 +91,6 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
   private readonly disposables: vscode.Disposable[] = [];
   private readonly panels = new Map<string, vscode.WebviewPanel>();
   private readonly busy = new Map<string, string>();
-  private readonly sections: IncidentSection[] = [];
-
-  /** Adds a section to every incident page (see IncidentSection); returns a Disposable that removes it. */
-  addSection(section: IncidentSection): vscode.Disposable {
-    this.sections.push(section);
-    this.refreshAll();
-    return new vscode.Disposable(() => {
-      const at = this.sections.indexOf(section);
-      if (at >= 0) this.sections.splice(at, 1);
-      this.refreshAll();
-    });
-  }
-
-  /** Sends an incident's page again (a section's data changed). */
-  refresh(id: string): void {
-    this.post(id);
-  }
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -180,7 +146,7 @@ export class IncidentPanels implements vscode.Disposable, vscode.WebviewPanelSer
     const inc = this.incidents.book.get(id);
     if (!panel || !inc) return;
     panel.title = `${inc.status === 'resolved' ? '✓ ' : ''}${inc.title}`;
-    void panel.webview.postMessage(view(inc, this.incidents.runbooks[inc.type], this.busy.get(id), this.sections));
+    void panel.webview.postMessage(view(inc, this.incidents.runbooks[inc.type], this.busy.get(id)));
   }
 
   private refreshAll(): void {
