@@ -54,6 +54,8 @@ const CASES = {
   'case/ticket flood': (n) => fill('case: case ', n),
   // A boundary as long as the input (review: ~400 KB emptied the parse), and many near-delimiter lines.
   'huge MIME boundary': (n) => eml(`Content-Type: multipart/mixed; boundary="${fill('b', n)}"\n`, `--${fill('b', n)}\nContent-Type: text/plain\n\nport scanning i-0f3e7a91c2d4b5a68\n`),
+  'exposed-at + blanks': (n) => fill(`publicly available online at${' '.repeat(200)}\n${' '.repeat(200)}x `, n),
+  'notice families flood': (n) => fill('Abuse date (yyyy-mm-dd): 2024-13-45 Abuse time: 99:99 Time zone: +9999 contact AWS by 2025-02-30 within five (7) days Case ID: Severity: IAM User \'a.b-c\' ', n),
   'near-delimiter lines': (n) => eml('Content-Type: multipart/mixed; boundary="0123456789012345678901234567890123456789012345678901234567890123456789"\n', fill('--01234567890123456789012345678901234567890123456789012345678901234567x\n', n)),
 };
 

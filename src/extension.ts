@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): KeysentryApi {
   const rotation = new RotationController(store, log, cliPath);
   const liveKeys = new LiveKeys(store, log, cliPath);
   const incidents = new AccountIncidents(context, log);
+  incidents.connect(store, push, liveKeys);
   const incidentPanels = new IncidentPanels(context, incidents, log);
   const incidentsView = new IncidentsView(store, push, git, incidents);
   context.subscriptions.push(

@@ -4,7 +4,7 @@ import { snapshotAccount } from '../aws/account';
 import { resolveTarget } from '../aws/clients';
 import { checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
 import { redactDeep } from '../core/incidents/book';
-import { isUsableNotice, noticeIncident, noticeTooLarge, parseNotice } from '../core/incidents/notice';
+import { isUsableNotice, noticeIncident, noticeTooLarge, parseNoticeAsync } from '../core/incidents/notice';
 import { worse } from '../core/incidents/book';
 import { formatAudit, formatNotice } from '../core/incidents/report';
 import { KeysentryError } from '../core/types';
@@ -100,7 +100,8 @@ export async function noticeCommand(argv: string[], io: Io): Promise<number> {
     if (big) throw new KeysentryError(big);
     input = readFileSync(p);
   }
-  const n = parseNotice(input);
+  // Async: a notice forwarded as an attachment (message/rfc822) is opened with postal-mime.
+  const n = await parseNoticeAsync(input);
   const usable = isUsableNotice(n);
   if (fmt === 'json') {
     const { text: _text, ...fields } = n;

@@ -6,7 +6,13 @@ import * as vscode from 'vscode';
 import { actionTargets, describePlan, planAction, runPlan, type ActionKind, type ActionPlan } from '../core/incidents/actions';
 import { IncidentBook } from '../core/incidents/book';
 import { auditCovers, checkAccount, DEFAULT_CHECKS } from '../core/incidents/checks';
-import { isUsableNotice, noticeIncident, noticeTooLarge, parseNotice } from '../core/incidents/notice';
+import { isUsableNotice, noticeIncident, noticeTooLarge, parseNoticeAsync } from '../core/incidents/notice';
+import { sightingDraft, type KeySighting } from '../core/incidents/keyIncident';
+import { describeLiveness, type KeyLiveness } from '../core/investigate/liveness';
+import type { FindingsStore } from './findingsStore';
+import type { LiveKeys } from './liveKeys';
+import type { PushGuard } from './pushGuard';
+import { keyIdOf } from './rotation';
 import { incidentReport } from '../core/incidents/report';
 import { INCIDENT_TYPES, STATUSES, type AccountSnapshot, type Incident, type IncidentStatus, type IncidentType, type ResourceRef } from '../core/incidents/types';
 import { keysentryHome } from '../core/home';
@@ -87,6 +93,7 @@ export class AccountIncidents implements vscode.Disposable {
       vscode.commands.registerCommand(Commands.exportReport, (arg?: unknown) => this.exportReport(incidentIdOf(arg))),
       vscode.commands.registerCommand(Commands.setIncidentStatus, (arg?: unknown, status?: IncidentStatus) => this.pickStatus(incidentIdOf(arg), status)),
       vscode.commands.registerCommand(Commands.deleteIncident, (arg?: unknown) => this.deleteIncident(incidentIdOf(arg))),
+      vscode.commands.registerCommand(Commands.openKeyIncident, (keyId?: unknown) => (typeof keyId === 'string' && isKeyIdShape(keyId) ? this.openKeyIncident(keyId) : undefined)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('keysentry.audit') || e.affectsConfiguration('keysentry.aws')) this.configure();
       }),
@@ -301,7 +308,7 @@ export class AccountIncidents implements vscode.Disposable {
       if (!opts.quiet) void vscode.window.showErrorMessage(vscode.l10n.t('Keysentry: {0}', big));
       return undefined;
     }
-    const n = parseNotice(input);
+    const n = await parseNoticeAsync(input);
     if (!isUsableNotice(n)) {
       const msg = vscode.l10n.t('Keysentry: {0} does not look like an AWS abuse notice: no instance id, IP address, access key id or type of abuse was found.', from);
       if (opts.quiet) return undefined;
@@ -309,8 +316,9 @@ export class AccountIncidents implements vscode.Disposable {
       if ((await vscode.window.showWarningMessage(msg, anyway)) !== anyway) return undefined;
     }
     const draft = noticeIncident(n);
-    const existing = this.book.get(draft.id);
-    const inc = this.book.add({ ...draft, source: 'notice', account: draft.account }, this.actor(''), `Imported from ${from}: ${n.understood.length} field(s) understood${n.missing.length ? `; not found: ${n.missing.join(', ')}` : ''}.`);
+    // A notice about a key or an instance Keysentry already tracks adds to that incident.
+    const { incident: inc, newEvidence } = this.book.upsert(draft, this.actor(''), `Notice imported from ${from}: ${n.understood.length} field(s) understood${n.missing.length ? `; not found: ${n.missing.join(', ')}` : ''}.`);
+    const existing = !newEvidence;
     for (const w of n.warnings) if (!existing) this.book.record(inc.id, { actor: this.actor(''), kind: 'note', text: `Parser: ${w}` });
     this.emitter.fire();
     this.log.info(`notice from ${from} → incident ${inc.id} (${inc.type})`);
@@ -453,6 +461,69 @@ export class AccountIncidents implements vscode.Disposable {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     await vscode.window.showTextDocument(doc, { preview: false });
     return doc;
+  }
+
+  // ------------------------------------------------------------------- one incident per key
+
+  private sources: { store: FindingsStore; push: PushGuard; live: LiveKeys } | undefined;
+
+  /** Gives the incidents what the workspace scan, the gate and the liveness checks found (extension.ts wires it). */
+  connect(store: FindingsStore, push: PushGuard, live: LiveKeys): void {
+    this.sources = { store, push, live };
+    this.disposables.push(live.onDidChange(() => this.emitter.fire()));
+  }
+
+  /** What the liveness check said about a key, while fresh (for the Incidents view's "live" mark). */
+  liveness(keyId: string): KeyLiveness | undefined {
+    return this.sources?.live.get(keyId);
+  }
+
+  /** Every place the workspace scan and the gate see `keyId` now. */
+  private sightings(keyId: string): KeySighting[] {
+    const out: KeySighting[] = [];
+    if (!this.sources) return out;
+    for (const e of this.sources.store.entries()) {
+      const folder = vscode.workspace.getWorkspaceFolder(e.uri);
+      const rel = folder ? path.relative(folder.uri.fsPath, e.uri.fsPath).split(path.sep).join('/') : path.basename(e.uri.fsPath);
+      for (const f of e.findings) if (keyIdOf(f) === keyId) out.push({ keyId, source: 'workspace', file: rel, line: f.line, ...(f.accountId ? { accountId: f.accountId } : {}) });
+    }
+    for (const r of this.sources.push.repositories)
+      for (const f of r.outgoing?.findings ?? [])
+        if (keyIdOf(f) === keyId) out.push({ keyId, source: 'push', file: f.file, line: f.line, commit: f.commit, subject: redact(f.subject).slice(0, 200), ref: f.ref, pushed: false, ...(f.accountId ? { accountId: f.accountId } : {}) });
+    // One piece of evidence per file (a key id and its secret on two lines are one sighting).
+    const seen = new Set<string>();
+    return out.filter((s) => {
+      const k = `${s.source}\u0000${s.commit ?? ''}\u0000${s.file}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+
+  /**
+   * The incident of one access key, with every sighting of it as evidence (files and lines,
+   * outgoing commits) and what the liveness check said; evidence of files that no longer hold it
+   * is marked "no longer found". Audits and notices about the key add to the same incident.
+   * Returns its id (opens the runbook unless `open` is false).
+   */
+  async openKeyIncident(keyId: string, open = true): Promise<string | undefined> {
+    const live = this.sources?.live.get(keyId);
+    const owner = live ? { status: live.status, user: live.user, accountId: live.accountId, sentence: describeLiveness(live) } : undefined;
+    const found = this.sightings(keyId);
+    let id: string | undefined = this.book.get(`key:${keyId}`)?.id;
+    for (const s of found) id = this.book.upsert(sightingDraft(s, owner), this.actor(''), `Found ${s.source === 'workspace' ? 'in the workspace' : 'in an outgoing commit'}: ${s.file} line ${s.line}.`).incident.id;
+    const inc = id ? this.book.get(id) : undefined;
+    if (inc) {
+      const current = new Set(found.map((s) => sightingDraft(s).evidenceId));
+      this.book.markGone((inc.evidence ?? []).filter((e) => (e.source === 'workspace' || e.source === 'push') && e.current && !current.has(e.id)).map((e) => e.id), this.actor(''));
+    }
+    if (!inc) {
+      // Not seen anywhere right now: a key typed by hand. Open it with the liveness facts alone.
+      id = this.book.upsert({ ...sightingDraft({ keyId, source: 'workspace', file: '(not found in the workspace)', line: 0 }, owner), evidenceId: `manual:${keyId}`, source: 'manual', label: 'opened by hand' }, this.actor(''), 'Opened by hand.').incident.id;
+    }
+    this.emitter.fire();
+    if (open && id) await vscode.commands.executeCommand(Commands.openIncident, id);
+    return id;
   }
 
   // ------------------------------------------------------------------------------- actions

@@ -17,6 +17,7 @@ export const Commands = {
   importNotice: 'keysentry.importNotice',
   newIncident: 'keysentry.newIncident',
   openIncident: 'keysentry.openIncident',
+  openKeyIncident: 'keysentry.openKeyIncident',
   exportIncidents: 'keysentry.exportIncidents',
   importIncidents: 'keysentry.importIncidents',
   exportReport: 'keysentry.exportReport',

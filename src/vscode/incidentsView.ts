@@ -143,10 +143,13 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
       const i = node.incident;
       const item = new vscode.TreeItem(i.title, vscode.TreeItemCollapsibleState.None);
       item.id = `incident:${i.id}`;
-      item.description = `${i.severity} · ${i.status}`;
+      // Access keys the liveness check found active are marked: the most urgent thing in the view.
+      const live = i.resources.filter((r) => r.kind === 'access-key').map((r) => this.incidents.liveness(r.id)).filter((l) => l?.status === 'active');
+      item.description = `${live.length ? `${vscode.l10n.t('LIVE')} · ` : ''}${i.severity} · ${i.status}`;
       const md = new vscode.MarkdownString(undefined, true);
       md.appendText(`${i.title}\n\n${i.summary}\n\n`);
       md.appendText(vscode.l10n.t('Status: {0} · updated {1}', i.status, i.updatedAt));
+      for (const l of live) if (l) md.appendText(`\n${vscode.l10n.t('Live key: {0} is active{1}', l.keyId, l.user ? vscode.l10n.t(' (IAM user {0})', l.user) : '')}`);
       item.tooltip = md;
       const color = i.severity === 'critical' || i.severity === 'high' ? 'errorForeground' : i.severity === 'medium' ? 'list.warningForeground' : 'descriptionForeground';
       item.iconPath =
@@ -154,10 +157,12 @@ export class IncidentsView implements vscode.TreeDataProvider<Node>, vscode.Disp
           ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
           : i.status === 'contained'
             ? new vscode.ThemeIcon('shield', new vscode.ThemeColor(color))
-            : new vscode.ThemeIcon(i.severity === 'low' ? 'info' : i.severity === 'medium' ? 'warning' : 'error', new vscode.ThemeColor(color));
+            : live.length
+              ? new vscode.ThemeIcon('flame', new vscode.ThemeColor('errorForeground'))
+              : new vscode.ThemeIcon(i.severity === 'low' ? 'info' : i.severity === 'medium' ? 'warning' : 'error', new vscode.ThemeColor(color));
       item.contextValue = `keysentry.incident.${i.status}`;
       item.command = { command: Commands.openIncident, title: vscode.l10n.t('Open Runbook'), arguments: [i.id] };
-      item.accessibilityInformation = { label: `${i.severity} ${i.status}: ${i.title}` };
+      item.accessibilityInformation = { label: `${live.length ? 'live key, ' : ''}${i.severity} ${i.status}: ${i.title}` };
       return item;
     }
     if (node.type === 'outgoing') {

@@ -64,7 +64,8 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
         actions.push(check);
       }
       const runbook = new vscode.CodeAction(vscode.l10n.t('Open the runbook for a leaked {0}', KIND_TITLES[finding.kind].toLowerCase()), vscode.CodeActionKind.QuickFix);
-      runbook.command = { command: Commands.openRunbook, title: runbook.title, arguments: [finding.kind] };
+      // An AWS key's runbook is its incident (facts filled in, buttons acting on that key).
+      runbook.command = keyId ? { command: Commands.openKeyIncident, title: runbook.title, arguments: [keyId] } : { command: Commands.openRunbook, title: runbook.title, arguments: [finding.kind] };
       runbook.diagnostics = [diagnostic];
       actions.push(runbook);
       if (ignoreComment(doc)) {
@@ -85,7 +86,7 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     const f = this.store.at(doc.uri, position);
     if (!f) return undefined;
     const md = new vscode.MarkdownString(undefined, true);
-    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook, Commands.rotateKey, Commands.checkKey] };
+    md.isTrusted = { enabledCommands: [Commands.ignoreLine, Commands.addToBaseline, Commands.openRunbook, Commands.openKeyIncident, Commands.rotateKey, Commands.checkKey] };
     md.appendMarkdown(`**Keysentry: ${KIND_TITLES[f.kind]}**\n\n`);
     md.appendMarkdown(`- ${vscode.l10n.t('Value')}: \`${f.preview}\`\n`);
     if (f.accountId) md.appendMarkdown(`- ${vscode.l10n.t('AWS account (decoded offline)')}: \`${f.accountId}\`\n`);
@@ -96,7 +97,7 @@ export class QuickFixes implements vscode.CodeActionProvider, vscode.HoverProvid
     if (liveText) md.appendMarkdown(`- ${vscode.l10n.t('In AWS')}: \`${liveText.replace(/[`\r\n]/g, ' ')}\`\n`);
     md.appendMarkdown(`- ${vscode.l10n.t('Rule')}: \`${f.rule}\`\n\n`);
     const arg = (args: unknown[]): string => encodeURIComponent(JSON.stringify(args));
-    const links = [`[${vscode.l10n.t('Open runbook')}](command:${Commands.openRunbook}?${arg([f.kind])})`];
+    const links = [keyId ? `[${vscode.l10n.t('Open its incident')}](command:${Commands.openKeyIncident}?${arg([keyId])})` : `[${vscode.l10n.t('Open runbook')}](command:${Commands.openRunbook}?${arg([f.kind])})`];
     if (keyId && !liveText && vscode.workspace.isTrusted) links.unshift(`[${vscode.l10n.t('Is it live?')}](command:${Commands.checkKey}?${arg([keyId])})`);
     if (keyId?.startsWith('AKIA')) links.unshift(`[${vscode.l10n.t('Rotate this key')}](command:${Commands.rotateKey}?${arg([keyId])})`);
     if (ignoreComment(doc)) links.push(`[${vscode.l10n.t('Ignore this line')}](command:${Commands.ignoreLine}?${arg([doc.uri, f.line - 1])})`);

@@ -408,6 +408,24 @@ async function main() {
     const page = await ui.locator('body').innerText();
     if (secretNeedles(secrets).some((n) => page.includes(n))) throw new Error('a raw secret is visible');
   });
+  await uiTest(ui, '[ui] the merged incident of one key (workspace + audit + notice) opens with its facts and key actions', async () => {
+    // The extension-host phase put the seeded old key in a file, audited and imported a notice
+    // naming it: one incident (incidents.json is shared by both phases).
+    await closeEditors();
+    const sidebar = ui.locator('.sidebar');
+    // The activity bar entry toggles the side bar: click it only when the Incidents view is not showing.
+    if (!(await sidebar.locator('.monaco-list-row', { hasText: /^Notices/ }).first().isVisible().catch(() => false))) await ui.locator('.activitybar [aria-label^="Keysentry"]').first().click();
+    const row = sidebar.locator('.monaco-list-row', { hasText: `Access key ${seeded.oldKeyId} of ci-deploy: exposed` }).first();
+    await row.waitFor({ timeout: 60_000 });
+    await row.click();
+    const frame = ui.frameLocator('iframe.webview[src*="extensionId=keysentry.keysentry"]').last().frameLocator('#active-frame');
+    await frame.locator('h1', { hasText: seeded.oldKeyId }).waitFor({ timeout: 30_000 });
+    for (const text of ['Found by', 'ops/legacy.env line 1', 'Exposed at']) await frame.locator('dl', { hasText: text }).first().waitFor({ timeout: 10_000 });
+    await frame.locator('button', { hasText: `Deactivate ${seeded.oldKeyId}` }).first().waitFor({ timeout: 10_000 });
+    await frame.locator('code', { hasText: `--user-name ci-deploy --access-key-id ${seeded.oldKeyId}` }).first().waitFor({ timeout: 10_000 });
+    await ui.waitForTimeout(500);
+    await ui.screenshot({ path: path.join(screenshotsDir, 'merged-incident.png') });
+  });
   await uiTest(ui, '[ui] no raw fixture secret is visible anywhere in the workbench', async () => {
     // An editor shows a file's secret, as it should; the check is on everything else.
     await closeEditors();

@@ -142,3 +142,26 @@ test('incidents.json.lock and its breaker: a symlink or FIFO there is refused, n
   book.record('manual:x', { actor: 'a', kind: 'note', text: 'fine' });
   assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
 });
+
+test('key incident: sightings are evidence; a file that no longer holds the key is marked, not forgotten; liveness fills the owner', async (t) => {
+  const { sightingDraft } = await import('../../src/core/incidents/keyIncident');
+  const book = new IncidentBook(path.join(tempDir(t), 'incidents.json'));
+  const a = sightingDraft({ keyId: KEY, source: 'workspace', file: '.env', line: 2 });
+  const live = { status: 'active' as const, user: 'deploy.bot-ci', accountId: ACCOUNT, sentence: 'active key of IAM user deploy.bot-ci, last used 2 h ago by s3 in eu-west-1' };
+  const b = sightingDraft({ keyId: KEY, source: 'workspace', file: 'config/prod.yml', line: 7 }, live);
+  assert.equal(book.upsert(a, 't', 'found').isNew, true);
+  assert.equal(book.upsert(b, 't', 'found').isNew, false);
+  let inc = book.get(`key:${KEY}`);
+  assert.ok(inc);
+  assert.equal(inc.severity, 'critical', 'an active key');
+  assert.equal(actionTargets(inc, 'deactivate-key')[0]?.resource.user, 'deploy.bot-ci', 'the owner from the liveness check reaches the button');
+  assert.match(inc.title, new RegExp(`^Access key ${KEY} of deploy\\.bot-ci: exposed`));
+  book.markGone([a.evidenceId], 't');
+  inc = book.get(`key:${KEY}`);
+  assert.ok(inc?.facts.some(([k, v]) => k === 'Found by' && /\.env line 2 \(no longer found\)/.test(v)));
+  assert.equal(inc?.status, 'open', 'removing a key from a file does not make it safe');
+  // Re-upserting the same evidence changes nothing in the timeline.
+  const n = inc?.timeline.length;
+  book.upsert(b, 't', 'found');
+  assert.equal(book.get(`key:${KEY}`)?.timeline.length, n);
+});

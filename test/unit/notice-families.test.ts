@@ -162,3 +162,21 @@ test('notice family: notices, the workspace and an audit about one key make one 
   const stored = readFileSync(file, 'utf8');
   assertNoSecret([stored, JSON.stringify(inc)], [secret]);
 });
+
+test('keysentry notice (the built CLI): a forwarded notice with a pasted secret is read from its attachment; no secret in the output', async () => {
+  const { runBuiltCli } = await import('./helpers');
+  const secret: string = fakeSecret();
+  const eml = read('forwarded-attachment.eml').replace('Please contact AWS by 2025-04-14.', `Please contact AWS by 2025-04-14.\naws_secret_access_key = ${secret}`);
+  const outputs: string[] = [];
+  const json = await runBuiltCli(['notice', '-', '--format', 'json'], {}, { stdin: eml, outputs });
+  assert.equal(json.code, 0, json.err);
+  const o = JSON.parse(json.out) as { abuseType: string; incident: { id: string; evidenceId: string; resources: Array<{ kind: string; id: string; user?: string }> } };
+  assert.equal(o.abuseType, 'exposed-key');
+  assert.equal(o.incident.id, `key:${KEY}`);
+  assert.equal(o.incident.evidenceId, 'notice:174302977800511');
+  assert.deepEqual(o.incident.resources.find((r) => r.kind === 'access-key'), { kind: 'access-key', id: KEY, user: 'maria.lopez-dev' });
+  const text = await runBuiltCli(['notice', '-'], {}, { stdin: eml, outputs });
+  assert.match(text.out, /forwarded as an attachment/);
+  assert.match(text.out, /Contact AWS by\s+2025-04-14/);
+  assertNoSecret(outputs, [secret]);
+});

@@ -459,7 +459,7 @@ function parse(input: string | Buffer): ParsedNotice {
         .filter((u) => u && !/^(?:is|was|has|the|and|or|of|to|in|at|name|names)$/i.test(u)),
     ),
   ];
-  const exposedAt = /publicly (?:available|accessible|exposed|visible)(?: online)?(?: at)?:?[ \t]*\r?\n?[ \t]*(https?:\/\/[^\s<>"')\]]+)/i.exec(all)?.[1]?.replace(/[.,;]+$/, '').slice(0, 500);
+  const exposedAt = /publicly (?:available|accessible|exposed|visible)(?: online)?(?: at)?:?[ \t]*(?:\r?\n[ \t]*)?(https?:\/\/[^\s<>"')\]]+)/i.exec(all)?.[1]?.replace(/[.,;]+$/, '').slice(0, 500);
   const commitUrl = exposedAt ?? urls0(all).find((u) => /github\.com|gitlab\.com|bitbucket\.org/i.test(u));
   const compare = commitUrl && /\/compare\/([0-9a-f]{6,40})\.\.\.?([0-9a-f]{6,40})\b/i.exec(commitUrl);
   const single = commitUrl && /\/(?:commit|blob|tree|-\/commit)\/([0-9a-f]{7,40})\b/i.exec(commitUrl);
