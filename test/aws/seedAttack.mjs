@@ -158,7 +158,8 @@ export function addLeakedKeyIncident(file, keyId, user, where, noticeFrom) {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const data = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { format: 'keysentry-incidents', version: 1, incidents: [] };
   const now = new Date().toISOString();
-  const id = `exposed-key:${keyId}`;
+  // The key's own incident id (core/incidents/book.ts keyIncidentId): the workspace scan's sightings merge into it.
+  const id = `key:${keyId}`;
   data.incidents = data.incidents.filter((i) => i.id !== id);
   data.incidents.push({
     id,
