@@ -243,3 +243,8 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
 
 // The containment calls (AwsContainment, explainCall) live in ./containment (issue 15); re-exported for existing callers.
 export { AwsContainment, explainCall } from './containment';
+
+// What the extension's Investigation section needs, reached through this module: the extension
+// loads AWS code only through import('../aws/account'), its own bundle (esbuild.config.mjs).
+export { enabledRegions, lookupEvents, signerCheck } from './cloudtrail';
+export { AwsRemoval } from './removal';

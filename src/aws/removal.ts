@@ -24,7 +24,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { RemovalOps, UserHoldings } from '../core/incidents/removal';
-import { AwsContainment } from './account';
+import { AwsContainment } from './containment';
 import { ec2Client, iamClient, type AwsTarget } from './clients';
 
 const notFound = (e: unknown): boolean => /NoSuchEntity|NotFound/.test((e as { name?: string }).name ?? '');

@@ -170,7 +170,7 @@ export class InvestigationSection {
   private async investigate(inc: Incident): Promise<void> {
     const subject = subjectOf(inc);
     if (!subject) return;
-    const [{ enabledRegions, lookupEvents, signerCheck }, { resolveTarget }, { investigate }] = await Promise.all([import('../aws/cloudtrail'), import('../aws/clients'), import('../core/investigate/investigation')]);
+    const [{ enabledRegions, lookupEvents, signerCheck, resolveTarget }, { investigate }] = await Promise.all([import('../aws/account'), import('../core/investigate/investigation')]);
     const t = resolveTarget(this.target(inc));
     const title = vscode.l10n.t('Keysentry: investigating {0}', subject.accessKeyId ?? subject.user ?? '');
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -215,7 +215,7 @@ export class InvestigationSection {
   private async remove(inc: Incident, kind: string, resourceId: string): Promise<void> {
     const item = this.stored(inc.id)?.resources.find((r) => r.removal && r.removal.kind === kind && r.removal.resource.id === resourceId);
     if (!item?.removal || item.ownership !== 'attacker') return;
-    const [{ AwsRemoval }, { resolveTarget }, { explainCall }] = await Promise.all([import('../aws/removal'), import('../aws/clients'), import('../aws/account')]);
+    const { AwsRemoval, resolveTarget, explainCall } = await import('../aws/account');
     const ops = new AwsRemoval(resolveTarget(this.target(inc)));
     const target = item.removal;
     let plan: ActionPlan;
