@@ -41,6 +41,10 @@ import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
+import type { TrafficFacts } from '../core/incidents/dataTransfer';
+import type { HardeningFacts, HardenedSnapshot } from '../core/incidents/hardening';
+import { listDetectors, readAccountHardening } from './hardening';
+import { dailyUsage, instanceTraffic } from './traffic';
 
 export { resolveTarget } from './clients';
 import { explainAwsError } from './errors';
@@ -99,7 +103,16 @@ export interface AuditOptions {
   homeRegions?: string[];
   onProgress?: (done: number, total: number, what: string) => void;
   concurrency?: number;
+  /** Read each instance's NetworkOut/NetworkPacketsOut over this many days (CloudWatch GetMetricData). */
+  trafficDays?: number;
+  /** Read the bill's daily usage over this many days (Cost Explorer: USD 0.01 a call, so only when asked). */
+  costDays?: number;
+  /** Run the hardening checks (GuardDuty, CloudTrail, billing alarms and budgets, security contact). Default true. */
+  hardening?: boolean;
 }
+
+/** What an audit read: the account snapshot, plus the traffic, bill and hardening facts when asked. */
+export type AuditSnapshot = HardenedSnapshot & TrafficFacts;
 
 /**
  * Reads what the account checks need, through the real SDK: EC2 in every region (security
@@ -107,7 +120,7 @@ export interface AuditOptions {
  * policies, the root summary). A region or service that cannot be read is recorded in
  * `errors` and the rest still runs; only failing to identify the caller is fatal.
  */
-export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Promise<AccountSnapshot> {
+export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Promise<AuditSnapshot> {
   const errors: string[] = [];
   let me;
   try {
@@ -130,7 +143,7 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
   const total = regions.length + 1;
   let done = 0;
   const progress = (what: string): void => opts.onProgress?.(++done, total, what);
-  const snapshot: AccountSnapshot = {
+  const snapshot: AuditSnapshot = {
     account: me.Account ?? 'unknown',
     caller: who,
     profile: t.profile,
@@ -142,11 +155,14 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
     keyPairs: [],
     errors,
     unread: {},
+    ...(opts.hardening !== false ? { hardening: { guardDuty: {} } as HardeningFacts } : {}),
+    ...(opts.trafficDays ? { traffic: { days: opts.trafficDays, series: [], calls: 0 } } : {}),
   };
   const unread = snapshot.unread as Record<string, string>;
   /** Records a fact that could not be read: the error names the call; `unread` says which fact is missing. */
   const missed = (fact: string, where: string, api: string, e: unknown): void => {
-    const message = explainAwsError(api, e, who).message;
+    // The traffic and bill adapters explain their own failures already.
+    const message = e instanceof KeysentryError ? e.message : explainAwsError(api, e, who).message;
     errors.push(`${where}: ${message}`);
     unread[fact] = message.split(/\. /)[0] as string; // names the call and why: "AWS denied GetLoginProfile to …"
   };
@@ -187,6 +203,21 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
       const page = await ec2.send(new DescribeKeyPairsCommand({}));
       for (const k of page.KeyPairs ?? []) snapshot.keyPairs.push({ region, name: k.KeyName ?? '?', id: k.KeyPairId, fingerprint: k.KeyFingerprint, createdAt: iso(k.CreateTime) });
     });
+    // Traffic of every instance not terminated (a stopped one may have sent last night), only when
+    // its instances were read; hardening: this region's GuardDuty detectors.
+    const traffic = snapshot.traffic;
+    const ids = snapshot.instances.filter((i) => i.region === region && i.state !== 'terminated').map((i) => i.id);
+    if (traffic && !unread[`instances:${region}`] && ids.length)
+      await step('traffic', 'GetMetricData', async () => {
+        const series = await instanceTraffic(t, region, ids, traffic.days);
+        traffic.series.push(...series);
+        traffic.calls += Math.ceil(ids.length / 250);
+      });
+    const hardening = snapshot.hardening;
+    if (hardening)
+      await step('guardduty', 'ListDetectors', async () => {
+        hardening.guardDuty[region] = await listDetectors(t, region);
+      });
     progress(region);
   };
   const readIam = async (): Promise<void> => {
@@ -252,7 +283,19 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
     }
     progress('IAM');
   };
-  await Promise.all([readIam(), pool(regions, opts.concurrency ?? 4, readRegion)]);
+  const readBill = async (): Promise<void> => {
+    if (!opts.costDays) return;
+    try {
+      const { rows, calls } = await dailyUsage(t, opts.costDays);
+      snapshot.usage = { days: opts.costDays, rows, calls };
+    } catch (e) {
+      missed('costs', 'Cost Explorer', 'GetCostAndUsage', e);
+    }
+  };
+  const readHardening = async (): Promise<void> => {
+    if (snapshot.hardening) await readAccountHardening(t, snapshot.account, snapshot.hardening, missed);
+  };
+  await Promise.all([readIam(), pool(regions, opts.concurrency ?? 4, readRegion), readBill(), readHardening()]);
   snapshot.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id));
   return snapshot;
 }

@@ -19,31 +19,36 @@ const common = (target: AwsTarget, region: string) => ({
 });
 
 /**
- * `AWS/EC2` `NetworkOut` (Sum per 5 minutes) of each instance over the last `days`, batched 500
- * queries a call and paged through NextToken. An instance with no datapoints has an empty series.
+ * `AWS/EC2` `NetworkOut` and `NetworkPacketsOut` (Sum per 5 minutes) of each instance over the last
+ * `days`: two queries an instance, batched up to 500 queries a call and paged through NextToken. An
+ * instance with no datapoints has an empty series. `calls` counts the GetMetricData requests.
  */
 export async function instanceTraffic(target: AwsTarget, region: string, instanceIds: string[], days: number, now = new Date()): Promise<InstanceTraffic[]> {
   const cw = new CloudWatchClient(common(target, region));
   const start = new Date(now.getTime() - days * 86_400_000);
-  const out = new Map<string, InstanceTraffic>(instanceIds.map((id) => [id, { instanceId: id, region, points: [], periodSeconds: PERIOD }]));
+  const out = new Map<string, InstanceTraffic>(instanceIds.map((id) => [id, { instanceId: id, region, points: [], packets: [], periodSeconds: PERIOD }]));
+  const perCall = Math.floor(QUERIES_PER_CALL / 2);
   try {
-    for (let i = 0; i < instanceIds.length; i += QUERIES_PER_CALL) {
-      const batch = instanceIds.slice(i, i + QUERIES_PER_CALL);
-      const queries: MetricDataQuery[] = batch.map((id, j) => ({
-        Id: `q${j}`,
-        MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: 'NetworkOut', Dimensions: [{ Name: 'InstanceId', Value: id }] }, Period: PERIOD, Stat: 'Sum', Unit: 'Bytes' },
+    for (let i = 0; i < instanceIds.length; i += perCall) {
+      const batch = instanceIds.slice(i, i + perCall);
+      const query = (id: string, j: number, metric: 'NetworkOut' | 'NetworkPacketsOut'): MetricDataQuery => ({
+        Id: `${metric === 'NetworkOut' ? 'b' : 'p'}${j}`,
+        MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: metric, Dimensions: [{ Name: 'InstanceId', Value: id }] }, Period: PERIOD, Stat: 'Sum', ...(metric === 'NetworkOut' ? { Unit: 'Bytes' as const } : {}) },
         ReturnData: true,
-      }));
+      });
+      const queries = batch.flatMap((id, j) => [query(id, j, 'NetworkOut'), query(id, j, 'NetworkPacketsOut')]);
       let token: string | undefined;
       do {
         const r = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: now, NextToken: token, ScanBy: 'TimestampAscending' }));
         for (const res of r.MetricDataResults ?? []) {
-          const id = batch[Number((res.Id ?? '').slice(1))];
+          const qid = res.Id ?? '';
+          const id = batch[Number(qid.slice(1))];
           const series = id ? out.get(id) : undefined;
           if (!series) continue;
+          const into = qid.startsWith('p') ? series.packets! : series.points;
           const ts = res.Timestamps ?? [];
           const vs = res.Values ?? [];
-          for (let k = 0; k < Math.min(ts.length, vs.length); k++) series.points.push({ t: ts[k]!.toISOString(), bytes: vs[k]! });
+          for (let k = 0; k < Math.min(ts.length, vs.length); k++) into.push({ t: ts[k]!.toISOString(), bytes: vs[k]! });
         }
         token = r.NextToken;
       } while (token);

@@ -1,5 +1,7 @@
 import { KeysentryError } from '../types';
 import { worldEgress, worldOpenPorts } from './checks';
+// audit hardening (issue 14): kinds, verbs, planner in ./hardening
+import { HARDENING_KINDS, HARDENING_RESOURCE, HARDENING_VERBS, isHardeningKind } from './hardening';
 import type { CallRecord, Incident, InstanceFacts, ResourceRef, SgRule } from './types';
 
 // Containment actions a runbook step can take. Each is planned first (read-only calls that
@@ -17,6 +19,7 @@ export const ACTION_KINDS = [
   'stop-instance',
   'terminate-instance',
   'delete-key-pair',
+  ...HARDENING_KINDS, // audit hardening
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -38,6 +41,7 @@ const VERBS: Record<ActionKind, string> = {
   'stop-instance': 'Stop',
   'terminate-instance': 'Terminate',
   'delete-key-pair': 'Delete key pair',
+  ...HARDENING_VERBS, // audit hardening
 };
 const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'deactivate-key': 'access-key',
@@ -49,6 +53,7 @@ const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'stop-instance': 'instance',
   'terminate-instance': 'instance',
   'delete-key-pair': 'key-pair',
+  ...HARDENING_RESOURCE, // audit hardening
 };
 
 /** One button per resource the action applies to (an incident may name several instances). */
@@ -130,6 +135,8 @@ export async function planAction(target: ActionTarget, incident: Incident, ops: 
   const warnings: string[] = [];
   const plan = (title: string): ActionPlan => ({ target, title, checked, calls, warnings });
   const incidentTag = { [`${TAG_PREFIX}incident`]: incident.id.slice(0, 250) };
+  // audit hardening: planned by planHardening (core/incidents/hardening) with the account's own calls
+  if (isHardeningKind(target.kind)) throw new KeysentryError(`${target.label} is planned with planHardening, not the containment calls`);
 
   switch (target.kind) {
     case 'deactivate-key': {
