@@ -25,7 +25,10 @@ const common = (target: AwsTarget, region: string) => ({
  */
 export async function instanceTraffic(target: AwsTarget, region: string, instanceIds: string[], days: number, now = new Date()): Promise<InstanceTraffic[]> {
   const cw = new CloudWatchClient(common(target, region));
-  const start = new Date(now.getTime() - days * 86_400_000);
+  // Aligned to the hour and the period, as CloudWatch advises (and answers fastest): every period
+  // then starts on a 5-minute boundary, so the windows said to the user are the real ones.
+  const start = new Date(Math.floor((now.getTime() - days * 86_400_000) / 3_600_000) * 3_600_000);
+  const end = new Date(Math.ceil(now.getTime() / (PERIOD * 1000)) * PERIOD * 1000);
   const out = new Map<string, InstanceTraffic>(instanceIds.map((id) => [id, { instanceId: id, region, points: [], packets: [], periodSeconds: PERIOD }]));
   const perCall = Math.floor(QUERIES_PER_CALL / 2);
   try {
@@ -39,7 +42,7 @@ export async function instanceTraffic(target: AwsTarget, region: string, instanc
       const queries = batch.flatMap((id, j) => [query(id, j, 'NetworkOut'), query(id, j, 'NetworkPacketsOut')]);
       let token: string | undefined;
       do {
-        const r = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: now, NextToken: token, ScanBy: 'TimestampAscending' }));
+        const r = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, NextToken: token, ScanBy: 'TimestampAscending' }));
         for (const res of r.MetricDataResults ?? []) {
           const qid = res.Id ?? '';
           const id = batch[Number(qid.slice(1))];
