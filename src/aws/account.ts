@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
-import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
+import type { AccessKeyFacts, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
 import type { TrafficFacts } from '../core/incidents/dataTransfer';

@@ -88,7 +88,12 @@ test('audit: finds exactly the seeded open SSH rule, old key, user without MFA a
   const list = [...book.incidents];
   const ids = list.map((i) => i.id).sort();
   assert.deepEqual(ids, [
+    // the hardening checks (issue 14): a bare moto account has none of them
+    'guardduty-off:123456789012',
+    'no-billing-alert:123456789012',
     `no-mfa:123456789012:intern`,
+    'no-security-contact:123456789012',
+    'no-trail:123456789012',
     `open-ingress:123456789012:us-east-1:${seed.web.group}`,
     `stale-key:123456789012:${seed.oldKeyId}`,
     'unknown-resources:123456789012:ap-south-1',

@@ -190,7 +190,8 @@ export function invalidInput(key: keyof HardeningInputs, v: string | undefined):
   if (key === 'email') return EMAIL.test(x) && x.length <= 254 ? undefined : 'an e-mail address such as security@example.com';
   if (key === 'limitUsd') return /^\d{1,9}(\.\d{1,2})?$/.test(x) && Number(x) > 0 ? undefined : 'a positive amount in USD, such as 20';
   if (key === 'phone') return /^\+?[0-9 ()-]{4,25}$/.test(x) ? undefined : 'a phone number such as +1 555 0100';
-  return x.length >= 1 && x.length <= 64 && !/[\u0000-\u001f<>]/.test(x) ? undefined : '1 to 64 characters, no angle brackets';
+  // Printable only: no control characters (a newline would forge a line of the plan), no angle brackets.
+  return x.length >= 1 && x.length <= 64 && /^[^<>]+$/.test(x) && [...x].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f) ? undefined : '1 to 64 characters, no angle brackets';
 }
 
 function need(kind: HardeningKind, inputs: HardeningInputs): Required<HardeningInputs> {
