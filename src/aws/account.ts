@@ -41,7 +41,8 @@ import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AccessKeyFacts, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
-import type { TrafficFacts } from '../core/incidents/dataTransfer';
+import { DEFAULT_TRAFFIC, type TrafficFacts } from '../core/incidents/dataTransfer';
+import { detectTrafficSpikes } from '../core/investigate/traffic';
 import type { HardeningFacts, HardenedSnapshot } from '../core/incidents/hardening';
 import { listDetectors, readAccountHardening } from './hardening';
 import { dailyUsage, instanceTraffic } from './traffic';
@@ -105,6 +106,8 @@ export interface AuditOptions {
   concurrency?: number;
   /** Read each instance's NetworkOut/NetworkPacketsOut over this many days (CloudWatch GetMetricData). */
   trafficDays?: number;
+  /** Which hours are worth reading at 5-minute resolution (default: the audit's defaults). */
+  trafficThresholds?: { factor: number; minBytes: number };
   /** Read the bill's daily usage over this many days (Cost Explorer: USD 0.01 a call, so only when asked). */
   costDays?: number;
   /** Run the hardening checks (GuardDuty, CloudTrail, billing alarms and budgets, security contact). Default true. */
@@ -175,6 +178,13 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
         missed(`${fact}:${region}`, region, api, e);
       }
     };
+    // This region's GuardDuty detectors (hardening), read while EC2 is.
+    const hardening = snapshot.hardening;
+    const detectors = hardening
+      ? step('guardduty', 'ListDetectors', async () => {
+          hardening.guardDuty[region] = await listDetectors(t, region);
+        })
+      : undefined;
     await step('sg', 'DescribeSecurityGroups', async () => {
       const groups: SecurityGroupFacts[] = [];
       let token: string | undefined;
@@ -204,20 +214,17 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
       for (const k of page.KeyPairs ?? []) snapshot.keyPairs.push({ region, name: k.KeyName ?? '?', id: k.KeyPairId, fingerprint: k.KeyFingerprint, createdAt: iso(k.CreateTime) });
     });
     // Traffic of every instance not terminated (a stopped one may have sent last night), only when
-    // its instances were read; hardening: this region's GuardDuty detectors.
+    // its instances were read.
     const traffic = snapshot.traffic;
     const ids = snapshot.instances.filter((i) => i.region === region && i.state !== 'terminated').map((i) => i.id);
     if (traffic && !unread[`instances:${region}`] && ids.length)
       await step('traffic', 'GetMetricData', async () => {
-        const series = await instanceTraffic(t, region, ids, traffic.days);
-        traffic.series.push(...series);
-        traffic.calls += Math.ceil(ids.length / 250);
+        const th = opts.trafficThresholds ?? DEFAULT_TRAFFIC;
+        const got = await instanceTraffic(t, region, ids, traffic.days, new Date(), (series) => detectTrafficSpikes(series, th));
+        traffic.series.push(...got.series);
+        traffic.calls += got.calls;
       });
-    const hardening = snapshot.hardening;
-    if (hardening)
-      await step('guardduty', 'ListDetectors', async () => {
-        hardening.guardDuty[region] = await listDetectors(t, region);
-      });
+    await detectors;
     progress(region);
   };
   const readIam = async (): Promise<void> => {

@@ -92,6 +92,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     homeRegions: list(a.flags.get('home-regions')),
     onProgress: (done, total, what) => io.progress?.(done === total ? '' : `keysentry: checked ${what} (${done}/${total})`),
     trafficDays,
+    trafficThresholds: traffic,
     costDays,
     hardening: !a.flags.has('no-hardening'),
   });

@@ -201,6 +201,7 @@ export class AccountIncidents implements vscode.Disposable {
         },
         // issue 14: traffic (CloudWatch, free within the API's allowance) and the bill (Cost Explorer, USD 0.01 a call: off by default)
         trafficDays: c.get<boolean>('traffic', true) ? Math.max(1, Math.min(63, c.get<number>('trafficDays', 14))) : undefined,
+        trafficThresholds: { factor: Math.max(1, c.get<number>('trafficRatio', 10)), minBytes: Math.max(0, c.get<number>('trafficMinimumGB', 1)) * 1e9 },
         costDays: c.get<boolean>('costs', false) ? Math.max(1, Math.min(365, c.get<number>('trafficDays', 14))) : undefined,
       });
       this.callers.set(profile, snap.caller);
