@@ -10,6 +10,7 @@ import { startMoto } from '../test/aws/moto.mjs';
 import { seedAccount } from '../test/aws/seedAccount.mjs';
 import { addLeakedKeyIncident, seedAttack } from '../test/aws/seedAttack.mjs';
 import { seedKeyPair } from '../test/aws/seedKeyPair.mjs';
+import { queueBill, seedTraffic } from '../test/aws/seedTraffic.mjs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +33,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const moto = await startMoto();
 const seeded = await seedAccount(moto);
 mkdirSync(path.join(workspace, 'notices'), { recursive: true });
+// Seed 2's story (issue 14): the Mumbai instance sent ~209 GB to Bahrain one night (NetworkOut in
+// CloudWatch, APS3-MES1-AWS-Out-Bytes on the bill), while the others had ordinary days; the abuse
+// notice below is about the same instance, so it joins the data-transfer incident.
+await seedTraffic(moto.endpoint, { relay: seeded.stray.instance, quiet: [{ region: 'us-east-1', instance: seeded.web.instance }, { region: 'us-east-1', instance: seeded.recent }], days: 3 });
+for (let i = 0; i < 5; i++) await queueBill(moto.endpoint); // one answer per audit (each Cost Explorer call is paid on AWS)
 const notice = readFileSync(path.join(root, 'test', 'fixtures', 'notices', 'dos-ec2.txt'), 'utf8').replaceAll('i-0f3e7a91c2d4b5a68', seeded.stray.instance).replaceAll('731492036518', '123456789012');
 writeFileSync(path.join(workspace, 'notices', 'aws-abuse-report.txt'), notice);
 // deploy/server.pem is the key pair "deploy-server" of the test account, with an instance launched
@@ -83,7 +89,8 @@ try {
 } catch {
   // first run, or settings edited into something else: start from the demo's own
 }
-writeFileSync(settingsFile, JSON.stringify({ ...settings, 'keysentry.liveCheck.mode': 'automatic' }, null, 2));
+// The demo's audit reads the traffic (3 days: what was seeded) and the bill (free here: moto answers).
+writeFileSync(settingsFile, JSON.stringify({ ...settings, 'keysentry.liveCheck.mode': 'automatic', 'keysentry.audit.traffic': true, 'keysentry.audit.trafficDays': 3, 'keysentry.audit.costs': true, 'keysentry.audit.regions': ['us-east-1', 'ap-south-1', 'eu-west-1'] }, null, 2));
 const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
 execFileSync(process.execPath, [codeServerBin, ...common, '--install-extension', vsix, '--force'], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (!existsSync(extensions)) throw new Error('the .vsix did not install');
@@ -93,7 +100,7 @@ let shown = false;
 const onData = (b) => {
   if (!shown && /HTTP server listening/.test(b.toString())) {
     shown = true;
-    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nThe billing key was used by an attacker (${attack.records} CloudTrail records): open its incident ("Access key ${live.AccessKeyId} leaked…")\nand press "Investigate" to see what it did and remove user backup, its key, the instances, the key pair and the spot request.\ndeploy/server.pem is EC2 key pair ${demoKeyPair.keyName} (${demoKeyPair.region}, instance ${demoKeyPair.instance}): in the terminal, "node ${path.relative(workspace, path.join(root, 'dist', 'cli.js'))} check-key-pair deploy/server.pem" opens its incident.\nPress Ctrl+C to stop.`);
+    console.log(`\nKeysentry demo is running. Open:\n\n    http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n\nThe demo workspace (${path.relative(root, workspace)}) holds random, fake leaks: .env, deploy/id_rsa, deploy/server.pem, src/upload.py,\nand services/billing/.env, whose key ${live.AccessKeyId} is LIVE in the test account (IAM user billing-dev): hover it, or "Rotate This Key".\nThe other planted keys are unknown to the test account: their live check says "deleted".\nThe repository has a local remote (origin, empty): install the pre-push hook when offered, then try "git push -u origin main" in the terminal.\nA test AWS account (moto, on ${moto.endpoint}) stands in for yours: run "Keysentry: Audit AWS Account" from the Keysentry view,\nor "Keysentry: Import AWS Abuse Notice" with notices/aws-abuse-report.txt, then act from the incident's runbook.\nThe billing key was used by an attacker (${attack.records} CloudTrail records): open its incident ("Access key ${live.AccessKeyId} leaked…")\nand press "Investigate" to see what it did and remove user backup, its key, the instances, the key pair and the spot request.\ndeploy/server.pem is EC2 key pair ${demoKeyPair.keyName} (${demoKeyPair.region}, instance ${demoKeyPair.instance}): in the terminal, "node ${path.relative(workspace, path.join(root, 'dist', 'cli.js'))} check-key-pair deploy/server.pem" opens its incident.\nThe audit finds ${seeded.stray.instance} in ap-south-1 sending ~209 GB to me-south-1 (Bahrain) one night, and the hardening checks (GuardDuty, CloudTrail, budget, security contact) with their fixes.\nPress Ctrl+C to stop.`);
   }
 };
 child.stdout.on('data', onData);

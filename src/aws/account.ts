@@ -22,9 +22,14 @@ import {
   type User,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { AccessKeyFacts, AccountSnapshot, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
+import type { AccessKeyFacts, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, regionOf, stsClient, type AwsTarget } from './clients';
+import { DEFAULT_TRAFFIC, type TrafficFacts } from '../core/incidents/dataTransfer';
+import { detectTrafficSpikes } from '../core/investigate/traffic';
+import type { HardeningFacts, HardenedSnapshot } from '../core/incidents/hardening';
+import { listDetectors, readAccountHardening } from './hardening';
+import { dailyUsage, instanceTraffic } from './traffic';
 
 export { resolveTarget, setMfaCodeProvider } from './clients';
 import { explainAwsError } from './errors';
@@ -83,7 +88,18 @@ export interface AuditOptions {
   homeRegions?: string[];
   onProgress?: (done: number, total: number, what: string) => void;
   concurrency?: number;
+  /** Read each instance's NetworkOut/NetworkPacketsOut over this many days (CloudWatch GetMetricData). */
+  trafficDays?: number;
+  /** Which hours are worth reading at 5-minute resolution (default: the audit's defaults). */
+  trafficThresholds?: { factor: number; minBytes: number };
+  /** Read the bill's daily usage over this many days (Cost Explorer: USD 0.01 a call, so only when asked). */
+  costDays?: number;
+  /** Run the hardening checks (GuardDuty, CloudTrail, billing alarms and budgets, security contact). Default true. */
+  hardening?: boolean;
 }
+
+/** What an audit read: the account snapshot, plus the traffic, bill and hardening facts when asked. */
+export type AuditSnapshot = HardenedSnapshot & TrafficFacts;
 
 /**
  * Reads what the account checks need, through the real SDK: EC2 in every region (security
@@ -91,7 +107,7 @@ export interface AuditOptions {
  * policies, the root summary). A region or service that cannot be read is recorded in
  * `errors` and the rest still runs; only failing to identify the caller is fatal.
  */
-export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Promise<AccountSnapshot> {
+export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Promise<AuditSnapshot> {
   const errors: string[] = [];
   let me;
   try {
@@ -114,7 +130,7 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
   const total = regions.length + 1;
   let done = 0;
   const progress = (what: string): void => opts.onProgress?.(++done, total, what);
-  const snapshot: AccountSnapshot = {
+  const snapshot: AuditSnapshot = {
     account: me.Account ?? 'unknown',
     caller: who,
     profile: t.profile,
@@ -126,11 +142,14 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
     keyPairs: [],
     errors,
     unread: {},
+    ...(opts.hardening !== false ? { hardening: { guardDuty: {} } as HardeningFacts } : {}),
+    ...(opts.trafficDays ? { traffic: { days: opts.trafficDays, series: [], calls: 0 } } : {}),
   };
   const unread = snapshot.unread as Record<string, string>;
   /** Records a fact that could not be read: the error names the call; `unread` says which fact is missing. */
   const missed = (fact: string, where: string, api: string, e: unknown): void => {
-    const message = explainAwsError(api, e, who).message;
+    // The traffic and bill adapters explain their own failures already.
+    const message = e instanceof KeysentryError ? e.message : explainAwsError(api, e, who).message;
     errors.push(`${where}: ${message}`);
     unread[fact] = message.split(/\. /)[0] as string; // names the call and why: "AWS denied GetLoginProfile to …"
   };
@@ -143,6 +162,13 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
         missed(`${fact}:${region}`, region, api, e);
       }
     };
+    // This region's GuardDuty detectors (hardening), read while EC2 is.
+    const hardening = snapshot.hardening;
+    const detectors = hardening
+      ? step('guardduty', 'ListDetectors', async () => {
+          hardening.guardDuty[region] = await listDetectors(t, region);
+        })
+      : undefined;
     await step('sg', 'DescribeSecurityGroups', async () => {
       const groups: SecurityGroupFacts[] = [];
       let token: string | undefined;
@@ -171,6 +197,18 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
       const page = await ec2.send(new DescribeKeyPairsCommand({}));
       for (const k of page.KeyPairs ?? []) snapshot.keyPairs.push({ region, name: k.KeyName ?? '?', id: k.KeyPairId, fingerprint: k.KeyFingerprint, createdAt: iso(k.CreateTime) });
     });
+    // Traffic of every instance not terminated (a stopped one may have sent last night), only when
+    // its instances were read.
+    const traffic = snapshot.traffic;
+    const ids = snapshot.instances.filter((i) => i.region === region && i.state !== 'terminated').map((i) => i.id);
+    if (traffic && !unread[`instances:${region}`] && ids.length)
+      await step('traffic', 'GetMetricData', async () => {
+        const th = opts.trafficThresholds ?? DEFAULT_TRAFFIC;
+        const got = await instanceTraffic(t, region, ids, traffic.days, new Date(), (series) => detectTrafficSpikes(series, th));
+        traffic.series.push(...got.series);
+        traffic.calls += got.calls;
+      });
+    await detectors;
     progress(region);
   };
   const readIam = async (): Promise<void> => {
@@ -236,7 +274,19 @@ export async function snapshotAccount(t: AwsTarget, opts: AuditOptions = {}): Pr
     }
     progress('IAM');
   };
-  await Promise.all([readIam(), pool(regions, opts.concurrency ?? 4, readRegion)]);
+  const readBill = async (): Promise<void> => {
+    if (!opts.costDays) return;
+    try {
+      const { rows, calls } = await dailyUsage(t, opts.costDays);
+      snapshot.usage = { days: opts.costDays, rows, calls };
+    } catch (e) {
+      missed('costs', 'Cost Explorer', 'GetCostAndUsage', e);
+    }
+  };
+  const readHardening = async (): Promise<void> => {
+    if (snapshot.hardening) await readAccountHardening(t, snapshot.account, snapshot.hardening, missed);
+  };
+  await Promise.all([readIam(), pool(regions, opts.concurrency ?? 4, readRegion), readBill(), readHardening()]);
   snapshot.instances.sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id));
   return snapshot;
 }

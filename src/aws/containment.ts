@@ -40,32 +40,21 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetAccessKeyLastUsedCommand, ListAccessKeysCommand, PutUserPolicyCommand, UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { ContainmentOps, InstanceState } from '../core/incidents/actions';
 import type { AsgMembership, NetworkInterfaceState, SubnetAcl } from '../core/contain/isolation';
 import { QUARANTINE_ACL, TAG, TRANSIT_GROUP } from '../core/contain/isolation';
 import type { SgRule } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { toInstance, toRule } from './account';
-import { ec2Client, iamClient, requestHandlerOptions, stsClient, type AwsTarget } from './clients';
+import { clientConfig, ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
 const tagMap = (tags: Tag[] | undefined): Record<string, string> => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-/**
- * Auto Scaling, built like the other clients (src/aws/clients.ts): same credentials chain,
- * endpoint override, retries and timeouts. Kept here so the shared clients file is not touched.
- */
+/** Auto Scaling, built from the shared client configuration (src/aws/clients.ts). */
 function autoScalingClient(t: AwsTarget, region: string): AutoScalingClient {
-  return new AutoScalingClient({
-    region,
-    ...(t.endpoint ? { endpoint: t.endpoint } : {}),
-    credentials: fromNodeProviderChain(t.profile ? { profile: t.profile } : {}),
-    maxAttempts: Number(process.env.KEYSENTRY_AWS_MAX_ATTEMPTS) || 6,
-    retryMode: 'standard',
-    requestHandler: requestHandlerOptions(),
-  });
+  return new AutoScalingClient(clientConfig(t, { region }));
 }
 
 /** The containment calls, through the real SDK. Errors are thrown as the SDK raised them. */

@@ -19,6 +19,7 @@ import { keysentryHome } from '../core/home';
 import { redact } from '../core/mask';
 import { isKeyIdShape } from '../core/detect/patterns';
 import { containKeys, findStep, parseRunbooks, type Runbook } from '../core/incidents/runbooks';
+import { HARDENING_INPUTS, invalidInput, isHardeningKind, planHardening, type HardeningInputs } from '../core/incidents/hardening';
 import { Commands, Views } from './ids';
 import type { Log } from './log';
 
@@ -60,6 +61,9 @@ export class AccountIncidents implements vscode.Disposable {
   private callers = new Map<string, string>();
   /** Replaced by tests to answer the confirmation dialog. */
   confirm: Confirm = (plan) => this.askConfirm(plan);
+  /** Replaced by tests to type what a hardening action asks for (an e-mail address…); undefined cancels. */
+  ask: (prompt: string, placeholder?: string, value?: string, validate?: (v: string) => string | undefined) => Promise<string | undefined> = (prompt, placeHolder, value, validate) =>
+    Promise.resolve(vscode.window.showInputBox({ prompt, placeHolder, value, ignoreFocusOut: true, validateInput: (v) => validate?.(v) }));
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -212,12 +216,17 @@ export class AccountIncidents implements vscode.Disposable {
           state.progress = vscode.l10n.t('{0}/{1} · {2}', done, total, what);
           this.emitter.fire();
         },
+        // issue 14: traffic (CloudWatch, free within the API's allowance) and the bill (Cost Explorer, USD 0.01 a call: off by default)
+        trafficDays: c.get<boolean>('traffic', true) ? Math.max(1, Math.min(63, c.get<number>('trafficDays', 14))) : undefined,
+        trafficThresholds: { factor: Math.max(1, c.get<number>('trafficRatio', 10)), minBytes: Math.max(0, c.get<number>('trafficMinimumGB', 1)) * 1e9 },
+        costDays: c.get<boolean>('costs', false) ? Math.max(1, Math.min(365, c.get<number>('trafficDays', 14))) : undefined,
       });
       this.callers.set(profile, snap.caller);
       const drafts = checkAccount(snap, {
         maxKeyAgeDays: c.get<number>('maxKeyAgeDays', DEFAULT_CHECKS.maxKeyAgeDays),
         unusedKeyDays: c.get<number>('unusedKeyDays', DEFAULT_CHECKS.unusedKeyDays),
         recentLaunchDays: c.get<number>('recentLaunchDays', DEFAULT_CHECKS.recentLaunchDays),
+        traffic: { factor: Math.max(1, c.get<number>('trafficRatio', 10)), minBytes: Math.max(0, c.get<number>('trafficMinimumGB', 1)) * 1e9, minCost: 1, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone },
         now: new Date(),
       });
       const added = this.book.mergeAudit(drafts, {
@@ -550,9 +559,19 @@ export class AccountIncidents implements vscode.Disposable {
     const profile = inc.profile ?? this.profiles()[0] ?? '';
     const { AwsContainment, explainCall, resolveTarget } = await this.awsModule();
     const ops = new AwsContainment(resolveTarget(this.target(profile)));
+    // audit hardening (issue 14): what the action needs typed first (an e-mail address…), then its own planner
+    const inputs: HardeningInputs = {};
+    for (const f of isHardeningKind(kind) ? (HARDENING_INPUTS[kind] ?? []) : []) {
+      const v = await this.ask(vscode.l10n.t(f.prompt), f.placeholder, f.value, (x) => invalidInput(f.key, x) && vscode.l10n.t('Expected {0}', invalidInput(f.key, x) as string));
+      if (v === undefined) return 'declined';
+      inputs[f.key] = v;
+    }
+    const hardening = isHardeningKind(kind) ? new (await import('../aws/hardening')).AwsHardening(resolveTarget(this.target(profile))) : undefined;
     let plan: ActionPlan;
     try {
-      plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: planning "{0}"…', target.label) }, () => planAction(target, inc, ops));
+      plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: planning "{0}"…', target.label) }, () =>
+        hardening ? planHardening(target, inc, hardening, inputs) : planAction(target, inc, ops),
+      );
       if (!this.callers.has(profile)) this.callers.set(profile, (await ops.caller()).arn);
     } catch (e) {
       const message = explainCall(kind, e);

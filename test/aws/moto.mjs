@@ -76,6 +76,14 @@ const ec2ErrorXml = (code, message) => `<Response><Errors><Error><Code>${code}</
 const errorXml = (code, message) =>
   `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>keysentry-proxy</RequestId></ErrorResponse>`;
 
+/** The action of a REST-JSON request the audit makes (GuardDuty, Account), from its method and path. */
+function restJsonAction(method, pathname) {
+  if (pathname === '/detector') return method === 'GET' ? 'ListDetectors' : 'CreateDetector';
+  if (pathname === '/getAlternateContact') return 'GetAlternateContact';
+  if (pathname === '/putAlternateContact') return 'PutAlternateContact';
+  return undefined;
+}
+
 /**
  * A proxy in front of `target`: inject(action, 'throttle'|'drop'|'deny', times, skip = 0) fails
  * the next calls of that API action (after letting `skip` of them through); `injected` counts faults per action, `calls` lists every action.
@@ -98,7 +106,9 @@ export async function startFaultProxy(target) {
       const params = new URLSearchParams(body.toString('utf8'));
       // Query protocol (IAM, STS, EC2): Action=…; JSON protocol (CloudTrail): X-Amz-Target: Service.Action.
       const jsonTarget = req.headers['x-amz-target'];
-      const action = (typeof jsonTarget === 'string' ? jsonTarget.split('.').pop() : undefined) ?? params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
+      // REST-JSON services (GuardDuty, Account) name the action by method and path (audit hardening).
+      const rest = restJsonAction(req.method, new URL(req.url ?? '/', 'http://x').pathname);
+      const action = (typeof jsonTarget === 'string' ? jsonTarget.split('.').pop() : undefined) ?? rest ?? params.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '?';
       calls.push(action);
       let rule = rules.get(action)?.find((r) => r.left > 0);
       if (rule?.skip) {
@@ -114,7 +124,7 @@ export async function startFaultProxy(target) {
           req.socket.destroy();
           return;
         }
-        if (typeof jsonTarget === 'string' && rule.fault !== 'hang') {
+        if ((typeof jsonTarget === 'string' || rest) && rule.fault !== 'hang') {
           const [status, type] = rule.fault === 'throttle' ? [400, 'ThrottlingException'] : [400, 'AccessDeniedException'];
           res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
           res.end(JSON.stringify({ __type: type, message: rule.fault === 'throttle' ? 'Rate exceeded' : `User is not authorized to perform: cloudtrail:${action}` }));

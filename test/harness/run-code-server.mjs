@@ -12,6 +12,7 @@ import { startMoto } from '../aws/moto.mjs';
 import { seedAccount } from '../aws/seedAccount.mjs';
 import { addLeakedKeyIncident, seedAttack } from '../aws/seedAttack.mjs';
 import { seedKeyPair } from '../aws/seedKeyPair.mjs';
+import { queueBill, seedTraffic } from '../aws/seedTraffic.mjs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { launchChromium, startCodeServer, workbenchUrl } from './code-server.mjs';
 
@@ -80,6 +81,9 @@ async function main() {
   moto = await startMoto();
   const seeded = await seedAccount(moto);
   secrets.push(...seeded.secrets);
+  // Seed 2 (audit area): the Mumbai instance's night of traffic to Bahrain, and the bill showing it.
+  await seedTraffic(moto.endpoint, { relay: seeded.stray.instance, quiet: [{ region: 'us-east-1', instance: seeded.web.instance }], days: 3 });
+  for (let i = 0; i < 4; i++) await queueBill(moto.endpoint);
   const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
   const userKey = async (user) => {
     await iam.send(new CreateUserCommand({ UserName: user }));

@@ -89,7 +89,12 @@ test('audit: finds exactly the seeded open SSH rule, old key, user without MFA a
   const ids = list.map((i) => i.id).sort();
   assert.deepEqual(ids, [
     `key:${seed.oldKeyId}`,
+    // the hardening checks (issue 14): a bare moto account has none of them
+    'guardduty-off:123456789012',
+    'no-billing-alert:123456789012',
     `no-mfa:123456789012:intern`,
+    'no-security-contact:123456789012',
+    'no-trail:123456789012',
     `open-ingress:123456789012:us-east-1:${seed.web.group}`,
     'unknown-resources:123456789012:ap-south-1',
     'unknown-resources:123456789012:us-east-1:recent',

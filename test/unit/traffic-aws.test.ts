@@ -36,9 +36,12 @@ test('traffic from CloudWatch: the night spike of the Mumbai instance is found, 
   await putSeries('ap-south-1', 'i-0relay', (ms) => (ms >= from && ms < to ? heavy : 2e6), 7);
   await putSeries('ap-south-1', 'i-0quiet', () => 3e6, 7);
   const target = { region: 'ap-south-1', endpoint: moto.endpoint };
-  const series = await instanceTraffic(target, 'ap-south-1', ['i-0relay', 'i-0quiet', 'i-0nodata'], 7, now);
-  assert.deepEqual(series.map((s) => [s.instanceId, s.points.length > 2000]), [['i-0relay', true], ['i-0quiet', true], ['i-0nodata', false]]);
-  const spikes = detectTrafficSpikes(series, { factor: 10, minBytes: 1e9, timeZone: 'UTC' });
+  const opts = { factor: 10, minBytes: 1e9, timeZone: 'UTC' };
+  const { series, calls } = await instanceTraffic(target, 'ap-south-1', ['i-0relay', 'i-0quiet', 'i-0nodata'], 7, now, (s) => detectTrafficSpikes(s, opts));
+  // Hourly for every instance (one call), then 5-minute NetworkOut and NetworkPacketsOut for the flagged hours only (one more).
+  assert.equal(calls, 2);
+  assert.deepEqual(series.map((s) => [s.instanceId, s.points.length >= 7 * 24, s.periodSeconds, (s.packets?.length ?? 0) > 0]), [['i-0relay', true, 300, false], ['i-0quiet', true, 3600, false], ['i-0nodata', false, 3600, false]]);
+  const spikes = detectTrafficSpikes(series, opts);
   assert.deepEqual(spikes.map((s) => [s.instanceId, s.start, s.end]), [['i-0relay', new Date(from).toISOString(), new Date(to).toISOString()]]);
   assert.ok(Math.abs(spikes[0]!.bytes - 209e9) < 1e9);
 });

@@ -2,6 +2,8 @@ import { KeysentryError } from '../types';
 import { planIsolate, planRelease, type IsolateOptions, type IsolationOps } from '../contain/isolation';
 import { planReplaceKeyPair, type KeyPairOps } from '../contain/keyPairIncident';
 import { worldEgress, worldOpenPorts } from './checks';
+// audit hardening (issue 14): kinds, verbs, planner in ./hardening
+import { HARDENING_KINDS, HARDENING_RESOURCE, HARDENING_VERBS, isHardeningKind } from './hardening';
 import type { CallRecord, Incident, InstanceFacts, ResourceRef, SgRule } from './types';
 // investigate: removal of what an attacker left behind (kinds, verbs, planner in ./removal)
 import { REMOVAL_KINDS, REMOVAL_RESOURCE, REMOVAL_VERBS, planRemoval } from './removal';
@@ -25,6 +27,7 @@ export const ACTION_KINDS = [
   'release-instance',
   'replace-key-pair',
   ...REMOVAL_KINDS, // investigate
+  ...HARDENING_KINDS, // audit hardening
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
@@ -51,6 +54,7 @@ const VERBS: Record<ActionKind, string> = {
   'release-instance': 'Release',
   'replace-key-pair': 'Replace key pair',
   ...REMOVAL_VERBS, // investigate
+  ...HARDENING_VERBS, // audit hardening
 };
 const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'deactivate-key': 'access-key',
@@ -65,6 +69,7 @@ const RESOURCE_FOR: Record<ActionKind, ResourceRef['kind']> = {
   'release-instance': 'instance',
   'replace-key-pair': 'key-pair',
   ...REMOVAL_RESOURCE, // investigate
+  ...HARDENING_RESOURCE, // audit hardening
 };
 
 /** One button per resource the action applies to (an incident may name several instances). */
@@ -146,6 +151,8 @@ export async function planAction(target: ActionTarget, incident: Incident, ops: 
   const warnings: string[] = [];
   const plan = (title: string): ActionPlan => ({ target, title, checked, calls, warnings });
   const incidentTag = { [`${TAG_PREFIX}incident`]: incident.id.slice(0, 250) };
+  // audit hardening: planned by planHardening (core/incidents/hardening) with the account's own calls
+  if (isHardeningKind(target.kind)) throw new KeysentryError(`${target.label} is planned with planHardening, not the containment calls`);
 
   switch (target.kind) {
     case 'deactivate-key': {

@@ -1,4 +1,6 @@
 import type { AccountSnapshot, Incident, IncidentDraft, InstanceFacts, ResourceRef, SecurityGroupFacts, SgRule } from './types';
+import { dataTransferChecks, DEFAULT_TRAFFIC, type TrafficCheckOptions, type TrafficFacts } from './dataTransfer';
+import { hardeningChecks, hardeningCovers, type HardenedSnapshot } from './hardening';
 
 export interface CheckOptions {
   /** Active keys created longer ago are flagged (AWS's own guidance: rotate every 90 days). */
@@ -8,6 +10,8 @@ export interface CheckOptions {
   /** Instances launched within this many days are listed for the owner to confirm. */
   recentLaunchDays: number;
   now: Date;
+  /** Thresholds of the data-transfer checks (used when the snapshot holds traffic or the bill). */
+  traffic?: TrafficCheckOptions;
 }
 
 export const DEFAULT_CHECKS: Omit<CheckOptions, 'now'> = { maxKeyAgeDays: 90, unusedKeyDays: 90, recentLaunchDays: 7 };
@@ -192,7 +196,7 @@ function regionChecks(snapshot: AccountSnapshot, o: CheckOptions): IncidentDraft
 }
 
 /** Judges a snapshot of the account: every problem the Account group of the tree shows. */
-export function checkAccount(snapshot: AccountSnapshot, o: CheckOptions): IncidentDraft[] {
+export function checkAccount(snapshot: AccountSnapshot & Partial<HardenedSnapshot> & TrafficFacts, o: CheckOptions): IncidentDraft[] {
   const out: IncidentDraft[] = [];
   if (snapshot.rootKeysPresent) {
     out.push({
@@ -213,6 +217,8 @@ export function checkAccount(snapshot: AccountSnapshot, o: CheckOptions): Incide
     if (d) out.push(d);
   }
   out.push(...regionChecks(snapshot, o), ...accessKeyChecks(snapshot, o));
+  // issue 14: unexpected data transfer (traffic, bill) and the hardening checks
+  out.push(...dataTransferChecks(snapshot, o.traffic ?? DEFAULT_TRAFFIC), ...hardeningChecks(snapshot));
   return out;
 }
 
@@ -221,7 +227,7 @@ export function checkAccount(snapshot: AccountSnapshot, o: CheckOptions): Incide
  * finding it again means it is gone. An incident whose facts the audit could not read (a
  * denied or throttled call, a region not scanned) is never resolved by that audit.
  */
-export function auditCovers(snapshot: AccountSnapshot, i: Pick<Incident, 'id' | 'type' | 'resources'>): boolean {
+export function auditCovers(snapshot: AccountSnapshot & Partial<HardenedSnapshot>, i: Pick<Incident, 'id' | 'type' | 'resources'>): boolean {
   const unread = snapshot.unread ?? {};
   const scanned = (r: string | undefined): boolean => !!r && snapshot.regions.includes(r);
   const user = i.resources.find((r) => r.kind === 'user')?.id ?? i.id.split(':')[2];
@@ -246,6 +252,14 @@ export function auditCovers(snapshot: AccountSnapshot, i: Pick<Incident, 'id' | 
       return iam && !unread[`policies:${user}`] && !unread[`keys:${user}`];
     case 'root-key':
       return snapshot.rootKeysPresent !== undefined;
+    // A data transfer that stopped (or left the window) is not handled: only a person resolves it.
+    case 'data-transfer':
+      return false;
+    case 'guardduty-off':
+    case 'no-trail':
+    case 'no-billing-alert':
+    case 'no-security-contact':
+      return hardeningCovers(snapshot, i.type) ?? false;
     default:
       return false;
   }

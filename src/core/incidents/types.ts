@@ -12,6 +12,11 @@ export const INCIDENT_TYPES = [
   'root-key',
   'stale-key',
   'no-mfa',
+  // audit hardening checks (issue 14): each with its runbook and a planned, confirmed fix
+  'guardduty-off',
+  'no-trail',
+  'no-billing-alert',
+  'no-security-contact',
 ] as const;
 export type IncidentType = (typeof INCIDENT_TYPES)[number];
 

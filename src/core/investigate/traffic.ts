@@ -15,6 +15,8 @@ export interface InstanceTraffic {
   region: string;
   /** NetworkOut sums per period (300 s with basic monitoring), any order. */
   points: Datapoint[];
+  /** NetworkPacketsOut sums per period, when read: the packets of a spike tell a flood of small packets (DoS) from bulk transfer. */
+  packets?: Datapoint[];
   periodSeconds: number;
 }
 
@@ -36,6 +38,8 @@ export interface TrafficSpike {
   bytes: number;
   peakHourBytes: number;
   medianHourBytes: number;
+  /** NetworkPacketsOut in the window, when read. */
+  packets?: number;
   /** "between 01:10 and 04:40 on 14 Nov (Asia/Kolkata), while its other hours sent a median of 12 MB" */
   sentence: string;
 }
@@ -107,7 +111,16 @@ export function detectTrafficSpikes(series: InstanceTraffic[], opts: TrafficOpti
       const zone = opts.timeZone ? ` (${opts.timeZone})` : '';
       const others = hourList.filter(([h]) => h < from || h >= to).map(([, v]) => v);
       const usual = others.length ? `, while its other hours sent a median of ${formatBytes(median(others))} (at most ${formatBytes(Math.max(...others))})` : ', with no earlier history to compare';
+      let packets: number | undefined;
+      if (s.packets?.length) {
+        packets = 0;
+        for (const p of s.packets) {
+          const ms = Date.parse(p.t);
+          if (ms >= from && ms < to && Number.isFinite(p.bytes) && p.bytes >= 0) packets += p.bytes;
+        }
+      }
       spikes.push({
+        ...(packets !== undefined ? { packets } : {}),
         instanceId: s.instanceId,
         region: s.region,
         start: new Date(first).toISOString(),

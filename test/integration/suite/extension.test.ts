@@ -283,8 +283,14 @@ suite('Keysentry in a real VS Code', () => {
     assert.deepEqual(ids, [
       // A check about one access key is that key's incident (one incident per key, whatever found it).
       `key:${s.oldKeyId}`,
+      // audit area (issue 14): seed 2's night of traffic from the Mumbai instance, and the missing protections
+      `data-transfer:123456789012:ap-south-1:${s.stray.instance}`,
+      'guardduty-off:123456789012',
+      'no-billing-alert:123456789012',
       'no-mfa:123456789012:billing-dev',
       'no-mfa:123456789012:intern',
+      'no-security-contact:123456789012',
+      'no-trail:123456789012',
       `open-ingress:123456789012:us-east-1:${s.web.group}`,
       'unknown-resources:123456789012:ap-south-1',
       'unknown-resources:123456789012:us-east-1:recent',
