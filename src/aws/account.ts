@@ -298,3 +298,4 @@ export { AwsContainment, explainCall } from './containment';
 // loads AWS code only through import('../aws/account'), its own bundle (esbuild.config.mjs).
 export { enabledRegions, lookupEvents, signerCheck } from './cloudtrail';
 export { AwsRemoval } from './removal';
+export { AwsHardening } from './hardening';

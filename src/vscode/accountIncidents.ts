@@ -566,7 +566,7 @@ export class AccountIncidents implements vscode.Disposable {
       if (v === undefined) return 'declined';
       inputs[f.key] = v;
     }
-    const hardening = isHardeningKind(kind) ? new (await import('../aws/hardening')).AwsHardening(resolveTarget(this.target(profile))) : undefined;
+    const hardening = isHardeningKind(kind) ? new (await import('../aws/account')).AwsHardening(resolveTarget(this.target(profile))) : undefined;
     let plan: ActionPlan;
     try {
       plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Keysentry: planning "{0}"…', target.label) }, () =>
