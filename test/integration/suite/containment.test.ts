@@ -8,24 +8,13 @@ import * as vscode from 'vscode';
 import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { KeysentryApi } from '../../../src/extension';
 import { describePlan } from '../../../src/core/incidents/actions';
-
-const EXTENSION_ID = 'keysentry.keysentry';
+import { EXTENSION_ID, waitFor } from './util';
 
 interface Seed {
   recent: string;
   keyPair: { keyName: string; region: string; instance: string };
 }
 const seed = (): Seed => JSON.parse(process.env.KEYSENTRY_TEST_SEED ?? '{}') as Seed;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const ec2 = (region = 'us-east-1'): EC2Client => new EC2Client({ region, endpoint: process.env.AWS_ENDPOINT_URL });
 

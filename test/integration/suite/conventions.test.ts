@@ -6,21 +6,7 @@ import * as vscode from 'vscode';
 import type { KeysentryApi } from '../../../src/extension';
 // @ts-expect-error plain ESM helper shared with the harness and the demo
 import { fakeKeyId, fakeSecret } from '../../fixtures/fake-keys.mjs';
-
-const EXTENSION_ID = 'keysentry.keysentry';
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const keysentry = (uri: vscode.Uri): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Keysentry');
-const root = (): vscode.Uri => (vscode.workspace.workspaceFolders?.[0] as vscode.WorkspaceFolder).uri;
+import { EXTENSION_ID, keysentry, root, waitFor } from './util';
 
 suite('Conventions: quiet, truthful editor UI', () => {
   suiteSetup(async () => {

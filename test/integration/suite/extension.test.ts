@@ -9,26 +9,13 @@ import type { SafePushResult } from '../../../src/vscode/pushGuard';
 import { isIncidentMessage } from '../../../src/vscode/incidentPanel';
 // @ts-expect-error plain ESM helper shared with the harness and the demo
 import { fakeKeyId, fakeSecret } from '../../fixtures/fake-keys.mjs';
-
-const EXTENSION_ID = 'keysentry.keysentry';
+import { EXTENSION_ID, keysentry, waitFor } from './util';
 
 function workspaceRoot(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'the test workspace must be open');
   return folder.uri;
 }
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const keysentry = (uri: vscode.Uri): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Keysentry');
 
 suite('Keysentry in a real VS Code', () => {
   let api: KeysentryApi;

@@ -11,16 +11,9 @@ import { actionTargets } from '../../../src/core/incidents/actions';
 import { fillCliChecked } from '../../../src/core/incidents/runbooks';
 // @ts-expect-error plain ESM helper shared with the harness and the demo
 import { fakeSecret } from '../../fixtures/fake-keys.mjs';
+import { waitFor as waitForMs } from './util';
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> => waitForMs(what, fn, ms);
 
 suite('Incidents: one incident per key', () => {
   let api: KeysentryApi;

@@ -12,20 +12,7 @@ import * as vscode from 'vscode';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { KeysentryApi } from '../../../src/extension';
 import type { RotationPrompts } from '../../../src/vscode/rotation';
-
-const EXTENSION_ID = 'keysentry.keysentry';
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const keysentry = (uri: vscode.Uri): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Keysentry');
-const root = (): vscode.Uri => vscode.workspace.workspaceFolders![0]!.uri;
+import { EXTENSION_ID, keysentry, root, waitFor } from './util';
 
 interface Shown {
   kind: 'info' | 'warn' | 'error';
