@@ -9,6 +9,7 @@ import { loadInvestigation, saveInvestigation } from '../core/investigate/store'
 import { isKeyIdShape } from '../core/detect/patterns';
 import type { AccountIncidents } from './accountIncidents';
 import type { Log } from './log';
+import type { InvestigationView } from '../../media/webview/investigation';
 
 // The Investigation section of an incident's webview (src/vscode/incidentPanel.ts calls it):
 // "Investigate" reads the key's CloudTrail history (progress and Cancel in the notification), the
@@ -44,21 +45,8 @@ export function noticeStart(inc: Incident): string | undefined {
   return d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined;
 }
 
-export interface InvestigationView {
-  subject: string;
-  running: boolean;
-  investigated?: {
-    at: string;
-    exposure: string;
-    window: string;
-    counts: string;
-    verdict: string[];
-    notes: string[];
-    timeline: Array<{ time: string; name: string; region: string; ip: string; failed: string; key: string }>;
-    more: number;
-    resources: Array<{ type: string; id: string; region: string; when: string; owner: string; note?: string; removal?: { kind: string; resource: string; label: string; done: boolean } }>;
-  };
-}
+// The view model's shape is the webview's (one definition, type-only: nothing of the page is bundled here).
+export type { InvestigationView } from '../../media/webview/investigation';
 
 const OWNER_LABEL: Record<string, string> = { attacker: 'not yours', 'owner-before-exposure': 'yours: made before the exposure', 'owner-tools': 'yours: your IP address and tool' };
 
