@@ -23,6 +23,9 @@ import { HARDENING_INPUTS, invalidInput, isHardeningKind, planHardening, type Ha
 import { Commands, Views } from './ids';
 import type { Log } from './log';
 
+/** How many plan lines the confirmation dialog shows before the whole plan opens beside it (850 px windows fit about this many). */
+const PLAN_LINES_IN_DIALOG = 18;
+
 /** What the Account group shows for one profile. */
 export interface AccountState {
   /** '' = the default credential chain. */
@@ -538,8 +541,17 @@ export class AccountIncidents implements vscode.Disposable {
   // ------------------------------------------------------------------------------- actions
 
   private async askConfirm(plan: ActionPlan): Promise<boolean> {
-    const run = vscode.l10n.t('Run {0} Call(s)', plan.calls.length);
-    const answer = await vscode.window.showWarningMessage(plan.title, { modal: true, detail: describePlan(plan).split('\n').slice(2).join('\n') }, run);
+    const run = plan.calls.length === 1 ? vscode.l10n.t('Run 1 call') : vscode.l10n.t('Run {0} calls', plan.calls.length);
+    const lines = describePlan(plan).split('\n').slice(2);
+    // A modal taller than the window hides its buttons: a long plan is shown whole beside the
+    // dialog (a read-only document), and the dialog keeps its first lines and says so.
+    let detail = lines.join('\n');
+    if (lines.length > PLAN_LINES_IN_DIALOG) {
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# ${plan.title}\n\n${lines.join('\n')}\n` });
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+      detail = [...lines.slice(0, PLAN_LINES_IN_DIALOG), vscode.l10n.t('… and {0} more line(s): the whole plan is open beside this dialog.', lines.length - PLAN_LINES_IN_DIALOG)].join('\n');
+    }
+    const answer = await vscode.window.showWarningMessage(plan.title, { modal: true, detail }, run);
     return answer === run;
   }
 

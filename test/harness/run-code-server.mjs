@@ -337,7 +337,7 @@ async function main() {
     // containment (issue 15): both moves of each interface, with why
     for (const step of [/ec2:ModifyNetworkInterfaceAttribute on eni-\w+ \(ap-south-1\): step 1 of 2: .*temporary all-traffic group\. Why: its open connections become untracked/, /step 2 of 2: move eni-\w+ to the isolation group/]) if (!step.test(plan)) throw new Error(`the plan does not show ${step}: ${plan.slice(0, 600)}`);
     await ui.screenshot({ path: path.join(screenshotsDir, 'action-plan.png') });
-    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ calls?$/ }).first().click();
     await frame.locator('.timeline .entry.action', { hasText: `Isolate instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
     const ec2 = new EC2Client({ region: 'ap-south-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
     const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [seeded.stray.instance] }))).Reservations?.[0]?.Instances?.[0];
@@ -361,7 +361,7 @@ async function main() {
     const plan = await dialog.innerText();
     if (!/give eni-\w+ back its recorded groups: sg-/.test(plan)) throw new Error(`the release plan does not restore the groups: ${plan.slice(0, 600)}`);
     await ui.screenshot({ path: path.join(screenshotsDir, 'release-plan.png') });
-    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ calls?$/ }).first().click();
     await frame.locator('.timeline .entry.action', { hasText: `Release instance ${seeded.stray.instance}: done` }).waitFor({ timeout: 60_000 });
     const ec2 = new EC2Client({ region: 'ap-south-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
     const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [seeded.stray.instance] }))).Reservations?.[0]?.Instances?.[0];
@@ -403,7 +403,7 @@ async function main() {
     await dialog.waitFor({ timeout: 60_000 });
     const plan = await dialog.innerText();
     if (!plan.includes('iam:DetachUserPolicy')) throw new Error(`the plan does not show iam:DetachUserPolicy: ${plan.slice(0, 400)}`);
-    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ Call\(s\)$/ }).first().click();
+    await dialog.locator('a.monaco-button, button', { hasText: /^Run \d+ calls?$/ }).first().click();
     await frame.locator('button', { hasText: 'Detach AdministratorAccess from backup: done' }).waitFor({ timeout: 60_000 });
     const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } });
     const left = (await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'backup' }))).AttachedPolicies ?? [];
