@@ -298,14 +298,21 @@ export class PushGuard implements vscode.Disposable {
     const show = vscode.l10n.t('Show Findings');
     const rotate = vscode.l10n.t('Rotate Key');
     const allow = vscode.l10n.t('Allowlist');
+    const incident = vscode.l10n.t('Open Incident');
     const keyIds = [...new Set(result.findings.flatMap((f) => (f.kind === 'aws-access-key-id' ? [f.preview] : f.pairedKeyId ? [f.pairedKeyId] : [])))];
-    const actions = keyIds.length ? [show, rotate, allow] : [show, allow];
+    const actions = keyIds.length ? [show, incident, rotate, allow] : [show, allow];
     const choice = await vscode.window.showWarningMessage(message, ...actions);
-    if (choice === show) await vscode.commands.executeCommand(`${'keysentry.incidents'}.focus`);
-    else if (choice === rotate) {
-      const commands = await vscode.commands.getCommands(true);
-      if (commands.includes(Commands.rotateKey)) await vscode.commands.executeCommand(Commands.rotateKey, keyIds[0]);
+    const commands = choice === rotate || choice === incident ? await vscode.commands.getCommands(true) : [];
+    // The key's own incident (one per key, whatever found it), not a generic runbook page.
+    const openIncident = async (): Promise<void> => {
+      if (commands.includes(Commands.openKeyIncident)) await vscode.commands.executeCommand(Commands.openKeyIncident, keyIds[0]);
       else await vscode.commands.executeCommand(Commands.openRunbook);
+    };
+    if (choice === show) await vscode.commands.executeCommand(`${'keysentry.incidents'}.focus`);
+    else if (choice === incident) await openIncident();
+    else if (choice === rotate) {
+      if (commands.includes(Commands.rotateKey)) await vscode.commands.executeCommand(Commands.rotateKey, keyIds[0]);
+      else await openIncident();
     } else if (choice === allow) await this.allowlist(root, result.findings);
   }
 
