@@ -227,6 +227,25 @@ async function main() {
     await ui.keyboard.type('2:24');
     await ui.keyboard.press('Enter');
     await ui.waitForTimeout(1500); // diagnostics
+    // Is it live? Checked with the user's identity (the command on the key under the cursor), then the hover says whose.
+    await ui.keyboard.press('F1');
+    await ui.keyboard.type('Keysentry: Check Whether This Key Is Live');
+    await ui.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Check Whether This Key Is Live' }).first().waitFor({ timeout: 20_000 });
+    await ui.keyboard.press('Enter');
+    await ui.waitForTimeout(3000);
+    for (const clear of await ui.locator('.notifications-toasts .codicon-notifications-clear').all()) await clear.click().catch(() => {});
+    await ui.keyboard.press('Control+K');
+    await ui.keyboard.press('Control+I');
+    const hover = ui.locator('.monaco-hover').filter({ hasText: 'billing-dev' }).first();
+    await hover.waitFor({ timeout: 30_000 });
+    const hoverText = await hover.innerText();
+    if (!/active/i.test(hoverText)) throw new Error(`the hover does not say the key is active: ${hoverText.slice(0, 300)}`);
+    if (secretNeedles(secrets).some((n) => hoverText.includes(n))) throw new Error('a raw secret is in the hover');
+    await ui.screenshot({ path: path.join(screenshotsDir, 'live-key-hover.png') });
+    await ui.keyboard.press('Escape');
+    await ui.keyboard.press('Control+G');
+    await ui.keyboard.type('2:24');
+    await ui.keyboard.press('Enter');
     // Rotate is the first fix offered, focused (never "preferred": Auto Fix must not start an AWS operation); Enter takes it.
     await openRotateFix();
     await ui.keyboard.press('Enter');
