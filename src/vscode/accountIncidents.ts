@@ -25,6 +25,7 @@ import type { Log } from './log';
 
 /** How many plan lines the confirmation dialog shows before the whole plan opens beside it (850 px windows fit about this many). */
 const PLAN_LINES_IN_DIALOG = 18;
+const PLAN_SCHEME = 'keysentry-plan';
 
 /** What the Account group shows for one profile. */
 export interface AccountState {
@@ -64,6 +65,8 @@ export class AccountIncidents implements vscode.Disposable {
   private callers = new Map<string, string>();
   /** Replaced by tests to answer the confirmation dialog. */
   confirm: Confirm = (plan) => this.askConfirm(plan);
+  private readonly plans = new Map<string, string>();
+  private planCount = 0;
   /** Replaced by tests to type what a hardening action asks for (an e-mail address…); undefined cancels. */
   ask: (prompt: string, placeholder?: string, value?: string, validate?: (v: string) => string | undefined) => Promise<string | undefined> = (prompt, placeHolder, value, validate) =>
     Promise.resolve(vscode.window.showInputBox({ prompt, placeHolder, value, ignoreFocusOut: true, validateInput: (v) => validate?.(v) }));
@@ -101,6 +104,8 @@ export class AccountIncidents implements vscode.Disposable {
       vscode.commands.registerCommand(Commands.setIncidentStatus, (arg?: unknown, status?: IncidentStatus) => this.pickStatus(incidentIdOf(arg), status)),
       vscode.commands.registerCommand(Commands.deleteIncident, (arg?: unknown) => this.deleteIncident(incidentIdOf(arg))),
       vscode.commands.registerCommand(Commands.openKeyIncident, (keyId?: unknown) => (typeof keyId === 'string' && isKeyIdShape(keyId) ? this.openKeyIncident(keyId) : undefined)),
+      // Long plans are shown as read-only documents (closing one asks nothing).
+      vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, { provideTextDocumentContent: (uri) => this.plans.get(uri.path) ?? '' }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('keysentry.audit') || e.affectsConfiguration('keysentry.aws')) this.configure();
       }),
@@ -547,7 +552,11 @@ export class AccountIncidents implements vscode.Disposable {
     // dialog (a read-only document), and the dialog keeps its first lines and says so.
     let detail = lines.join('\n');
     if (lines.length > PLAN_LINES_IN_DIALOG) {
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# ${plan.title}\n\n${lines.join('\n')}\n` });
+      const key = `/plan-${++this.planCount}.md`;
+      if (this.plans.size > 20) this.plans.clear();
+      this.plans.set(key, `# ${plan.title}\n\n${lines.join('\n')}\n`);
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: PLAN_SCHEME, path: key }));
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
       await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
       detail = [...lines.slice(0, PLAN_LINES_IN_DIALOG), vscode.l10n.t('… and {0} more line(s): the whole plan is open beside this dialog.', lines.length - PLAN_LINES_IN_DIALOG)].join('\n');
     }
