@@ -67,8 +67,8 @@ suite('Containment in a real VS Code', () => {
       execFileSync(process.execPath, [cli, 'check-key-pair', path.join('deploy', 'server.pem'), '--regions', 'us-east-1', '--format', 'json'], { cwd: root, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8' });
       assert.fail('a match exits 1');
     } catch (e) {
-      const err = e as { status?: number; stdout?: string };
-      assert.equal(err.status, 1);
+      const err = e as { status?: number; stdout?: string; stderr?: string };
+      assert.equal(err.status, 1, `check-key-pair: ${String(err.stderr ?? '').slice(0, 600)}`);
       out = err.stdout ?? '';
     }
     assert.doesNotMatch(out, /PRIVATE KEY/);
