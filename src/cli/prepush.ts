@@ -9,7 +9,7 @@ import { formatPushReport, PUSH_RESULT_FILE, redactPushResult, type CliInvocatio
 import { scanPush } from '../core/push/pushScan';
 import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
-import { git, gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
+import { git, gitPath, gitTopLevelAsync, GitHistory, refuseGrafts, refuseUnsafePartialClone } from '../git/history';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { checkedOutSubmodules, installInSubmodules, scanSubmodules } from '../git/submodules';
 import { formatFlag, parseArgs } from './args';
@@ -105,6 +105,7 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     // --no-record: a look at the outgoing commits (the editor's status), not a push attempt.
     if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
     await refuseGrafts(top);
+    await refuseUnsafePartialClone(top);
     const input = fromEnv ? await preCommitInput(top, process.env) : io.readStdin ? await io.readStdin() : '';
     const gitlinks = new Map<string, Set<string>>();
     const scanned = await scanPush(new GitHistory(top), {
