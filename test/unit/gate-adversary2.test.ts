@@ -1,0 +1,102 @@
+// Fixes for the second adversarial review of the gate (repro scripts in that review's folder):
+// each test builds real repositories and pushes through the installed hook, checking what the
+// remote got, or drives the CLI / core directly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from './helpers';
+import { lazyFetchSwitchHonoured } from '../../src/git/history';
+// @ts-expect-error plain ESM helper
+import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  NO_COLOR: '1',
+};
+const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+const push = (cwd: string, ...args: string[]): { code: number; output: string } => {
+  const r = spawnSync('git', ['push', ...args], { cwd, env: ENV, encoding: 'utf8' });
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+};
+const cli = (cwd: string, args: string[], input = '', env: NodeJS.ProcessEnv = ENV): { code: number; output: string; stdout: string } => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', input });
+  return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}`, stdout: r.stdout };
+};
+
+function leak(): { keyId: string; secret: string; text: string } {
+  const keyId = fakeKeyId();
+  const secret = fakeSecret();
+  return { keyId, secret, text: `AWS_ACCESS_KEY_ID=${keyId}\nAWS_SECRET_ACCESS_KEY=${secret}\n` };
+}
+
+/** A bare server and a clone of it on branch main, with the hook installed. */
+function clone(dir: string, name = 'server.git'): { server: string; work: string } {
+  const server = path.join(dir, name);
+  const work = path.join(dir, 'work');
+  git(dir, 'init', '-q', '--bare', server);
+  git(dir, 'clone', '-q', server, work);
+  git(work, 'checkout', '-q', '-b', 'main');
+  return { server, work };
+}
+const installHook = (work: string): void => assert.equal(cli(work, ['install-hook']).code, 0);
+const onServer = (server: string, secret: string): boolean => spawnSync('git', ['--git-dir', server, 'log', '--all', '-p'], { env: ENV, encoding: 'utf8' }).stdout.includes(secret);
+
+// 2. git config changes `git log --raw` output.
+for (const [key, value] of [['log.showRoot', 'false'], ['i18n.logOutputEncoding', 'UTF-16']]) {
+  test(`gate-adversary2: ${key}=${value} does not blind the scan of a first commit`, (t) => {
+    const dir = tempDir(t);
+    const { server, work } = clone(dir);
+    installHook(work);
+    git(work, 'config', key as string, value as string);
+    const l = leak();
+    writeFileSync(path.join(work, '.env'), l.text);
+    git(work, 'add', '.env');
+    git(work, 'commit', '-qm', 'initial commit');
+    const r = push(work, 'origin', 'main');
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.output, /push blocked/);
+    assert.ok(!onServer(server, l.secret));
+    assert.ok(!r.output.includes(l.secret));
+  });
+}
+
+// 3. protocol.<name>.allow from the repository outranks protocol.allow: every transport is pinned.
+test('gate-adversary2: a repository protocol.ext.allow=always does not run an ext:: lazy fetch', (t) => {
+  const dir = tempDir(t);
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  // Older git (which ignores GIT_NO_LAZY_FETCH) simulated by dropping the variable.
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nunset GIT_NO_LAZY_FETCH\nexec ${realGit} "$@"\n`);
+  chmodSync(path.join(bin, 'git'), 0o755);
+  const repo = path.join(dir, 'r');
+  git(dir, 'init', '-q', repo);
+  git(repo, 'checkout', '-q', '-b', 'main');
+  writeFileSync(path.join(repo, 'a'), 'x\n');
+  git(repo, 'add', 'a');
+  git(repo, 'commit', '-qm', 'i');
+  const pwned = path.join(dir, 'PWNED');
+  git(repo, 'config', 'core.repositoryformatversion', '1');
+  git(repo, 'config', 'extensions.partialClone', 'origin');
+  git(repo, 'config', 'remote.origin.promisor', 'true');
+  git(repo, 'config', 'remote.origin.url', `ext::sh -c touch% ${pwned}`);
+  git(repo, 'config', 'protocol.ext.allow', 'always');
+  const head = git(repo, 'rev-parse', 'HEAD').trim();
+  cli(repo, ['pre-push', '--no-record', '--', 'origin', 'origin'], `refs/heads/main ${head} refs/heads/main ${'2'.repeat(40)}\n`, { ...ENV, PATH: `${bin}:${process.env.PATH}` });
+  assert.ok(!existsSync(pwned), 'repository config ran a command during the push scan');
+});
+
+test('gate-adversary2: partial clones are refused on git that ignores GIT_NO_LAZY_FETCH', (t) => {
+  for (const v of ['git version 2.39.3', 'git version 2.40.1', 'git version 2.44.0', 'git version 2.38.5', 'git version 1.9.0']) assert.equal(lazyFetchSwitchHonoured(v), false, v);
+  for (const v of ['git version 2.39.4', 'git version 2.40.2', 'git version 2.43.4', 'git version 2.44.1', 'git version 2.45.0', 'git version 2.47.1.windows.1', 'git version 3.0.0']) assert.equal(lazyFetchSwitchHonoured(v), true, v);
+});
