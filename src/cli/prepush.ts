@@ -10,6 +10,7 @@ import { scanPush } from '../core/push/pushScan';
 import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
 import { git, gitPath, gitTopLevelAsync, GitHistory, refuseGrafts, refuseUnsafePartialClone } from '../git/history';
+import { trackingRefsTrust } from '../git/remoteTrust';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { checkedOutSubmodules, installInSubmodules, scanSubmodules } from '../git/submodules';
 import { formatFlag, parseArgs } from './args';
@@ -111,6 +112,8 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     const scanned = await scanPush(new GitHistory(top), {
       remote,
       input,
+      // Remote-tracking refs count as "on the remote" only when fetched from the URL pushed to.
+      tracking: await trackingRefsTrust(top, remote, fromEnv ? undefined : args.positional[1], { record: !args.flags.has('no-record') }),
       baseline: loadBaseline(undefined, top, top),
       ignore: loadIgnore(top),
       onProgress: (m) => io.err(`keysentry: ${m}`),

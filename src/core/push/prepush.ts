@@ -123,6 +123,8 @@ export interface PushScanResult {
   ms: number;
   /** Outgoing commits with no parent (a first commit): rewriting them takes `git rebase -i --root`. */
   rootCommits?: string[];
+  /** For new refs: which commits were taken as already on the remote, and why (src/git/remoteTrust.ts). */
+  assumedOnRemote?: string;
   /**
    * Submodules whose recorded commits this push references (see src/git/submodules.ts): what was
    * scanned in each, and whether its own pushes are guarded by a Keysentry hook.
