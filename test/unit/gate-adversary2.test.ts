@@ -100,3 +100,89 @@ test('gate-adversary2: partial clones are refused on git that ignores GIT_NO_LAZ
   for (const v of ['git version 2.39.3', 'git version 2.40.1', 'git version 2.44.0', 'git version 2.38.5', 'git version 1.9.0']) assert.equal(lazyFetchSwitchHonoured(v), false, v);
   for (const v of ['git version 2.39.4', 'git version 2.40.2', 'git version 2.43.4', 'git version 2.44.1', 'git version 2.45.0', 'git version 2.47.1.windows.1', 'git version 3.0.0']) assert.equal(lazyFetchSwitchHonoured(v), true, v);
 });
+
+// 1. Remote-tracking refs are evidence of what a server has only when fetched from the URL pushed to.
+function committedLeak(work: string, file = 'creds.ini'): { secret: string; sha: string } {
+  const l = leak();
+  writeFileSync(path.join(work, file), l.text);
+  git(work, 'add', file);
+  git(work, 'commit', '-qm', 'internal config');
+  return { secret: l.secret, sha: git(work, 'rev-parse', 'HEAD').trim() };
+}
+
+test('gate-adversary2: after `git remote set-url` the old server\'s tracking refs do not hide commits from the new one', (t) => {
+  const dir = tempDir(t);
+  const { work } = clone(dir, 'internal.git');
+  const pub = path.join(dir, 'public.git');
+  git(dir, 'init', '-q', '--bare', pub);
+  const { secret } = committedLeak(work);
+  assert.equal(push(work, '-q', 'origin', 'main').code, 0); // no hook yet
+  // The hook has seen the old URL once (a clean push of another branch), then the repository moves.
+  installHook(work);
+  git(work, 'remote', 'set-url', 'origin', pub);
+  const r = push(work, 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.ok(!onServer(pub, secret));
+  assert.match(r.output, /no remote-tracking ref taken as on the remote/);
+  assert.ok(!r.output.includes(secret));
+});
+
+test('gate-adversary2: a URL change seen by the hook re-marks every tracking ref stale', (t) => {
+  const dir = tempDir(t);
+  const { work } = clone(dir, 'internal.git');
+  installHook(work);
+  writeFileSync(path.join(work, 'a.txt'), 'clean\n');
+  git(work, 'add', 'a.txt');
+  git(work, 'commit', '-qm', 'clean');
+  assert.equal(push(work, 'origin', 'main').code, 0);
+  // A key pushed to the internal server past the hook, then the move.
+  const { secret } = committedLeak(work);
+  assert.equal(push(work, '--no-verify', '-q', 'origin', 'main').code, 0);
+  const pub = path.join(dir, 'public.git');
+  git(dir, 'init', '-q', '--bare', pub);
+  git(work, 'remote', 'set-url', 'origin', pub);
+  git(work, 'checkout', '-q', '-b', 'feature');
+  const r = push(work, 'origin', 'feature');
+  assert.notEqual(r.code, 0, r.output);
+  assert.ok(!onServer(pub, secret));
+});
+
+test('gate-adversary2: a pushurl other than the url, and a push to a URL, trust no tracking ref', (t) => {
+  const dir = tempDir(t);
+  const { work } = clone(dir, 'internal.git');
+  const { secret } = committedLeak(work);
+  assert.equal(push(work, '-q', 'origin', 'main').code, 0);
+  installHook(work);
+  const pub = path.join(dir, 'public.git');
+  git(dir, 'init', '-q', '--bare', pub);
+  git(work, 'remote', 'set-url', '--push', 'origin', pub);
+  let r = push(work, 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.match(r.output, /pushes to a URL other than the one it fetches from/);
+  git(work, 'config', '--unset', 'remote.origin.pushurl');
+  r = push(work, pub, 'main');
+  assert.notEqual(r.code, 0, r.output);
+  r = push(work, '--mirror', pub);
+  assert.notEqual(r.code, 0, r.output);
+  assert.ok(!onServer(pub, secret));
+});
+
+test('gate-adversary2: tracking refs fetched from the URL pushed to are trusted, and said so', (t) => {
+  const dir = tempDir(t);
+  const { work } = clone(dir);
+  installHook(work);
+  writeFileSync(path.join(work, 'a.txt'), 'clean\n');
+  git(work, 'add', 'a.txt');
+  git(work, 'commit', '-qm', 'clean');
+  assert.equal(push(work, 'origin', 'main').code, 0);
+  git(work, 'fetch', '-q', 'origin');
+  git(work, 'checkout', '-q', '-b', 'feature');
+  writeFileSync(path.join(work, 'b.txt'), 'clean too\n');
+  git(work, 'add', 'b.txt');
+  git(work, 'commit', '-qm', 'more');
+  const r = cli(work, ['pre-push', '--no-record', '--format', 'json', '--', 'origin', git(work, 'remote', 'get-url', 'origin').trim()], `refs/heads/feature ${git(work, 'rev-parse', 'HEAD').trim()} refs/heads/feature ${'0'.repeat(40)}\n`);
+  assert.equal(r.code, 0, r.output);
+  const result = JSON.parse(r.stdout) as { commits: number; assumedOnRemote?: string };
+  assert.equal(result.commits, 1);
+  assert.match(result.assumedOnRemote ?? '', /origin\/main .*taken as already on the remote/);
+});
