@@ -186,3 +186,18 @@ test('gate-adversary2: tracking refs fetched from the URL pushed to are trusted,
   assert.equal(result.commits, 1);
   assert.match(result.assumedOnRemote ?? '', /origin\/main .*taken as already on the remote/);
 });
+
+// 6. A malformed baseline file: the error names the file and position, never JSON.parse's excerpt.
+test('gate-adversary2: a malformed baseline error never quotes the file\'s text', (t) => {
+  const dir = tempDir(t);
+  for (let i = 0; i < 20; i++) {
+    const secret = fakeSecret() as string;
+    const layouts = [`{"version": 1, "entries": [], "note": ${secret}}\n`, `${secret}`, `{"version": 1,\n "entries": [${secret}]}`, `{"a": "${secret}" "b": 1}`, `{"a": "${secret}`];
+    const text = layouts[i % layouts.length] as string;
+    writeFileSync(path.join(dir, '.keysentry-baseline.json'), text);
+    const r = cli(dir, ['scan', '--baseline', '.keysentry-baseline.json', '.']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.output, /not valid JSON/);
+    for (let k = 0; k + 6 <= secret.length; k++) assert.ok(!r.output.includes(secret.slice(k, k + 6)), `${JSON.stringify(text)} -> ${r.output}`);
+  }
+});
