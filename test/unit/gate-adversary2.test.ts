@@ -201,3 +201,26 @@ test('gate-adversary2: a malformed baseline error never quotes the file\'s text'
     for (let k = 0; k + 6 <= secret.length; k++) assert.ok(!r.output.includes(secret.slice(k, k + 6)), `${JSON.stringify(text)} -> ${r.output}`);
   }
 });
+
+// 5. Suppression markers count only in a comment; an unterminated block disable hides nothing.
+test('gate-adversary2: markers in prose, strings and minified code hide nothing; in comments they still work', async () => {
+  const { scanText } = await import('../../src/core/detect/engine');
+  const kinds = async (text: string): Promise<number> => (await scanText(text, 'f')).length;
+  for (let i = 0; i < 10; i++) {
+    const l = leak();
+    const pair = `aws_access_key_id = ${l.keyId}\naws_secret_access_key = ${l.secret}\n`;
+    // Not comments: every key is found.
+    assert.ok((await kinds(`# Security\n\nFalse positives can be silenced with a secretlint-disable comment.\n\n    ${pair.replace('\n', '\n    ')}`)) >= 2);
+    assert.ok((await kinds(`var help="append gitleaks:allow to a line";var cfg={accessKeyId:"${l.keyId}",secretAccessKey:"${l.secret}"};\n`)) >= 2);
+    assert.ok((await kinds(`url = "https://example.invalid/gitleaks:allow"; key = "${l.keyId}"; secret = "${l.secret}"\n`)) >= 1);
+    // An unterminated block disable (even in a comment) hides nothing.
+    assert.ok((await kinds(`# secretlint-disable\n${pair}`)) >= 2);
+    // Comments: suppressed as before.
+    assert.equal(await kinds(`# secretlint-disable\n${pair}# secretlint-enable\n`), 0);
+    assert.equal(await kinds(`/* secretlint-disable */\n${pair}/* secretlint-enable */\n`), 0);
+    assert.equal(await kinds(`<!-- secretlint-disable -->\n${pair}<!-- secretlint-enable -->\n`), 0);
+    assert.equal(await kinds(pair.replace(/\n/g, ' # gitleaks:allow\n')), 0);
+    assert.equal(await kinds(`const id = "${l.keyId}"; // keysentry:ignore\nconst s = "${l.secret}";// keysentry:ignore\n`), 0);
+    assert.equal(await kinds(`/**\n * secretlint-disable-next-line\n */\n`), 0);
+  }
+});
