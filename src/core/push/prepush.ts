@@ -125,6 +125,10 @@ export interface PushScanResult {
   rootCommits?: string[];
   /** For new refs: which commits were taken as already on the remote, and why (src/git/remoteTrust.ts). */
   assumedOnRemote?: string;
+  /** Paths in the push that .secretlintignore kept out of the scan (listed, never silent). */
+  ignored?: string[];
+  /** The pushed commits add or change .secretlintignore: it was not honoured for this push. */
+  ignoreFileNotHonoured?: boolean;
   /**
    * Submodules whose recorded commits this push references (see src/git/submodules.ts): what was
    * scanned in each, and whether its own pushes are guarded by a Keysentry hook.

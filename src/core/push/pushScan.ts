@@ -87,6 +87,17 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
   const { refs, order, refOf, reached, walkedNew } = await outgoingCommits(source, updates, opts.remote, opts.tracking?.tips);
   if (order.length > 200) opts.onProgress?.(`scanning ${order.length} outgoing commits`);
   const history = order.length ? await source.changes(order) : [];
+  // A .secretlintignore the pushed commits add or change is not honoured for this push: the commit
+  // that adds a key must not also be able to exempt it. Files an honoured one skips are listed.
+  const isIgnoreFile = (p: string): boolean => p.toLowerCase() === '.secretlintignore';
+  const ignoreChanged = !opts.ignore.empty && history.some((c) => c.files.some((f) => isIgnoreFile(f.path)));
+  const ignoredPaths = new Set<string>();
+  const ignoring: IgnoreMatcher | undefined = ignoreChanged || opts.ignore.empty ? undefined : opts.ignore;
+  const isIgnored = (p: string): boolean => {
+    if (!ignoring?.ignores(p)) return false;
+    ignoredPaths.add(p);
+    return true;
+  };
 
   const raw: PushFinding[] = [];
   const add = (found: Finding[], commit: string, subject: string, ref: string): void => {
@@ -112,8 +123,8 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     const pseudo: CommitChanges = { sha: r.update.localSha, parents: [], message: `${r.update.localRef.replace(/^refs\/(?:heads|tags)\//, '')} (${r.type})`, files: [] };
     refOf.set(pseudo.sha, r.update.localRef);
     const blobs = r.type === 'blob' ? [{ path: `(${r.type} ${r.id.slice(0, 10)})`, blob: r.id }] : await source.treeBlobs(r.id);
-    for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
-    if (r.type === 'tree') for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) await addName(b.path, FILE_NAME_LABEL, pseudo.sha, pseudo.message, r.update.localRef);
+    for (const b of blobs) if (!isIgnored(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
+    if (r.type === 'tree') for (const b of blobs) if (!isIgnored(b.path)) await addName(b.path, FILE_NAME_LABEL, pseudo.sha, pseudo.message, r.update.localRef);
   }
   for (const c of history) {
     const found = c.message ? await scanText(c.message, COMMIT_MESSAGE) : [];
@@ -121,7 +132,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     add(found, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
     for (const f of c.files) {
       if (!f.newBlob || isZeroSha(f.newBlob)) continue;
-      if (!opts.ignore.empty && opts.ignore.ignores(f.path)) continue;
+      if (isIgnored(f.path)) continue;
       await addName(f.path, FILE_NAME_LABEL, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
       if (f.submodule) {
         opts.onGitlink?.(f.path, f.newBlob);
@@ -259,6 +270,8 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     ms: Math.round(performance.now() - started),
     ...(rootCommits.length ? { rootCommits } : {}),
     ...(walkedNew && opts.tracking ? { assumedOnRemote: opts.tracking.note } : {}),
+    ...(ignoredPaths.size ? { ignored: [...ignoredPaths] } : {}),
+    ...(ignoreChanged ? { ignoreFileNotHonoured: true } : {}),
   };
 }
 
