@@ -224,3 +224,50 @@ test('gate-adversary2: markers in prose, strings and minified code hide nothing;
     assert.equal(await kinds(`/**\n * secretlint-disable-next-line\n */\n`), 0);
   }
 });
+
+// 4. .secretlintignore: never silent; the gate does not honour one the pushed commits add or change.
+test('gate-adversary2: files .secretlintignore skips are listed and fail --fail-on-skip; a pushed ignore file is not honoured', (t) => {
+  const dir = tempDir(t);
+  const { server, work } = clone(dir);
+  installHook(work);
+  writeFileSync(path.join(work, 'README'), 'hello\n');
+  git(work, 'add', 'README');
+  git(work, 'commit', '-qm', 'readme');
+  assert.equal(push(work, 'origin', 'main').code, 0);
+  for (const pattern of ['*.env', '*']) {
+    writeFileSync(path.join(work, '.secretlintignore'), `# test fixtures\n${pattern}\n`);
+    const l = leak();
+    writeFileSync(path.join(work, 'prod.env'), l.text);
+    const text = cli(work, ['scan', '--fail-on-skip', '.']);
+    assert.equal(text.code, 3, text.output);
+    assert.match(text.output, /Ignored by \.secretlintignore: \d+ file\(s\):[\s\S]*prod\.env/);
+    const json = cli(work, ['scan', '--format', 'json', '.']);
+    const stats = (JSON.parse(json.stdout) as { stats: { skipped: Array<{ file: string; reason: string }> } }).stats;
+    assert.ok(stats.skipped.some((k) => k.file === 'prod.env' && k.reason === 'ignored'), json.stdout);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-qm', `config ${pattern}`);
+    const r = push(work, 'origin', 'main');
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.output, /\.secretlintignore not honoured for this push/);
+    assert.ok(!onServer(server, l.secret));
+    assert.ok(!r.output.includes(l.secret));
+    git(work, 'reset', '-q', '--hard', 'HEAD~1');
+  }
+});
+
+test('gate-adversary2: an ignore file already on the remote is honoured, and what it skips is listed', (t) => {
+  const dir = tempDir(t);
+  const { work } = clone(dir);
+  installHook(work);
+  writeFileSync(path.join(work, '.secretlintignore'), 'fixtures/\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'ignore fixtures');
+  assert.equal(push(work, 'origin', 'main').code, 0);
+  mkdirSync(path.join(work, 'fixtures'));
+  writeFileSync(path.join(work, 'fixtures', 'fake.env'), leak().text);
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'fixture');
+  const r = push(work, 'origin', 'main');
+  assert.equal(r.code, 0, r.output);
+  assert.match(r.output, /ignored by \.secretlintignore: 1 file: fixtures\/fake\.env/);
+});
