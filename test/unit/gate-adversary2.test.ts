@@ -271,3 +271,40 @@ test('gate-adversary2: an ignore file already on the remote is honoured, and wha
   assert.equal(r.code, 0, r.output);
   assert.match(r.output, /ignored by \.secretlintignore: 1 file: fixtures\/fake\.env/);
 });
+
+// 7. xz, bzip2, zstd and 7z: recognised by their magic bytes and reported as partially scanned.
+test('gate-adversary2: xz / bzip2 / zstd / 7z files are reported as partially scanned, and a fail-closed push stops', async (t) => {
+  const { scanBytes } = await import('../../src/core/detect/scanFiles');
+  const heads: Record<string, number[]> = {
+    'c.xz': [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00],
+    'c.bz2': [0x42, 0x5a, 0x68, 0x39, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59],
+    'c.zst': [0x28, 0xb5, 0x2f, 0xfd],
+    'c.7z': [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c],
+  };
+  for (const [name, head] of Object.entries(heads)) {
+    const notes: string[] = [];
+    const bytes = Buffer.concat([Buffer.from(head), Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 37) & 0xff))]);
+    await scanBytes(bytes, name, { onIncomplete: (why) => notes.push(why) });
+    assert.ok(notes.some((n) => /compressed format not opened/.test(n)), `${name}: ${notes.join('; ')}`);
+  }
+  // Plain text that starts with "BZh" is text.
+  const notes: string[] = [];
+  await scanBytes(Buffer.from('BZh9 is how bzip2 files start\n'), 'notes.txt', { onIncomplete: (why) => notes.push(why) });
+  assert.deepEqual(notes, []);
+  // A real xz file through the gate (when xz is installed).
+  if (spawnSync('xz', ['--version']).status !== 0) return;
+  const dir = tempDir(t);
+  const { server, work } = clone(dir);
+  installHook(work);
+  const l = leak();
+  writeFileSync(path.join(work, 'creds.ini'), l.text);
+  execFileSync('xz', ['creds.ini'], { cwd: work });
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'backup');
+  const scan = cli(work, ['scan', '--fail-on-skip', '.']);
+  assert.equal(scan.code, 3, scan.output);
+  const r = push(work, 'origin', 'main');
+  assert.notEqual(r.code, 0, r.output);
+  assert.match(r.output, /compressed format not opened/);
+  assert.ok(!onServer(server, 'creds.ini.xz'));
+});
