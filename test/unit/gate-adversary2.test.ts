@@ -7,7 +7,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers';
-import { lazyFetchSwitchHonoured } from '../../src/git/history';
 // @ts-expect-error plain ESM helper
 import { fakeKeyId, fakeSecret } from '../fixtures/fake-keys.mjs';
 
