@@ -95,7 +95,8 @@ test('gate-adversary2: a repository protocol.ext.allow=always does not run an ex
   assert.ok(!existsSync(pwned), 'repository config ran a command during the push scan');
 });
 
-test('gate-adversary2: partial clones are refused on git that ignores GIT_NO_LAZY_FETCH', (t) => {
+test('gate-adversary2: partial clones are refused on git that ignores GIT_NO_LAZY_FETCH', async () => {
+  const { lazyFetchSwitchHonoured } = (await import('../../src/git/history')) as { lazyFetchSwitchHonoured: (v: string) => boolean };
   for (const v of ['git version 2.39.3', 'git version 2.40.1', 'git version 2.44.0', 'git version 2.38.5', 'git version 1.9.0']) assert.equal(lazyFetchSwitchHonoured(v), false, v);
   for (const v of ['git version 2.39.4', 'git version 2.40.2', 'git version 2.43.4', 'git version 2.44.1', 'git version 2.45.0', 'git version 2.47.1.windows.1', 'git version 3.0.0']) assert.equal(lazyFetchSwitchHonoured(v), true, v);
 });
