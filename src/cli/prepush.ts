@@ -24,7 +24,11 @@ and scans what the push adds to the remote: the lines and key files each outgoin
 (binary files as their printable strings), commit messages, annotated tag messages, and blobs
 and trees that tags point at. The remote's name and URL come after "--": a remote may be named
 like an option. Exit status: 0 clean, 1 findings, 2 the scan failed or, fail-closed, something
-could not be scanned (too large, unreadable); with --fail-open those pass with a warning. The
+could not be scanned (too large, unreadable); with --fail-open those pass with a warning.
+A new branch excludes commits on the remote's remote-tracking refs only when those were fetched
+from the URL pushed to (same url and pushurl, fetched since Keysentry last saw the URL change);
+otherwise it is scanned down to its first commit. A .secretlintignore the pushed commits add or
+change is not honoured; files one skips are listed. The
 result is recorded in the git directory (keysentry/last-push.json, mode 0600) for the editor,
 unless --no-record.`;
 
