@@ -9,7 +9,8 @@ import { formatPushReport, PUSH_RESULT_FILE, redactPushResult, type CliInvocatio
 import { scanPush } from '../core/push/pushScan';
 import { addToBaselineFile, loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
-import { git, gitPath, gitTopLevelAsync, GitHistory, refuseGrafts } from '../git/history';
+import { git, gitPath, gitTopLevelAsync, GitHistory, refuseGrafts, refuseUnsafePartialClone } from '../git/history';
+import { trackingRefsTrust } from '../git/remoteTrust';
 import { hookStatus, installHook, uninstallHook } from '../git/hooks';
 import { checkedOutSubmodules, installInSubmodules, scanSubmodules } from '../git/submodules';
 import { formatFlag, parseArgs } from './args';
@@ -23,7 +24,11 @@ and scans what the push adds to the remote: the lines and key files each outgoin
 (binary files as their printable strings), commit messages, annotated tag messages, and blobs
 and trees that tags point at. The remote's name and URL come after "--": a remote may be named
 like an option. Exit status: 0 clean, 1 findings, 2 the scan failed or, fail-closed, something
-could not be scanned (too large, unreadable); with --fail-open those pass with a warning. The
+could not be scanned (too large, unreadable); with --fail-open those pass with a warning.
+A new branch excludes commits on the remote's remote-tracking refs only when those were fetched
+from the URL pushed to (same url and pushurl, fetched since Keysentry last saw the URL change);
+otherwise it is scanned down to its first commit. A .secretlintignore the pushed commits add or
+change is not honoured; files one skips are listed. The
 result is recorded in the git directory (keysentry/last-push.json, mode 0600) for the editor,
 unless --no-record.`;
 
@@ -105,11 +110,14 @@ export async function prePushCommand(argv: string[], io: Io): Promise<number> {
     // --no-record: a look at the outgoing commits (the editor's status), not a push attempt.
     if (!args.flags.has('no-record')) resultFile = await resultFilePath(top);
     await refuseGrafts(top);
+    await refuseUnsafePartialClone(top);
     const input = fromEnv ? await preCommitInput(top, process.env) : io.readStdin ? await io.readStdin() : '';
     const gitlinks = new Map<string, Set<string>>();
     const scanned = await scanPush(new GitHistory(top), {
       remote,
       input,
+      // Remote-tracking refs count as "on the remote" only when fetched from the URL pushed to.
+      tracking: await trackingRefsTrust(top, remote, fromEnv ? undefined : args.positional[1], { record: !args.flags.has('no-record') }),
       baseline: loadBaseline(undefined, top, top),
       ignore: loadIgnore(top),
       onProgress: (m) => io.err(`keysentry: ${m}`),

@@ -16,7 +16,8 @@ secret keys, session tokens and private keys. Outside a git repository, scans al
 except dependency folders. --all-files scans everything. Binary files are scanned as their
 printable strings; UTF-16 and UTF-32 text is decoded. A symlink named as PATH is followed.
 Every file or folder that could not be scanned (too large, unreadable, not a regular file) is
-listed in the report (stats.skipped in JSON); --fail-on-skip makes that exit 3, for CI.
+listed in the report (stats.skipped in JSON); so is every file .secretlintignore leaves out
+(reason "ignored"). --fail-on-skip makes any of them exit 3, for CI.
 "-" scans standard input (reported as (stdin)); a file named "-" is ./-, one starting with a
 dash goes after --.
 Exit status: 0 clean, 1 findings, 2 error, 3 nothing found but something was not scanned

@@ -35,7 +35,8 @@ export interface Finding {
 /** A file that was not scanned, and why. */
 export interface SkippedFile {
   file: string;
-  reason: 'binary' | 'too-large' | 'unreadable' | 'not-a-file';
+  /** `ignored`: matched by .secretlintignore (listed so repository content never blinds a scan silently). */
+  reason: 'binary' | 'too-large' | 'unreadable' | 'not-a-file' | 'ignored';
   detail?: string;
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { isKeyIdShape } from '../core/detect/patterns';
 import { KeysentryError } from '../core/types';
-import { gitInvocation, NO_DIFF_PROGRAMS } from './run';
+import { gitInvocation, NO_DIFF_PROGRAMS, PINNED_LOG_FORMAT } from './run';
 
 export interface FirstAdded {
   commit: string;
@@ -21,7 +21,7 @@ export const EXPOSURE_TIMEOUT_MS = 20_000;
  */
 export function firstCommitAdding(cwd: string, keyId: string, timeoutMs = EXPOSURE_TIMEOUT_MS): Promise<FirstAdded | undefined> {
   if (!isKeyIdShape(keyId)) throw new KeysentryError('not an access key id');
-  const inv = gitInvocation(['log', '--all', ...NO_DIFF_PROGRAMS, '--no-renames', `-S${keyId}`, '--format=%H %cI', '--reverse']);
+  const inv = gitInvocation(['log', '--all', ...NO_DIFF_PROGRAMS, ...PINNED_LOG_FORMAT, '--no-renames', `-S${keyId}`, '--format=%H %cI', '--reverse']);
   return new Promise((resolve) => {
     const child = spawn('git', inv.args, { cwd, env: inv.env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';

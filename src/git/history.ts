@@ -3,7 +3,7 @@ import { escapeControl } from '../core/escape';
 import { parseRawLog, RAW_LOG_FORMAT, type CommitChanges } from '../core/push/prepush';
 import type { GitObject, HistorySource } from '../core/push/pushScan';
 import { KeysentryError } from '../core/types';
-import { gitAsync, NO_DIFF_PROGRAMS } from './run';
+import { gitAsync, NO_DIFF_PROGRAMS, PINNED_LOG_FORMAT } from './run';
 
 /** Runs git (hardened: see ./run.ts), feeding `input`, and returns stdout. */
 export function git(cwd: string, args: string[], input?: string | Buffer, opts: { keepHooksPath?: boolean } = {}): Promise<Buffer> {
@@ -83,7 +83,7 @@ export class GitHistory implements HistorySource {
     // what a merge brings from its other parents is scanned in those parents' own commits.
     const out = await git(
       this.cwd,
-      ['log', ...NO_DIFF_PROGRAMS, '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
+      ['log', ...NO_DIFF_PROGRAMS, ...PINNED_LOG_FORMAT, '--no-walk=unsorted', '--stdin', '--raw', '-z', '--no-abbrev', '-M', '--diff-merges=combined', `--format=${RAW_LOG_FORMAT}`],
       commits.join('\n') + '\n',
     );
     return parseRawLog(out.toString('utf8'));
@@ -121,6 +121,40 @@ export async function refuseGrafts(cwd: string): Promise<void> {
   }
   if (present || process.env.GIT_GRAFT_FILE) {
     throw new KeysentryError(`the repository has a grafts file (${escapeControl(present ? grafts : 'GIT_GRAFT_FILE')}), which makes git show a history other than the one pushed; remove it (or convert it with "git replace --convert-graft-file") and push again`);
+  }
+}
+
+/**
+ * Whether this git honours GIT_NO_LAZY_FETCH (2.39.4, 2.40.2, 2.41.1, 2.42.2, 2.43.4, 2.44.1 and
+ * every release from 2.45): older git fetches missing objects of a partial clone from its promisor
+ * remote while the scan reads them, running whatever transport the repository's config names.
+ */
+export function lazyFetchSwitchHonoured(versionText: string): boolean {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(versionText);
+  if (!m) return false;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  if (major !== 2) return major > 2;
+  if (minor >= 45) return true;
+  const fixed: Record<number, number> = { 39: 4, 40: 2, 41: 1, 42: 2, 43: 4, 44: 1 };
+  const first = fixed[minor];
+  return first !== undefined && patch >= first;
+}
+
+/**
+ * A partial clone (extensions.partialClone, remote.<name>.promisor) is refused on git that ignores
+ * GIT_NO_LAZY_FETCH: reading a missing object there contacts the promisor remote (see ./run.ts).
+ */
+export async function refuseUnsafePartialClone(cwd: string): Promise<void> {
+  let partial = '';
+  try {
+    partial = (await git(cwd, ['config', '--get-regexp', '^(extensions\\.partialclone|remote\\..*\\.promisor)$'])).toString('utf8').trim();
+  } catch {
+    return; // exit 1: no such setting
+  }
+  if (!partial) return;
+  const version = (await git(cwd, ['--version'])).toString('utf8');
+  if (!lazyFetchSwitchHonoured(version)) {
+    throw new KeysentryError(`this repository is a partial clone and ${escapeControl(version.trim())} ignores GIT_NO_LAZY_FETCH: reading a missing object would fetch it from the promisor remote, running the transport the repository's config names. Update git (2.39.4, 2.40.2, 2.41.1, 2.42.2, 2.43.4, 2.44.1 or 2.45 and later) and push again`);
   }
 }
 

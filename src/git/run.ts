@@ -42,6 +42,19 @@ const HARDENING: readonly string[] = [
   '-c', 'gpg.ssh.program=false',
   '-c', 'diff.external=',
   '-c', 'protocol.allow=never',
+  // protocol.<name>.allow outranks protocol.allow, from any config file (a repository's
+  // `protocol.ext.allow=always` would re-enable ext:: for a lazy fetch): each one is pinned here.
+  ...['ext', 'file', 'ssh', 'http', 'https', 'git'].flatMap((p) => ['-c', `protocol.${p}.allow=never`]),
+  // Output formats the scan parses: config must not change them (log.showRoot=false hides a root
+  // commit's files, an i18n.logOutputEncoding of UTF-16 makes the log unparseable, quoted or
+  // relative paths, submodules left out of diffs). Reading commands also pass the switches.
+  '-c', 'log.showRoot=true',
+  '-c', 'i18n.logOutputEncoding=UTF-8',
+  '-c', 'core.quotePath=false',
+  '-c', 'diff.relative=false',
+  '-c', 'diff.ignoreSubmodules=none',
+  '-c', 'diff.noprefix=false',
+  '-c', 'log.follow=false',
   '-c', 'core.sshCommand=false',
   '-c', 'credential.helper=',
   '-c', 'core.askPass=',
@@ -52,6 +65,9 @@ const NO_HOOKS: readonly string[] = ['-c', 'core.hooksPath=/dev/null'];
 
 /** Options for commands that diff (`log --raw`, `diff-tree`): no external diff, no textconv, no signature checks. */
 export const NO_DIFF_PROGRAMS: readonly string[] = ['--no-ext-diff', '--no-textconv', '--no-show-signature'];
+
+/** Options that pin `log --raw` output whatever the config says (see HARDENING): root commits list their files, UTF-8, every submodule change. */
+export const PINNED_LOG_FORMAT: readonly string[] = ['--root', '--encoding=UTF-8', '--ignore-submodules=none', '--no-relative'];
 
 export interface GitRunOptions {
   /** Standard input for git. */

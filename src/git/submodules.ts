@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadBaseline, loadIgnore } from '../core/detect/scanFiles';
 import type { PushFinding, PushScanResult, SubmoduleCheck } from '../core/push/prepush';
 import { scanPush } from '../core/push/pushScan';
-import { ALL_REMOTES, git, GitHistory, gitTopLevelAsync, refuseGrafts } from './history';
+import { ALL_REMOTES, git, GitHistory, gitTopLevelAsync, refuseGrafts, refuseUnsafePartialClone } from './history';
 import { hookStatus, installHook, type InstallAction } from './hooks';
 import type { HookOptions } from '../core/push/hookBlock';
 
@@ -83,6 +83,7 @@ export async function scanSubmodules(top: string, gitlinks: Map<string, Set<stri
       continue;
     }
     await refuseGrafts(repo.dir);
+    await refuseUnsafePartialClone(repo.dir);
     const history = new GitHistory(repo.dir);
     const present = await history.peel([...commits]);
     const wanted = [...commits].filter((c) => present.get(c)?.type === 'commit');

@@ -25,7 +25,17 @@ export function parseBaseline(text: string, fileName: string): Baseline {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new KeysentryError(`${fileName}: not valid JSON (${(e as Error).message}). Fix it or delete it to start a new baseline.`, fileName);
+    // JSON.parse's message quotes the text around the error (a secret, pasted by mistake): only
+    // the position is taken from it, never the excerpt.
+    const at = /position (\d+)/.exec((e as Error).message ?? '');
+    let where = '';
+    if (at) {
+      const pos = Number(at[1]);
+      const before = text.slice(0, pos);
+      const line = before.split('\n').length;
+      where = ` at line ${line}, column ${pos - before.lastIndexOf('\n')}`;
+    }
+    throw new KeysentryError(`${fileName}: not valid JSON${where}. Fix it or delete it to start a new baseline.`, fileName);
   }
   const entries = (data as { entries?: unknown })?.entries;
   if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1 || !Array.isArray(entries)) {

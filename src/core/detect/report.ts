@@ -158,10 +158,17 @@ export function toText(result: ScanResult, color: boolean): string {
       : c('31', `${n} finding${n === 1 ? '' : 's'}`) + ` in ${byFile.size} file${byFile.size === 1 ? '' : 's'} (${s.files} files scanned, ${(s.bytes / 1e6).toFixed(1)} MB, ${s.ms} ms).`,
   );
   if (s.baselined) out.push(`${s.baselined} finding(s) hidden by the baseline.`);
-  if (s.skipped.length) {
+  const ignored = s.skipped.filter((k) => k.reason === 'ignored');
+  const notScanned = s.skipped.filter((k) => k.reason !== 'ignored');
+  if (notScanned.length) {
     // Every skip, one per line: what was not scanned is never a footnote.
-    out.push(c('33', `Not scanned: ${s.skipped.length} file(s) or folder(s):`));
-    for (const k of s.skipped) out.push(`  ${escapeControl(k.file)}  ${k.reason}${k.detail ? ` (${escapeControl(k.detail)})` : ''}`);
+    out.push(c('33', `Not scanned: ${notScanned.length} file(s) or folder(s):`));
+    for (const k of notScanned) out.push(`  ${escapeControl(k.file)}  ${k.reason}${k.detail ? ` (${escapeControl(k.detail)})` : ''}`);
+  }
+  if (ignored.length) {
+    // Repository content (.secretlintignore) removed these: listed, and counted by --fail-on-skip.
+    out.push(c('33', `Ignored by .secretlintignore: ${ignored.length} file(s):`));
+    for (const k of ignored) out.push(`  ${escapeControl(k.file)}`);
   }
   return out.join('\n');
 }

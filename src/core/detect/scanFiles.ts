@@ -484,7 +484,10 @@ export async function scanPaths(opts: ScanPathsOptions, source: FileSource): Pro
   skipped.push(...listing.skipped);
   const jobs: ScanJob[] = [];
   for (const abs of files) {
-    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) continue;
+    if (!ignore.empty && ignore.ignores(displayPath(root, abs))) {
+      skipped.push({ file: displayPath(opts.cwd, abs), reason: 'ignored', detail: 'ignored by .secretlintignore' });
+      continue;
+    }
     jobs.push({ abs, rel: displayPath(opts.cwd, abs) });
   }
   let outcomes: Array<FileOutcome | undefined>;

@@ -123,6 +123,12 @@ export interface PushScanResult {
   ms: number;
   /** Outgoing commits with no parent (a first commit): rewriting them takes `git rebase -i --root`. */
   rootCommits?: string[];
+  /** For new refs: which commits were taken as already on the remote, and why (src/git/remoteTrust.ts). */
+  assumedOnRemote?: string;
+  /** Paths in the push that .secretlintignore kept out of the scan (listed, never silent). */
+  ignored?: string[];
+  /** The pushed commits add or change .secretlintignore: it was not honoured for this push. */
+  ignoreFileNotHonoured?: boolean;
   /**
    * Submodules whose recorded commits this push references (see src/git/submodules.ts): what was
    * scanned in each, and whether its own pushes are guarded by a Keysentry hook.

@@ -30,6 +30,8 @@ export function redactPushResult(result: PushScanResult): PushScanResult {
     refs: result.refs.map((r) => ({ ...r, localRef: redact(r.localRef), remoteRef: redact(r.remoteRef) })),
     findings: result.findings.map((f) => ({ ...f, file: redact(f.file), ref: redact(f.ref), subject: redact(f.subject), ...(f.inArchive !== undefined ? { inArchive: redact(f.inArchive) } : {}) })),
     skipped: result.skipped.map((k) => ({ ...k, file: redact(k.file), reason: redact(k.reason) })),
+    ...(result.assumedOnRemote ? { assumedOnRemote: redact(result.assumedOnRemote) } : {}),
+    ...(result.ignored ? { ignored: result.ignored.map((p) => redact(p)) } : {}),
     ...(result.submodules ? { submodules: result.submodules.map((m) => ({ ...m, path: redact(m.path), ...(m.hookFile ? { hookFile: redact(m.hookFile) } : {}) })) } : {}),
   };
 }
@@ -63,7 +65,12 @@ export function formatPushReport(result: PushScanResult, remote: string, color: 
       ? `\n${c('33', `keysentry: ${plural(result.skipped.length, 'file')} could not be scanned; pushing anyway (fail-open):`)}\n${notScanned}`
       : `\n${c('1;31', `keysentry: scan failed, push stopped (fail-closed): ${plural(result.skipped.length, 'file')} in the push could not be scanned:`)}\n${notScanned}\n` +
         'keysentry: take them out of the commits, list them in .secretlintignore, or push with --no-verify once you have checked them.';
-  const subs = formatSubmodules(result, c, failOpen);
+  const ignoredList = result.ignored ?? [];
+  const subs =
+    formatSubmodules(result, c, failOpen) +
+    (result.assumedOnRemote ? `\nkeysentry: ${e(redact(result.assumedOnRemote))}` : '') +
+    (ignoredList.length ? `\n${c('33', `keysentry: ignored by .secretlintignore: ${plural(ignoredList.length, 'file')}`)}: ${ignoredList.slice(0, 20).map((p) => e(redact(p))).join(', ')}${ignoredList.length > 20 ? ` and ${ignoredList.length - 20} more` : ''}` : '') +
+    (result.ignoreFileNotHonoured ? `\n${c('33', 'keysentry: .secretlintignore not honoured for this push: the pushed commits add or change it')}` : '');
   if (result.findings.length === 0) {
     return `keysentry: ${plural(result.commits, 'outgoing commit')} to ${remote} (${pushed}) scanned in ${result.ms} ms: ${result.skipped.length ? 'no credentials in what was scanned' : 'no credentials'}${result.baselined ? ` (${result.baselined} baselined)` : ''}.${skipped}${subs}`;
   }

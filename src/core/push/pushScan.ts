@@ -41,6 +41,12 @@ export interface PushScanOptions {
   /** Blob bytes held in memory at once; the push is read in batches of about this size. */
   batchBytes?: number;
   onProgress?: (message: string) => void;
+  /**
+   * Remote-tracking ref ids known to describe the server pushed to (see src/git/remoteTrust.ts),
+   * with the report's note. When given, new refs exclude only these (not every
+   * `refs/remotes/<remote>/*`); an empty list scans new refs down to their first commit.
+   */
+  tracking?: { tips: string[]; note: string };
   /** Told of every gitlink (submodule commit) the outgoing commits record: its path and commit. */
   onGitlink?: (path: string, commit: string) => void;
 }
@@ -78,9 +84,20 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
   const started = performance.now();
   const maxSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const updates = parsePushInput(opts.input);
-  const { refs, order, refOf, reached } = await outgoingCommits(source, updates, opts.remote);
+  const { refs, order, refOf, reached, walkedNew } = await outgoingCommits(source, updates, opts.remote, opts.tracking?.tips);
   if (order.length > 200) opts.onProgress?.(`scanning ${order.length} outgoing commits`);
   const history = order.length ? await source.changes(order) : [];
+  // A .secretlintignore the pushed commits add or change is not honoured for this push: the commit
+  // that adds a key must not also be able to exempt it. Files an honoured one skips are listed.
+  const isIgnoreFile = (p: string): boolean => p.toLowerCase() === '.secretlintignore';
+  const ignoreChanged = !opts.ignore.empty && history.some((c) => c.files.some((f) => isIgnoreFile(f.path)));
+  const ignoredPaths = new Set<string>();
+  const ignoring: IgnoreMatcher | undefined = ignoreChanged || opts.ignore.empty ? undefined : opts.ignore;
+  const isIgnored = (p: string): boolean => {
+    if (!ignoring?.ignores(p)) return false;
+    ignoredPaths.add(p);
+    return true;
+  };
 
   const raw: PushFinding[] = [];
   const add = (found: Finding[], commit: string, subject: string, ref: string): void => {
@@ -106,8 +123,8 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     const pseudo: CommitChanges = { sha: r.update.localSha, parents: [], message: `${r.update.localRef.replace(/^refs\/(?:heads|tags)\//, '')} (${r.type})`, files: [] };
     refOf.set(pseudo.sha, r.update.localRef);
     const blobs = r.type === 'blob' ? [{ path: `(${r.type} ${r.id.slice(0, 10)})`, blob: r.id }] : await source.treeBlobs(r.id);
-    for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
-    if (r.type === 'tree') for (const b of blobs) if (opts.ignore.empty || !opts.ignore.ignores(b.path)) await addName(b.path, FILE_NAME_LABEL, pseudo.sha, pseudo.message, r.update.localRef);
+    for (const b of blobs) if (!isIgnored(b.path)) jobs.push({ commit: pseudo, path: b.path, blob: b.blob, oldBlobs: [] });
+    if (r.type === 'tree') for (const b of blobs) if (!isIgnored(b.path)) await addName(b.path, FILE_NAME_LABEL, pseudo.sha, pseudo.message, r.update.localRef);
   }
   for (const c of history) {
     const found = c.message ? await scanText(c.message, COMMIT_MESSAGE) : [];
@@ -115,7 +132,7 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     add(found, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
     for (const f of c.files) {
       if (!f.newBlob || isZeroSha(f.newBlob)) continue;
-      if (!opts.ignore.empty && opts.ignore.ignores(f.path)) continue;
+      if (isIgnored(f.path)) continue;
       await addName(f.path, FILE_NAME_LABEL, c.sha, subjects.get(c.sha) as string, refOf.get(c.sha) ?? '');
       if (f.submodule) {
         opts.onGitlink?.(f.path, f.newBlob);
@@ -244,7 +261,18 @@ export async function scanPush(source: HistorySource, opts: PushScanOptions): Pr
     else findings.push(f);
   }
   const rootCommits = history.filter((c) => c.parents.length === 0 && findings.some((f) => f.commit === c.sha)).map((c) => c.sha);
-  return { refs, commits: order.length, findings, skipped, baselined, ms: Math.round(performance.now() - started), ...(rootCommits.length ? { rootCommits } : {}) };
+  return {
+    refs,
+    commits: order.length,
+    findings,
+    skipped,
+    baselined,
+    ms: Math.round(performance.now() - started),
+    ...(rootCommits.length ? { rootCommits } : {}),
+    ...(walkedNew && opts.tracking ? { assumedOnRemote: opts.tracking.note } : {}),
+    ...(ignoredPaths.size ? { ignored: [...ignoredPaths] } : {}),
+    ...(ignoreChanged ? { ignoreFileNotHonoured: true } : {}),
+  };
 }
 
 /**
@@ -280,7 +308,8 @@ export async function outgoingCommits(
   source: HistorySource,
   updates: RefUpdate[],
   remote: string,
-): Promise<{ refs: PushScanResult['refs']; order: string[]; refOf: Map<string, string>; reached: ReachedObject[] }> {
+  tracking?: string[],
+): Promise<{ refs: PushScanResult['refs']; order: string[]; refOf: Map<string, string>; reached: ReachedObject[]; walkedNew: boolean }> {
   const live = updates.filter((u) => !isZeroSha(u.localSha));
   const remoteTips = updates.map((u) => u.remoteSha).filter((s) => !isZeroSha(s));
   const peeled = await source.peel([...new Set([...live.map((u) => u.localSha), ...remoteTips])]);
@@ -291,12 +320,15 @@ export async function outgoingCommits(
   const commitTip = (u: RefUpdate): string | undefined => (peeled.get(u.localSha)?.type === 'commit' ? peeled.get(u.localSha)?.id : undefined);
   const groups = [
     { updates: live.filter((u) => commitTip(u) && knownRemote.has(u.remoteSha)), remote: undefined as string | undefined },
-    { updates: live.filter((u) => commitTip(u) && !knownRemote.has(u.remoteSha)), remote },
+    { updates: live.filter((u) => commitTip(u) && !knownRemote.has(u.remoteSha)), remote: tracking ? undefined : remote, extra: tracking ?? [] },
   ];
+  // Tracking ref ids that are not commits here (missing, or a tag of a tree) cannot be excluded.
+  const trackingPeeled = tracking?.length ? await source.peel([...new Set(tracking)]) : new Map<string, { id: string; type: string }>();
+  const trackingExclude = [...new Set([...trackingPeeled.values()].filter((p) => p.type === 'commit').map((p) => p.id))];
   const graphs = new Map<RefUpdate, { parents: Map<string, string[]>; position: Map<string, number>; visited: Set<string> }>();
   for (const g of groups) {
     if (!g.updates.length) continue;
-    const walk = await source.commits([...new Set(g.updates.map((u) => commitTip(u) as string))], exclude, g.remote);
+    const walk = await source.commits([...new Set(g.updates.map((u) => commitTip(u) as string))], 'extra' in g ? [...new Set([...exclude, ...trackingExclude])] : exclude, g.remote);
     const graph = { parents: new Map(walk.map((c) => [c.sha, c.parents])), position: new Map(walk.map((c, i) => [c.sha, i])), visited: new Set<string>() };
     for (const u of g.updates) graphs.set(u, graph);
   }
@@ -332,5 +364,5 @@ export async function outgoingCommits(
     }
     refs.push({ localRef: u.localRef, remoteRef: u.remoteRef, commits: mine.length, deleted: false });
   }
-  return { refs, order, refOf, reached };
+  return { refs, order, refOf, reached, walkedNew: (groups[1]?.updates.length ?? 0) > 0 };
 }
