@@ -13,8 +13,8 @@
 //    key), and writeFileAtomic refuses one that gained a link since.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, linkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, linkSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -320,3 +320,31 @@ test('5: writeFileAtomic refuses a file that has other hard links when asked (th
   assert.equal(readFileSync(path.join(dir, 'b'), 'utf8'), 'old\n');
   assert.deepEqual(readdirSync(dir).sort(), ['a', 'b']);
 });
+
+// ---------- Issue 13 (third adversarial review): rotation breaks, one regression test each ----------
+
+const envText = (id: string, secret: string): string => `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${secret}\n`;
+const newIdIn = (text: string): string | undefined => /^AWS_ACCESS_KEY_ID=(\S+)$/m.exec(text)?.[1];
+
+for (const [how, spoil] of [
+  ['a Latin-1 byte saved into it', (f: string): void => appendFileSync(f, Buffer.from([0x23, 0x20, 0x63, 0x61, 0x66, 0xe9, 0x0a]))],
+  ['grown past 1 MB', (f: string): void => appendFileSync(f, `# ${'x'.repeat(1024 * 1024 + 16)}\n`)],
+  ['moved aside and replaced by a FIFO', (f: string): void => (renameSync(f, `${f}.moved`), execFileSync('mkfifo', [f]))],
+] as const) {
+  test(`13.1: --rollback keeps the new key while a file it wrote cannot be read back as text (${how}): it stops and says why`, async (t) => {
+    const w = await world(t);
+    const env = path.join(w.dir, 'app.env');
+    writeFileSync(env, envText(w.old.id, w.old.secret));
+    const crashed = await cli(w, rotate(w, [env]), { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: 'verify' } });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    const newId = newIdIn(readFileSync(env, 'utf8'))!;
+    assert.notEqual(newId, w.old.id);
+    spoil(env);
+    const r = await cli(w, ['rotate', w.old.id, '--rollback', '--format', 'json']);
+    assert.notEqual(r.code, 0, 'the rollback stops');
+    assert.match(r.err, new RegExp(`stopped before deleting the new key ${newId}.*(not UTF-8|larger than|not a regular file)`, 's'));
+    const keys = await keysOf(w.user);
+    assert.ok(keys.some((k) => k.id === newId && k.status === 'Active'), `the key the file holds is kept: ${JSON.stringify(keys)}`);
+    assert.ok(keys.some((k) => k.id === w.old.id && k.status === 'Active'), 'the old key works too');
+  });
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeysentryError } from '../types';
 import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
@@ -452,6 +452,29 @@ function consumerChecklist(j: Journal, skipped: RotationOutcome['filesSkipped'])
 }
 
 
+/** Files larger than this are not scanned for the new id: they count as still holding it. */
+const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Whether a file that cannot be read as text may still hold `keyId`: true unless it is gone, or is
+ * a regular file (never a FIFO or a device, which could hang) of bounded size whose bytes do not
+ * contain the id. An id is ASCII, so a byte search finds it whatever the file's encoding.
+ */
+function mayHoldKey(file: string, keyId: string): boolean {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  if (!st.isFile() || st.size > MAX_SCAN_BYTES) return true;
+  try {
+    return readFileSync(file).includes(Buffer.from(keyId, 'latin1'));
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Undoes a rotation that has not deleted the old key, reading IAM first:
  * - the old key is gone from IAM (an interrupted delete reached AWS): a rollback would leave no
@@ -500,7 +523,18 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
     }
     const { text, problem } = readTextFile(f.target);
     if (text === undefined) {
-      leftAlone.push({ path: f.path, reason: problem ?? 'unreadable' });
+      // A file Keysentry wrote that it cannot read back as text (a byte that is not UTF-8 saved
+      // into it, grown past the size bound, replaced by a FIFO or a directory) may still hold the
+      // new key: unless its bytes show the new id is gone, the new key stays alive for it.
+      if (mayHoldKey(f.target, j.newKeyId)) {
+        dependsOnNew = true;
+        leftAlone.push({ path: f.path, reason: `${problem ?? 'unreadable'}, so Keysentry cannot tell whether it still holds ${j.newKeyId}; left as it is` });
+      } else {
+        leftAlone.push({ path: f.path, reason: `${problem ?? 'unreadable'}; ${j.newKeyId} is no longer in it. Left as it is.` });
+        f.state = 'skipped';
+        f.reason = 'changed since the rotation';
+        saveJournal(j);
+      }
       continue;
     }
     const { pairs } = locatePairs(text, j.newKeyId, f.target);
@@ -545,7 +579,7 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
     j.error = 'rollback stopped: a file still holds the new key';
     saveJournal(j);
     throw new KeysentryError(
-      `the rollback stopped before deleting the new key ${j.newKeyId}, because a file still uses it and changed since the rotation:\n${leftAlone.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` +
+      `the rollback stopped before deleting the new key ${j.newKeyId}, because a file may still use it and changed since the rotation:\n${leftAlone.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` +
         `${j.keyId} ${old.status === 'Inactive' && !wasActive ? 'is inactive' : 'works again'}, and ${j.newKeyId} is kept so that file keeps working. Put the old key back in it by hand and run --rollback again, or --resume to finish the rotation.`,
     );
   }
