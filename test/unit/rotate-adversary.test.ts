@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, linkSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { assertNoSecret, tempDir } from './helpers';
 import { startFaultProxy, startMoto, type FaultProxy, type Moto } from '../aws/moto.mjs';
@@ -161,6 +161,14 @@ for (const [skewMs, then] of [
     const crashed = await cli(w, rotate(w, [env]), { extraEnv: skewed, killOn: hangThenKill(proxy, 'CreateAccessKey') });
     assert.equal(crashed.signal, 'SIGKILL', crashed.err);
     assert.equal((await keysOf(w.user)).length, 2, 'the interrupted CreateAccessKey made a key whose secret is lost');
+    // #13.2: the key the lost call made cannot be told from another's: named, not deleted; the
+    // user follows the command given (here: it is the lost one) and runs the recovery again.
+    const stopped = await cli(w, ['rotate', w.old.id, then, '--format', 'json'], { extraEnv: skewed });
+    assert.equal(stopped.code, 1, stopped.err);
+    const lost = (await keysOf(w.user)).find((k) => k.id !== w.old.id)!;
+    assert.equal((await keysOf(w.user)).length, 2, 'nothing deleted on a guess');
+    assert.match(stopped.err, new RegExp(`aws iam delete-access-key --user-name '${w.user}' --access-key-id ${lost.id}`));
+    await iam().send(new DeleteAccessKeyCommand({ UserName: w.user, AccessKeyId: lost.id }));
     const done = await cli(w, ['rotate', w.old.id, then, '--format', 'json'], { extraEnv: skewed });
     assert.equal(done.code, 0, done.err);
     const id = await holdsWorkingPair(w, env, render);
@@ -346,5 +354,38 @@ for (const [how, spoil] of [
     const keys = await keysOf(w.user);
     assert.ok(keys.some((k) => k.id === newId && k.status === 'Active'), `the key the file holds is kept: ${JSON.stringify(keys)}`);
     assert.ok(keys.some((k) => k.id === w.old.id && k.status === 'Active'), 'the old key works too');
+  });
+}
+
+for (const then of ['--rollback', '--resume'] as const) {
+  test(`13.2: a CreateAccessKey lost on the way (process killed), a teammate's new key meanwhile: ${then} names it, deletes nothing, and goes on only when told it is not ours`, async (t) => {
+    const proxy = await startFaultProxy(moto.endpoint);
+    t.after(() => proxy.stop());
+    const w = await world(t, { endpoint: proxy.endpoint });
+    const env = path.join(w.dir, 'app.env');
+    writeFileSync(env, envText(w.old.id, w.old.secret));
+    proxy.inject('CreateAccessKey', 'drop', 100);
+    const crashed = await cli(w, rotate(w, [env]), {
+      killOn: (kill) => {
+        const timer = setInterval(() => proxy.calls.includes('CreateAccessKey') && (clearInterval(timer), kill()), 10);
+        return () => clearInterval(timer);
+      },
+    });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    proxy.clear();
+    const theirs = (await iam().send(new CreateAccessKeyCommand({ UserName: w.user }))).AccessKey!;
+    seen.push(theirs.SecretAccessKey!);
+    const r = await cli(w, ['rotate', w.old.id, then, '--format', 'json']);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, new RegExp(`${theirs.AccessKeyId}.*someone else's.*--not-ours ${theirs.AccessKeyId}`, 's'));
+    assert.equal(JSON.parse(r.out).refused, 'unexplained-key');
+    const ids = (await keysOf(w.user)).map((k) => k.id).sort();
+    assert.deepEqual(ids, [w.old.id, theirs.AccessKeyId!].sort(), 'both keys kept');
+    assert.equal(readFileSync(env, 'utf8'), envText(w.old.id, w.old.secret));
+    if (then === '--rollback') {
+      const ok = await cli(w, ['rotate', w.old.id, '--rollback', '--not-ours', theirs.AccessKeyId!, '--format', 'json']);
+      assert.equal(ok.code, 0, ok.err);
+      assert.deepEqual((await keysOf(w.user)).map((k) => `${k.id}:${k.status}`).sort(), [`${w.old.id}:Active`, `${theirs.AccessKeyId}:Active`].sort());
+    }
   });
 }

@@ -137,26 +137,65 @@ const CREATE_WINDOW_MS = 10 * 60_000;
 const CREATE_SLACK_MS = 5_000;
 
 /**
- * The keys in IAM (`truth`) this rotation created: the journaled new key, and keys an interrupted
- * CreateAccessKey made: not among the user's keys listed just before that call, created within
- * CREATE_WINDOW_MS of that listing by IAM's own clock (this machine's clock is never compared with
- * IAM's), and claimed by no other journal. A key that cannot be attributed is never deleted.
+ * The keys in IAM (`truth`) this rotation provably created: only the journaled new key, whose id
+ * came from CreateAccessKey's own answer. IAM offers no idempotency token or tag for access keys,
+ * so a key that merely appeared around an interrupted call is never taken for ours.
  */
 function ourNewKeys(j: Journal, truth: AccessKeyMeta[]): AccessKeyMeta[] {
-  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId, ...(j.createWindow?.keys ?? [])]);
+  return truth.filter((k) => k.id === j.newKeyId);
+}
+
+/**
+ * After a CreateAccessKey whose outcome is unknown (journaled as started, its answer never
+ * recorded): the keys that appeared since the listing just before it and that the call could have
+ * made: not listed before, claimed by no other journal, not declared someone else's (--not-ours),
+ * and created within CREATE_WINDOW_MS of that listing by IAM's own clock (this machine's clock is
+ * never compared with IAM's). Each may be the call's key (its secret lost) or another's (a
+ * teammate's, CI's, the console's): Keysentry cannot tell, so it neither deletes nor goes on.
+ */
+export function unexplainedKeys(j: Journal, truth: AccessKeyMeta[]): AccessKeyMeta[] {
+  if (j.newKeyId || stepState(j, 'create') !== 'started') return [];
+  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId, ...(j.createWindow?.keys ?? []), ...(j.notOurs ?? [])]);
   const others = ownedElsewhere(j);
-  const createTried = stepState(j, 'create') !== undefined;
   const inWindow = (k: AccessKeyMeta): boolean => {
     const created = k.created ? Date.parse(k.created) : NaN;
     if (Number.isNaN(created)) return true;
     const since = j.createWindow?.since ? Date.parse(j.createWindow.since) : NaN;
     if (!Number.isNaN(since)) return created >= since - CREATE_SLACK_MS && created <= since + CREATE_WINDOW_MS;
-    // No IAM time was recorded (an endpoint without a Date header): the listing alone decides.
-    if (j.createWindow) return true;
-    // Journals of earlier versions recorded no listing: their start by this machine's clock.
-    return created >= Date.parse(j.startedAt) - 60_000;
+    // No IAM time was recorded (an endpoint without a Date header, or killed before the listing): any new key may be the call's.
+    return true;
   };
-  return truth.filter((k) => k.id === j.newKeyId || (createTried && !before.has(k.id) && !others.has(k.id) && inWindow(k)));
+  return truth.filter((k) => !before.has(k.id) && !others.has(k.id) && inWindow(k));
+}
+
+/** Refuses to go on while a key that may or may not be this rotation's exists: names it and says how to decide. */
+function refuseUnexplained(j: Journal, keys: AccessKeyMeta[], mode: '--resume' | '--rollback'): never {
+  const user = j.plan.userName;
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  throw new UnexplainedKeys(
+    [
+      `a CreateAccessKey for ${user} was interrupted before its answer reached Keysentry, and IAM now lists ${keys.length === 1 ? 'a key' : 'keys'} that ${keys.length === 1 ? 'was' : 'were'} not there before it:`,
+      ...keys.map((k) => `  ${k.id} (${k.status}${k.created ? `, created ${k.created}` : ''})`),
+      `${keys.length === 1 ? 'It' : 'Each'} may be the key that call made (its secret is lost), or someone else's, created meanwhile (a teammate, CI, the console, Keysentry on another machine).`,
+      'Keysentry deletes only keys it can prove it created, so it stopped here and changed nothing. Decide for each:',
+      ...keys.flatMap((k) => [
+        `  if ${k.id} is not used anywhere (the lost one): aws iam delete-access-key --user-name ${q(user)} --access-key-id ${k.id}`,
+        `  if ${k.id} is someone else's: add --not-ours ${k.id} (Keysentry then never touches it)`,
+      ]),
+      `then run "keysentry rotate ${j.keyId} ${mode}" again.`,
+    ].join('\n'),
+    keys.map((k) => k.id),
+  );
+}
+
+export class UnexplainedKeys extends KeysentryError {
+  constructor(
+    message: string,
+    readonly keyIds: string[],
+  ) {
+    super(message);
+    this.name = 'UnexplainedKeys';
+  }
 }
 
 /** Runs (or resumes) a journaled rotation to the end. Each step is journaled before and after it runs; every destructive step first re-reads IAM. */
@@ -259,14 +298,13 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         break;
       }
       case 'create': {
-        // An interrupted CreateAccessKey may have succeeded: such a key's secret is lost.
-        for (const k of ourNewKeys(j, await ops.listKeys(user))) {
-          await ops.deleteKey(user, k.id);
-          notes.push(`deleted ${k.id}, left by an interrupted attempt`);
-        }
-        // What IAM holds, and IAM's time, just before the call: how a resume or rollback tells the
-        // key an interrupted call made, without trusting this machine's clock.
+        // An interrupted CreateAccessKey may have succeeded (its key's secret is lost), or a key
+        // that appeared since may be another's: never deleted, the user decides.
         const listed = await ops.listKeys(user);
+        const unknown = unexplainedKeys(j, listed);
+        if (unknown.length) refuseUnexplained(j, unknown, '--resume');
+        // What IAM holds, and IAM's time, just before the call: how a resume or rollback tells
+        // which keys appeared around an interrupted call, without trusting this machine's clock.
         j.createWindow = { keys: listed.map((k) => k.id), ...(ops.serverTime?.() ? { since: ops.serverTime() } : {}) };
         saveJournal(j);
         const created = await ops.createKey(user);
@@ -497,6 +535,9 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
     outcome.notes.unshift(`${j.keyId} is already deleted in IAM (an interrupted step reached AWS, or someone deleted it): rolling back would leave no working key, so Keysentry finished the rotation instead.`);
     return outcome;
   }
+  // Checked before anything changes: a key that may be someone else's is never deleted.
+  const unknown = unexplainedKeys(j, truth);
+  if (unknown.length) refuseUnexplained(j, unknown, '--rollback');
   const notes: string[] = [];
   const wasActive = j.beforeKeys.find((k) => k.id === j.keyId)?.status !== 'Inactive';
   if (wasActive && old.status === 'Inactive') {
