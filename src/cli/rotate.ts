@@ -81,6 +81,30 @@ export function formatPlan(plan: RotationPlan, signer: string, files: string[], 
   ].join('\n');
 }
 
+/** The files about to take the new secret that git tracks (or has committed and does not ignore) now. */
+async function exposedNow(files: Array<{ path: string; target: string }>): Promise<Array<{ file: string; e: GitExposure }>> {
+  const out: Array<{ file: string; e: GitExposure }> = [];
+  for (const f of files) {
+    if (!existsSync(f.target)) continue;
+    const e = await gitExposure(f.target);
+    if (e && exposesSecret(e)) out.push({ file: f.path, e });
+  }
+  return out;
+}
+
+/** The write-time re-check (#13.3): git may have started tracking a file since the plan (a resume, a long confirm prompt). */
+const refuseTrackedWrite =
+  (keyId: string) =>
+  async (files: Array<{ path: string; target: string }>): Promise<string | undefined> => {
+    const list = await exposedNow(files);
+    if (!list.length) return undefined;
+    return [
+      `${trackedMessage(keyId, list).replace('Choose one, and rotate again:', 'git started tracking it after the rotation was planned, so nothing was written. Choose one:')}`,
+      `  or untrack it yourself (git rm --cached ${list.map((x) => x.e.rel).join(' ')}, and add it to .gitignore), then "keysentry rotate ${keyId} --resume"`,
+      `  ("keysentry rotate ${keyId} --rollback" first, to rotate again with --untrack or --to-profile)`,
+    ].join('\n');
+  };
+
 /** Why a file git tracks is not written without a choice, and the two ways on. */
 function trackedMessage(keyId: string, list: Array<{ file: string; e: GitExposure }>): string {
   return [
@@ -250,6 +274,7 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
       const target = resolveTarget({ profile: opt('profile') ?? existing.profile, region: opt('region') ?? existing.region, endpoint: opt('endpoint-url') ?? existing.endpoint });
       const ops = new IamOps(target);
       const { hooks, cancelled } = hooksFor(io, progress, format);
+      hooks.refuseWrite = refuseTrackedWrite(keyId);
       if (args.flags.has('rollback')) return await finish(io, format, ops, existing, () => rollbackRotation(ops, existing, hooks), () => false);
       return await finish(io, format, ops, existing, () => runRotation(ops, existing, hooks), cancelled);
     }
@@ -359,10 +384,16 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
         return 1;
       }
     }
+    // The prompt may have waited long: a file git started tracking meanwhile is refused before any change.
+    if (!untrack && !toProfile) {
+      const late = await exposedNow(checks.filter((c) => c.ok));
+      if (late.length) return refused(new RotationRefused(trackedMessage(keyId, late), 'tracked-file'), { tracked: late.map(({ file, e }) => ({ path: file, repo: e.repo, tracked: e.tracked, committed: e.committed })) });
+    }
     // Untracked before any AWS call: the new secret never lands in a file git still tracks.
     for (const e of toUntrack) await untrackAndIgnore(e);
     const journal = newJournal(plan, options, facts, { profile: target.profile, region: await regionOf(target), endpoint: target.endpoint });
     const { hooks, cancelled } = hooksFor(io, progress, format);
+    hooks.refuseWrite = refuseTrackedWrite(keyId);
     return await finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);
   } catch (e) {
     if (e instanceof LockHeld) return locked(e);

@@ -389,3 +389,29 @@ for (const then of ['--rollback', '--resume'] as const) {
     }
   });
 }
+
+test('13.3: --resume re-checks git right before writing: a file git started tracking after the plan is refused with the choices, and never gets the new secret', async (t) => {
+  const w = await world(t);
+  const repo = path.join(w.dir, 'repo');
+  const git = (...a: string[]): string => execFileSync('git', ['-C', repo, '-c', 'user.email=a@b', '-c', 'user.name=a', ...a], { encoding: 'utf8', env: { ...process.env, HOME: w.dir } });
+  execFileSync('git', ['init', '-q', repo]);
+  writeFileSync(path.join(repo, 'README'), 'x\n');
+  git('add', 'README');
+  git('commit', '-qm', 'init');
+  const env = path.join(repo, 'app.env');
+  writeFileSync(env, envText(w.old.id, w.old.secret));
+  const crashed = await cli(w, ['rotate', w.old.id, '--yes', '--format', 'json', '--update', env], { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: 'create' } });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+  git('add', 'app.env');
+  const r = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /git tracks.*app\.env.*--untrack.*--to-profile.*git rm --cached app\.env/s);
+  assert.equal(readFileSync(env, 'utf8'), envText(w.old.id, w.old.secret), 'the tracked file keeps the old pair');
+  assert.ok((await keysOf(w.user)).some((k) => k.id === w.old.id && k.status === 'Active'));
+  // Untracked by hand, the resume finishes.
+  git('rm', '-q', '--cached', 'app.env');
+  writeFileSync(path.join(repo, '.gitignore'), '/app.env\n');
+  const done = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+  assert.equal(done.code, 0, done.err);
+  await holdsWorkingPair(w, env, envText);
+});

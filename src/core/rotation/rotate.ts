@@ -56,6 +56,11 @@ export interface RunHooks {
   afterStep?: (step: StepName) => void;
   verifyTimeoutMs?: number;
   verifyIntervalMs?: number;
+  /**
+   * Asked right before the new secret is written, with the files about to take it: why they must
+   * not (one git tracks now, though it did not when the rotation was planned), or undefined.
+   */
+  refuseWrite?: (files: Array<{ path: string; target: string }>) => Promise<string | undefined>;
 }
 
 export interface RotationOutcome {
@@ -208,6 +213,12 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
   const oldKey = async (): Promise<AccessKeyMeta | undefined> => (await ops.listKeys(user)).find((k) => k.id === j.keyId);
   // A process killed mid-write may have left a temporary copy (with a secret) beside a file.
   for (const f of plannedFiles(j)) sweepStaleTemps(f.target);
+  // A file git started tracking since the plan is refused before anything changes (#13.3).
+  if (stepState(j, 'write-files') !== 'done') {
+    const toWrite = plannedFiles(j).filter((p) => !j.files.some((f) => f.target === p.target && (f.state === 'written' || f.state === 'verified' || f.state === 'skipped')));
+    const refusal = toWrite.length ? await hooks.refuseWrite?.(toWrite) : undefined;
+    if (refusal) throw new KeysentryError(refusal);
+  }
 
   // Resuming after a rollback that stopped part-way: files already given back the old pair are
   // written again (with a new key if the new secret is in no file any more).
@@ -317,6 +328,10 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
       case 'write-files': {
         secret ??= recoverSecret(j);
         if (!secret || !j.newKeyId) throw new KeysentryError('the new key is not available to write; roll back and rotate again');
+        // Re-checked at write time (a resume, or a long confirm prompt, may come long after the plan).
+        const toWrite = plannedFiles(j).filter((p) => !j.files.some((f) => f.target === p.target && (f.state === 'written' || f.state === 'verified' || f.state === 'skipped')));
+        const refusal = toWrite.length ? await hooks.refuseWrite?.(toWrite) : undefined;
+        if (refusal) throw new KeysentryError(refusal);
         for (const planned of plannedFiles(j)) {
           let rec = j.files.find((f) => f.target === planned.target);
           if (rec && (rec.state === 'written' || rec.state === 'verified' || rec.state === 'skipped')) continue;
