@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, linkSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -415,3 +415,26 @@ test('13.3: --resume re-checks git right before writing: a file git started trac
   assert.equal(done.code, 0, done.err);
   await holdsWorkingPair(w, env, envText);
 });
+
+for (const crashAfter of ['create', 'verify'] as const) {
+  test(`13.4: a symlink re-pointed before --resume (crash after ${crashAfter}): the link is resolved again, the file it names now is never reported updated, and the key it holds keeps working`, async (t) => {
+    const w = await world(t);
+    const ini = (id: string, secret: string): string => `[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${secret}\n`;
+    for (const d of ['a', 'b']) {
+      mkdirSync(path.join(w.dir, 'dotfiles', d), { recursive: true });
+      writeFileSync(path.join(w.dir, 'dotfiles', d, 'credentials'), ini(w.old.id, w.old.secret));
+    }
+    const link = path.join(w.dir, 'credentials');
+    symlinkSync(path.join(w.dir, 'dotfiles', 'a', 'credentials'), link);
+    const crashed = await cli(w, rotate(w, [link]), { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: crashAfter } });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    rmSync(link);
+    symlinkSync(path.join(w.dir, 'dotfiles', 'b', 'credentials'), link);
+    const r = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+    assert.notEqual(r.code, 0, 'not "rotated"');
+    assert.match(r.out + r.err, /now leads to .*dotfiles\/b\/credentials, not to .*dotfiles\/a\/credentials/s);
+    if (r.out.trim().startsWith('{')) assert.ok(!(JSON.parse(r.out).filesUpdated ?? []).includes(link), 'never reported updated');
+    assert.equal(readFileSync(link, 'utf8'), ini(w.old.id, w.old.secret), 'the file the link names now is untouched');
+    assert.ok((await keysOf(w.user)).some((k) => k.id === w.old.id && k.status === 'Active'), 'the key it holds still works');
+  });
+}

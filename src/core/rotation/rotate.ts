@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeysentryError } from '../types';
-import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
+import { sweepStaleTemps, writeFileAtomic, writeTarget } from '../atomicFile';
 import { maskSecret } from '../mask';
 import { isUserArn } from './plan';
 import { allJournals, dropUndo, keepOldSecret, markStep, oldSecretOf, saveJournal, stepState } from './journal';
@@ -101,6 +101,21 @@ const plannedFiles = (j: Journal): Array<{ path: string; target: string; places:
   j.plan.files
     ? j.plan.files.filter((c) => c.ok).map((c) => ({ path: c.path, target: c.target, places: c.places, ...(c.profile ? { profile: c.profile } : {}), ...(c.add ? { add: true } : {}) }))
     : j.options.files.map((f) => ({ path: f, target: f, places: [] }));
+
+/**
+ * Why a listed path no longer leads to the file the plan chose (a symlink re-pointed or replaced
+ * since, e.g. by a dotfile manager), or undefined. Resolved again at write and verify time: a file
+ * the path does not name now is one the SDK would not read, so it is never written or reported updated.
+ */
+function moved(p: { path: string; target: string }): string | undefined {
+  let now: string;
+  try {
+    now = writeTarget(p.path);
+  } catch (e) {
+    return `${(e as Error).message} now (it led to ${p.target} when the rotation was planned)`;
+  }
+  return now === p.target ? undefined : `${p.path} now leads to ${now}, not to ${p.target} as when the rotation was planned; rotate again for it`;
+}
 
 /** The new pair read back from a file: its secret when the new id is there, paired by structure, with the secret Keysentry wrote. */
 function newPairIn(j: Journal, target: string): { secret?: string; problem?: string } {
@@ -250,6 +265,13 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     let pairSecret: string | undefined;
     for (const f of j.files) {
       if (f.state !== 'written' && f.state !== 'verified' && f.state !== 'pending') continue;
+      const away = moved(f);
+      if (away) {
+        // Not what the path names any more: it proves nothing about the key in use (left as
+        // written, so a rollback still gives it the old pair back).
+        if (!skipped.some((x) => x.path === f.path)) skipped.push({ path: f.path, reason: away });
+        continue;
+      }
       const read = newPairIn(j, f.target);
       if (read.secret) {
         holding.push(f);
@@ -260,7 +282,10 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         skipped.push({ path: f.path, reason: f.reason });
       }
     }
-    if (!pairSecret) throw new KeysentryError(`the new key ${j.newKeyId} is in no file Keysentry can read back, so the old key ${j.keyId} is left as it is. Roll back (--rollback), or put the new key back and resume.`);
+    if (!pairSecret) {
+      const why = skipped.filter((x) => j.files.some((f) => f.path === x.path)).map((x) => `\n  ${x.path}: ${x.reason}`).join('');
+      throw new KeysentryError(`the new key ${j.newKeyId} is in no file Keysentry can read back, so the old key ${j.keyId} is left as it is.${why}\nRoll back (--rollback), or put the new key back and resume.`);
+    }
     const deadline = Date.now() + (hooks.verifyTimeoutMs ?? 20_000);
     let last = '';
     for (;;) {
@@ -335,6 +360,13 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         for (const planned of plannedFiles(j)) {
           let rec = j.files.find((f) => f.target === planned.target);
           if (rec && (rec.state === 'written' || rec.state === 'verified' || rec.state === 'skipped')) continue;
+          const away = moved(planned);
+          if (away) {
+            if (rec) Object.assign(rec, { state: 'skipped', reason: away });
+            else j.files.push({ path: planned.path, target: planned.target, state: 'skipped', places: planned.places, reason: away });
+            saveJournal(j);
+            continue;
+          }
           if (planned.add && planned.profile) {
             addToProfile(j, planned as typeof planned & { profile: string }, rec, secret);
             continue;
@@ -420,7 +452,8 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     keyId: j.keyId,
     newKeyId: j.newKeyId,
     userName: user,
-    filesUpdated: j.files.filter((f) => f.state === 'verified' || f.state === 'written').map((f) => f.path),
+    // Only files the listed path still names: never "Updated" for one the SDK would not read.
+    filesUpdated: j.files.filter((f) => (f.state === 'verified' || f.state === 'written') && !moved(f)).map((f) => f.path),
     filesSkipped: skipped,
     checklist: consumerChecklist(j, skipped),
     notes,
