@@ -337,7 +337,10 @@ const newIdIn = (text: string): string | undefined => /^AWS_ACCESS_KEY_ID=(\S+)$
 for (const [how, spoil] of [
   ['a Latin-1 byte saved into it', (f: string): void => appendFileSync(f, Buffer.from([0x23, 0x20, 0x63, 0x61, 0x66, 0xe9, 0x0a]))],
   ['grown past 1 MB', (f: string): void => appendFileSync(f, `# ${'x'.repeat(1024 * 1024 + 16)}\n`)],
-  ['moved aside and replaced by a FIFO', (f: string): void => (renameSync(f, `${f}.moved`), execFileSync('mkfifo', [f]))],
+  ['moved aside and replaced by a FIFO', (f: string): void => {
+    renameSync(f, `${f}.moved`);
+    execFileSync('mkfifo', [f]);
+  }],
 ] as const) {
   test(`13.1: --rollback keeps the new key while a file it wrote cannot be read back as text (${how}): it stops and says why`, async (t) => {
     const w = await world(t);
