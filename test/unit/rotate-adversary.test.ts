@@ -441,3 +441,15 @@ for (const crashAfter of ['create', 'verify'] as const) {
     assert.ok((await keysOf(w.user)).some((k) => k.id === w.old.id && k.status === 'Active'), 'the key it holds still works');
   });
 }
+
+test('13.5: the old secret elsewhere in an updated file (a comment, another variable) is reported by line, masked, and left unchanged', async (t) => {
+  const w = await world(t);
+  const env = path.join(w.dir, 'app.env');
+  const render = (id: string, secret: string): string => `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${secret}\n# was ${w.old.secret}\nS3_SECRET=${w.old.secret}\n`;
+  writeFileSync(env, render(w.old.id, w.old.secret));
+  const r = await cli(w, rotate(w, [env]));
+  assert.equal(r.code, 0, r.err);
+  const notes: string[] = JSON.parse(r.out).notes;
+  for (const n of [3, 4]) assert.ok(notes.some((x) => x.includes(`also appears at line ${n} (not changed)`)), `line ${n} reported: ${JSON.stringify(notes)}`);
+  await holdsWorkingPair(w, env, render);
+});

@@ -443,6 +443,17 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     hooks.onStep?.(step.name, 'done', step.describe);
     hooks.afterStep?.(step.name);
   }
+  // #13.5: the old secret left elsewhere in an updated file (a comment "# was <secret>", another
+  // variable) is reported by line, masked, and never changed: only the pair located by structure
+  // is rewritten, so a value whose meaning Keysentry cannot tell is the user's to remove.
+  for (const f of j.files) {
+    if ((f.state !== 'verified' && f.state !== 'written') || moved(f)) continue;
+    const oldSecret = oldSecretOf(j, f);
+    const { text } = oldSecret ? readTextFile(f.target) : {};
+    if (!oldSecret || text === undefined) continue;
+    const lines = text.split('\n').flatMap((l, i) => (l.includes(oldSecret) ? [i + 1] : []));
+    for (const n of lines) notes.push(`${f.path}: the old secret (${maskValue(oldSecret)}) also appears at line ${n} (not changed): remove it by hand.`);
+  }
   j.status = 'done';
   j.error = undefined;
   dropUndo(j);
