@@ -12,7 +12,7 @@ import { writeTarget } from '../core/atomicFile';
 import { exposesSecret, gitExposure, untrackAndIgnore, type GitExposure } from '../git/untrack';
 import { loadJournal, lockKey, lockUser, probeKeyLock, saveJournal, unfinishedJournals } from '../core/rotation/journal';
 import { checkFilesUsable, checkKeyId, planRotation, RotationRefused } from '../core/rotation/plan';
-import { gatherFacts, newJournal, NothingWritten, rollbackRotation, RotationCancelled, runRotation, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
+import { gatherFacts, newJournal, NothingWritten, rollbackRotation, RotationCancelled, runRotation, UnexplainedKeys, type AwsOps, type RotationOutcome, type RunHooks } from '../core/rotation/rotate';
 import type { Journal, RotationPlan, StepName } from '../core/rotation/types';
 import { scanPaths } from '../core/detect/scanFiles';
 import { KeysentryError } from '../core/types';
@@ -24,6 +24,7 @@ import { gitSource } from './scan';
 export const ROTATE_USAGE = `usage: keysentry rotate ACCESS_KEY_ID [--profile P] [--region R] [--endpoint-url URL]
          [--update FILE]... [--to-profile NAME] [--untrack] [--exposed | --not-exposed]
          [--keep-old-inactive] [--delete-inactive] [--yes] [--plan] [--format text|json] [--resume | --rollback]
+         [--not-ours KEY_ID]...
 
 Rotates a leaked IAM access key, signing with your own AWS identity (never the leaked key):
 identifies the key's owner, creates a new key, writes it
@@ -47,6 +48,9 @@ substitution, never whole files.
                              (added when missing; refused when it holds another key); files git
                              tracks are then left as they are. Works with no file at all (a key
                              no file holds, e.g. one an audit found)
+  --not-ours KEY_ID          with --resume/--rollback: a key that appeared around an interrupted
+                             CreateAccessKey is someone else's; Keysentry never deletes a key it
+                             cannot prove it created, and stops until you delete it or say this
   --untrack                  for files git tracks (or committed and not ignored): git rm --cached
                              them and add them to .gitignore before the new key is written there
 A new secret is never written into a file git tracks, or committed and does not ignore, unless
@@ -76,6 +80,30 @@ export function formatPlan(plan: RotationPlan, signer: string, files: string[], 
     ...(files.length ? [] : ['(no file to update)']),
   ].join('\n');
 }
+
+/** The files about to take the new secret that git tracks (or has committed and does not ignore) now. */
+async function exposedNow(files: Array<{ path: string; target: string }>): Promise<Array<{ file: string; e: GitExposure }>> {
+  const out: Array<{ file: string; e: GitExposure }> = [];
+  for (const f of files) {
+    if (!existsSync(f.target)) continue;
+    const e = await gitExposure(f.target);
+    if (e && exposesSecret(e)) out.push({ file: f.path, e });
+  }
+  return out;
+}
+
+/** The write-time re-check (#13.3): git may have started tracking a file since the plan (a resume, a long confirm prompt). */
+const refuseTrackedWrite =
+  (keyId: string) =>
+  async (files: Array<{ path: string; target: string }>): Promise<string | undefined> => {
+    const list = await exposedNow(files);
+    if (!list.length) return undefined;
+    return [
+      `${trackedMessage(keyId, list).replace('Choose one, and rotate again:', 'git started tracking it after the rotation was planned, so nothing was written. Choose one:')}`,
+      `  or untrack it yourself (git rm --cached ${list.map((x) => x.e.rel).join(' ')}, and add it to .gitignore), then "keysentry rotate ${keyId} --resume"`,
+      `  ("keysentry rotate ${keyId} --rollback" first, to rotate again with --untrack or --to-profile)`,
+    ].join('\n');
+  };
 
 /** Why a file git tracks is not written without a choice, and the two ways on. */
 function trackedMessage(keyId: string, list: Array<{ file: string; e: GitExposure }>): string {
@@ -153,6 +181,14 @@ async function finish(io: Io, format: string, ops: AwsOps, j: Journal, run: () =
     io.out(format === 'json' ? JSON.stringify(outcome, null, 2) : formatOutcome(outcome));
     return 0;
   } catch (e) {
+    if (e instanceof UnexplainedKeys) {
+      // Nothing changed: the user decides whether the key is theirs (no key is deleted on a guess).
+      j.error = 'stopped: a key that may be someone else\'s appeared around an interrupted CreateAccessKey';
+      saveJournal(j);
+      io.err(`keysentry: ${redact(e.message)}`);
+      if (format === 'json') io.out(JSON.stringify({ refused: 'unexplained-key', keys: e.keyIds, message: redact(e.message) }, null, 2));
+      return 1;
+    }
     if (e instanceof NothingWritten) {
       // The new key's secret is in no file: keeping that key would leave an orphan nobody can use.
       const rolled = await rollbackRotation(ops, j);
@@ -192,7 +228,7 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
     argv,
     ['profile', 'region', 'endpoint-url', 'format', 'to-profile'],
     ['exposed', 'not-exposed', 'keep-old-inactive', 'delete-inactive', 'yes', 'plan', 'resume', 'rollback', 'progress', 'help', 'untrack'],
-    ['update'],
+    ['update', 'not-ours'],
   );
   if (args.flags.has('help')) {
     io.out(ROTATE_USAGE);
@@ -228,9 +264,17 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
       const existing = loadJournal(keyId);
       if (!existing || existing.status !== 'running') throw new KeysentryError(`no interrupted rotation of ${keyId} to ${mode}`);
       held.push(lockUser(existing.plan.account, existing.plan.userName, `keysentry rotate ${keyId} --${mode === 'resume' ? 'resume' : 'rollback'}`));
+      // Keys the user says are someone else's (after an interrupted CreateAccessKey): never touched.
+      const notOurs = args.lists.get('not-ours') ?? [];
+      if (notOurs.length) {
+        for (const id of notOurs) checkKeyId(id);
+        existing.notOurs = [...new Set([...(existing.notOurs ?? []), ...notOurs])];
+        saveJournal(existing);
+      }
       const target = resolveTarget({ profile: opt('profile') ?? existing.profile, region: opt('region') ?? existing.region, endpoint: opt('endpoint-url') ?? existing.endpoint });
       const ops = new IamOps(target);
       const { hooks, cancelled } = hooksFor(io, progress, format);
+      hooks.refuseWrite = refuseTrackedWrite(keyId);
       if (args.flags.has('rollback')) return await finish(io, format, ops, existing, () => rollbackRotation(ops, existing, hooks), () => false);
       return await finish(io, format, ops, existing, () => runRotation(ops, existing, hooks), cancelled);
     }
@@ -340,10 +384,16 @@ export async function rotateCommand(argv: string[], io: Io): Promise<number> {
         return 1;
       }
     }
+    // The prompt may have waited long: a file git started tracking meanwhile is refused before any change.
+    if (!untrack && !toProfile) {
+      const late = await exposedNow(checks.filter((c) => c.ok));
+      if (late.length) return refused(new RotationRefused(trackedMessage(keyId, late), 'tracked-file'), { tracked: late.map(({ file, e }) => ({ path: file, repo: e.repo, tracked: e.tracked, committed: e.committed })) });
+    }
     // Untracked before any AWS call: the new secret never lands in a file git still tracks.
     for (const e of toUntrack) await untrackAndIgnore(e);
     const journal = newJournal(plan, options, facts, { profile: target.profile, region: await regionOf(target), endpoint: target.endpoint });
     const { hooks, cancelled } = hooksFor(io, progress, format);
+    hooks.refuseWrite = refuseTrackedWrite(keyId);
     return await finish(io, format, ops, journal, () => runRotation(ops, journal, hooks), cancelled);
   } catch (e) {
     if (e instanceof LockHeld) return locked(e);

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startFaultProxy } from './moto.mjs';
 
@@ -332,8 +332,18 @@ export async function runCase(moto, c, label, allSecrets = []) {
     }
     // Phase 3: a clean recovery (a rollback that stops because a file needs the new key is followed by a resume).
     const last = [];
-    for (let round = 0; round < 3 && running().length; round++) {
-      for (const j of running()) last.push(await runCli(env, project, ['rotate', j.keyId, round === 0 ? c.finalOp : '--resume', '--format', 'json'], outputs));
+    for (let round = 0; round < 4 && running().length; round++) {
+      for (const j of running()) {
+        const r = await runCli(env, project, ['rotate', j.keyId, round === 0 ? c.finalOp : '--resume', '--format', 'json'], outputs);
+        last.push(r);
+        // A key that appeared around an interrupted CreateAccessKey is named, never deleted on a
+        // guess (#13.2). Nobody else creates keys here, so the user's answer is "it is the lost
+        // one": run the delete command the refusal gives, as the user would, then recover again.
+        for (const m of r.err.matchAll(/aws iam delete-access-key --user-name '([^']+)' --access-key-id (\w+)/g)) {
+          if (m[1] !== user) violations.push(`the refusal names user ${m[1]}, not ${user}`);
+          else await iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: m[2] }));
+        }
+      }
     }
 
     // ---------- invariants ----------

@@ -13,10 +13,10 @@
 //    key), and writeFileAtomic refuses one that gained a link since.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, linkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { assertNoSecret, tempDir } from './helpers';
 import { startFaultProxy, startMoto, type FaultProxy, type Moto } from '../aws/moto.mjs';
@@ -161,6 +161,14 @@ for (const [skewMs, then] of [
     const crashed = await cli(w, rotate(w, [env]), { extraEnv: skewed, killOn: hangThenKill(proxy, 'CreateAccessKey') });
     assert.equal(crashed.signal, 'SIGKILL', crashed.err);
     assert.equal((await keysOf(w.user)).length, 2, 'the interrupted CreateAccessKey made a key whose secret is lost');
+    // #13.2: the key the lost call made cannot be told from another's: named, not deleted; the
+    // user follows the command given (here: it is the lost one) and runs the recovery again.
+    const stopped = await cli(w, ['rotate', w.old.id, then, '--format', 'json'], { extraEnv: skewed });
+    assert.equal(stopped.code, 1, stopped.err);
+    const lost = (await keysOf(w.user)).find((k) => k.id !== w.old.id)!;
+    assert.equal((await keysOf(w.user)).length, 2, 'nothing deleted on a guess');
+    assert.match(stopped.err, new RegExp(`aws iam delete-access-key --user-name '${w.user}' --access-key-id ${lost.id}`));
+    await iam().send(new DeleteAccessKeyCommand({ UserName: w.user, AccessKeyId: lost.id }));
     const done = await cli(w, ['rotate', w.old.id, then, '--format', 'json'], { extraEnv: skewed });
     assert.equal(done.code, 0, done.err);
     const id = await holdsWorkingPair(w, env, render);
@@ -319,4 +327,129 @@ test('5: writeFileAtomic refuses a file that has other hard links when asked (th
   assert.throws(() => writeFileAtomic(a, 'new\n', undefined, { refuseHardLinks: true }), /2 hard links/);
   assert.equal(readFileSync(path.join(dir, 'b'), 'utf8'), 'old\n');
   assert.deepEqual(readdirSync(dir).sort(), ['a', 'b']);
+});
+
+// ---------- Issue 13 (third adversarial review): rotation breaks, one regression test each ----------
+
+const envText = (id: string, secret: string): string => `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${secret}\n`;
+const newIdIn = (text: string): string | undefined => /^AWS_ACCESS_KEY_ID=(\S+)$/m.exec(text)?.[1];
+
+for (const [how, spoil] of [
+  ['a Latin-1 byte saved into it', (f: string): void => appendFileSync(f, Buffer.from([0x23, 0x20, 0x63, 0x61, 0x66, 0xe9, 0x0a]))],
+  ['grown past 1 MB', (f: string): void => appendFileSync(f, `# ${'x'.repeat(1024 * 1024 + 16)}\n`)],
+  ['moved aside and replaced by a FIFO', (f: string): void => {
+    renameSync(f, `${f}.moved`);
+    execFileSync('mkfifo', [f]);
+  }],
+] as const) {
+  test(`13.1: --rollback keeps the new key while a file it wrote cannot be read back as text (${how}): it stops and says why`, async (t) => {
+    const w = await world(t);
+    const env = path.join(w.dir, 'app.env');
+    writeFileSync(env, envText(w.old.id, w.old.secret));
+    const crashed = await cli(w, rotate(w, [env]), { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: 'verify' } });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    const newId = newIdIn(readFileSync(env, 'utf8'))!;
+    assert.notEqual(newId, w.old.id);
+    spoil(env);
+    const r = await cli(w, ['rotate', w.old.id, '--rollback', '--format', 'json']);
+    assert.notEqual(r.code, 0, 'the rollback stops');
+    assert.match(r.err, new RegExp(`stopped before deleting the new key ${newId}.*(not UTF-8|larger than|not a regular file)`, 's'));
+    const keys = await keysOf(w.user);
+    assert.ok(keys.some((k) => k.id === newId && k.status === 'Active'), `the key the file holds is kept: ${JSON.stringify(keys)}`);
+    assert.ok(keys.some((k) => k.id === w.old.id && k.status === 'Active'), 'the old key works too');
+  });
+}
+
+for (const then of ['--rollback', '--resume'] as const) {
+  test(`13.2: a CreateAccessKey lost on the way (process killed), a teammate's new key meanwhile: ${then} names it, deletes nothing, and goes on only when told it is not ours`, async (t) => {
+    const proxy = await startFaultProxy(moto.endpoint);
+    t.after(() => proxy.stop());
+    const w = await world(t, { endpoint: proxy.endpoint });
+    const env = path.join(w.dir, 'app.env');
+    writeFileSync(env, envText(w.old.id, w.old.secret));
+    proxy.inject('CreateAccessKey', 'drop', 100);
+    const crashed = await cli(w, rotate(w, [env]), {
+      killOn: (kill) => {
+        const timer = setInterval(() => proxy.calls.includes('CreateAccessKey') && (clearInterval(timer), kill()), 10);
+        return () => clearInterval(timer);
+      },
+    });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    proxy.clear();
+    const theirs = (await iam().send(new CreateAccessKeyCommand({ UserName: w.user }))).AccessKey!;
+    seen.push(theirs.SecretAccessKey!);
+    const r = await cli(w, ['rotate', w.old.id, then, '--format', 'json']);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, new RegExp(`${theirs.AccessKeyId}.*someone else's.*--not-ours ${theirs.AccessKeyId}`, 's'));
+    assert.equal(JSON.parse(r.out).refused, 'unexplained-key');
+    const ids = (await keysOf(w.user)).map((k) => k.id).sort();
+    assert.deepEqual(ids, [w.old.id, theirs.AccessKeyId!].sort(), 'both keys kept');
+    assert.equal(readFileSync(env, 'utf8'), envText(w.old.id, w.old.secret));
+    if (then === '--rollback') {
+      const ok = await cli(w, ['rotate', w.old.id, '--rollback', '--not-ours', theirs.AccessKeyId!, '--format', 'json']);
+      assert.equal(ok.code, 0, ok.err);
+      assert.deepEqual((await keysOf(w.user)).map((k) => `${k.id}:${k.status}`).sort(), [`${w.old.id}:Active`, `${theirs.AccessKeyId}:Active`].sort());
+    }
+  });
+}
+
+test('13.3: --resume re-checks git right before writing: a file git started tracking after the plan is refused with the choices, and never gets the new secret', async (t) => {
+  const w = await world(t);
+  const repo = path.join(w.dir, 'repo');
+  const git = (...a: string[]): string => execFileSync('git', ['-C', repo, '-c', 'user.email=a@b', '-c', 'user.name=a', ...a], { encoding: 'utf8', env: { ...process.env, HOME: w.dir } });
+  execFileSync('git', ['init', '-q', repo]);
+  writeFileSync(path.join(repo, 'README'), 'x\n');
+  git('add', 'README');
+  git('commit', '-qm', 'init');
+  const env = path.join(repo, 'app.env');
+  writeFileSync(env, envText(w.old.id, w.old.secret));
+  const crashed = await cli(w, ['rotate', w.old.id, '--yes', '--format', 'json', '--update', env], { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: 'create' } });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+  git('add', 'app.env');
+  const r = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /git tracks.*app\.env.*--untrack.*--to-profile.*git rm --cached app\.env/s);
+  assert.equal(readFileSync(env, 'utf8'), envText(w.old.id, w.old.secret), 'the tracked file keeps the old pair');
+  assert.ok((await keysOf(w.user)).some((k) => k.id === w.old.id && k.status === 'Active'));
+  // Untracked by hand, the resume finishes.
+  git('rm', '-q', '--cached', 'app.env');
+  writeFileSync(path.join(repo, '.gitignore'), '/app.env\n');
+  const done = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+  assert.equal(done.code, 0, done.err);
+  await holdsWorkingPair(w, env, envText);
+});
+
+for (const crashAfter of ['create', 'verify'] as const) {
+  test(`13.4: a symlink re-pointed before --resume (crash after ${crashAfter}): the link is resolved again, the file it names now is never reported updated, and the key it holds keeps working`, async (t) => {
+    const w = await world(t);
+    const ini = (id: string, secret: string): string => `[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${secret}\n`;
+    for (const d of ['a', 'b']) {
+      mkdirSync(path.join(w.dir, 'dotfiles', d), { recursive: true });
+      writeFileSync(path.join(w.dir, 'dotfiles', d, 'credentials'), ini(w.old.id, w.old.secret));
+    }
+    const link = path.join(w.dir, 'credentials');
+    symlinkSync(path.join(w.dir, 'dotfiles', 'a', 'credentials'), link);
+    const crashed = await cli(w, rotate(w, [link]), { extraEnv: { KEYSENTRY_TEST_CRASH_AFTER: crashAfter } });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    rmSync(link);
+    symlinkSync(path.join(w.dir, 'dotfiles', 'b', 'credentials'), link);
+    const r = await cli(w, ['rotate', w.old.id, '--resume', '--format', 'json']);
+    assert.notEqual(r.code, 0, 'not "rotated"');
+    assert.match(r.out + r.err, /now leads to .*dotfiles\/b\/credentials, not to .*dotfiles\/a\/credentials/s);
+    if (r.out.trim().startsWith('{')) assert.ok(!(JSON.parse(r.out).filesUpdated ?? []).includes(link), 'never reported updated');
+    assert.equal(readFileSync(link, 'utf8'), ini(w.old.id, w.old.secret), 'the file the link names now is untouched');
+    assert.ok((await keysOf(w.user)).some((k) => k.id === w.old.id && k.status === 'Active'), 'the key it holds still works');
+  });
+}
+
+test('13.5: the old secret elsewhere in an updated file (a comment, another variable) is reported by line, masked, and left unchanged', async (t) => {
+  const w = await world(t);
+  const env = path.join(w.dir, 'app.env');
+  const render = (id: string, secret: string): string => `AWS_ACCESS_KEY_ID=${id}\nAWS_SECRET_ACCESS_KEY=${secret}\n# was ${w.old.secret}\nS3_SECRET=${w.old.secret}\n`;
+  writeFileSync(env, render(w.old.id, w.old.secret));
+  const r = await cli(w, rotate(w, [env]));
+  assert.equal(r.code, 0, r.err);
+  const notes: string[] = JSON.parse(r.out).notes;
+  for (const n of [3, 4]) assert.ok(notes.some((x) => x.includes(`also appears at line ${n} (not changed)`)), `line ${n} reported: ${JSON.stringify(notes)}`);
+  await holdsWorkingPair(w, env, render);
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeysentryError } from '../types';
-import { sweepStaleTemps, writeFileAtomic } from '../atomicFile';
+import { sweepStaleTemps, writeFileAtomic, writeTarget } from '../atomicFile';
 import { maskSecret } from '../mask';
 import { isUserArn } from './plan';
 import { allJournals, dropUndo, keepOldSecret, markStep, oldSecretOf, saveJournal, stepState } from './journal';
@@ -56,6 +56,11 @@ export interface RunHooks {
   afterStep?: (step: StepName) => void;
   verifyTimeoutMs?: number;
   verifyIntervalMs?: number;
+  /**
+   * Asked right before the new secret is written, with the files about to take it: why they must
+   * not (one git tracks now, though it did not when the rotation was planned), or undefined.
+   */
+  refuseWrite?: (files: Array<{ path: string; target: string }>) => Promise<string | undefined>;
 }
 
 export interface RotationOutcome {
@@ -97,6 +102,21 @@ const plannedFiles = (j: Journal): Array<{ path: string; target: string; places:
     ? j.plan.files.filter((c) => c.ok).map((c) => ({ path: c.path, target: c.target, places: c.places, ...(c.profile ? { profile: c.profile } : {}), ...(c.add ? { add: true } : {}) }))
     : j.options.files.map((f) => ({ path: f, target: f, places: [] }));
 
+/**
+ * Why a listed path no longer leads to the file the plan chose (a symlink re-pointed or replaced
+ * since, e.g. by a dotfile manager), or undefined. Resolved again at write and verify time: a file
+ * the path does not name now is one the SDK would not read, so it is never written or reported updated.
+ */
+function moved(p: { path: string; target: string }): string | undefined {
+  let now: string;
+  try {
+    now = writeTarget(p.path);
+  } catch (e) {
+    return `${(e as Error).message} now (it led to ${p.target} when the rotation was planned)`;
+  }
+  return now === p.target ? undefined : `${p.path} now leads to ${now}, not to ${p.target} as when the rotation was planned; rotate again for it`;
+}
+
 /** The new pair read back from a file: its secret when the new id is there, paired by structure, with the secret Keysentry wrote. */
 function newPairIn(j: Journal, target: string): { secret?: string; problem?: string } {
   if (!j.newKeyId) return { problem: 'no new key yet' };
@@ -137,26 +157,65 @@ const CREATE_WINDOW_MS = 10 * 60_000;
 const CREATE_SLACK_MS = 5_000;
 
 /**
- * The keys in IAM (`truth`) this rotation created: the journaled new key, and keys an interrupted
- * CreateAccessKey made: not among the user's keys listed just before that call, created within
- * CREATE_WINDOW_MS of that listing by IAM's own clock (this machine's clock is never compared with
- * IAM's), and claimed by no other journal. A key that cannot be attributed is never deleted.
+ * The keys in IAM (`truth`) this rotation provably created: only the journaled new key, whose id
+ * came from CreateAccessKey's own answer. IAM offers no idempotency token or tag for access keys,
+ * so a key that merely appeared around an interrupted call is never taken for ours.
  */
 function ourNewKeys(j: Journal, truth: AccessKeyMeta[]): AccessKeyMeta[] {
-  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId, ...(j.createWindow?.keys ?? [])]);
+  return truth.filter((k) => k.id === j.newKeyId);
+}
+
+/**
+ * After a CreateAccessKey whose outcome is unknown (journaled as started, its answer never
+ * recorded): the keys that appeared since the listing just before it and that the call could have
+ * made: not listed before, claimed by no other journal, not declared someone else's (--not-ours),
+ * and created within CREATE_WINDOW_MS of that listing by IAM's own clock (this machine's clock is
+ * never compared with IAM's). Each may be the call's key (its secret lost) or another's (a
+ * teammate's, CI's, the console's): Keysentry cannot tell, so it neither deletes nor goes on.
+ */
+export function unexplainedKeys(j: Journal, truth: AccessKeyMeta[]): AccessKeyMeta[] {
+  if (j.newKeyId || stepState(j, 'create') !== 'started') return [];
+  const before = new Set([...j.beforeKeys.map((k) => k.id), j.keyId, ...(j.createWindow?.keys ?? []), ...(j.notOurs ?? [])]);
   const others = ownedElsewhere(j);
-  const createTried = stepState(j, 'create') !== undefined;
   const inWindow = (k: AccessKeyMeta): boolean => {
     const created = k.created ? Date.parse(k.created) : NaN;
     if (Number.isNaN(created)) return true;
     const since = j.createWindow?.since ? Date.parse(j.createWindow.since) : NaN;
     if (!Number.isNaN(since)) return created >= since - CREATE_SLACK_MS && created <= since + CREATE_WINDOW_MS;
-    // No IAM time was recorded (an endpoint without a Date header): the listing alone decides.
-    if (j.createWindow) return true;
-    // Journals of earlier versions recorded no listing: their start by this machine's clock.
-    return created >= Date.parse(j.startedAt) - 60_000;
+    // No IAM time was recorded (an endpoint without a Date header, or killed before the listing): any new key may be the call's.
+    return true;
   };
-  return truth.filter((k) => k.id === j.newKeyId || (createTried && !before.has(k.id) && !others.has(k.id) && inWindow(k)));
+  return truth.filter((k) => !before.has(k.id) && !others.has(k.id) && inWindow(k));
+}
+
+/** Refuses to go on while a key that may or may not be this rotation's exists: names it and says how to decide. */
+function refuseUnexplained(j: Journal, keys: AccessKeyMeta[], mode: '--resume' | '--rollback'): never {
+  const user = j.plan.userName;
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  throw new UnexplainedKeys(
+    [
+      `a CreateAccessKey for ${user} was interrupted before its answer reached Keysentry, and IAM now lists ${keys.length === 1 ? 'a key' : 'keys'} that ${keys.length === 1 ? 'was' : 'were'} not there before it:`,
+      ...keys.map((k) => `  ${k.id} (${k.status}${k.created ? `, created ${k.created}` : ''})`),
+      `${keys.length === 1 ? 'It' : 'Each'} may be the key that call made (its secret is lost), or someone else's, created meanwhile (a teammate, CI, the console, Keysentry on another machine).`,
+      'Keysentry deletes only keys it can prove it created, so it stopped here and changed nothing. Decide for each:',
+      ...keys.flatMap((k) => [
+        `  if ${k.id} is not used anywhere (the lost one): aws iam delete-access-key --user-name ${q(user)} --access-key-id ${k.id}`,
+        `  if ${k.id} is someone else's: add --not-ours ${k.id} (Keysentry then never touches it)`,
+      ]),
+      `then run "keysentry rotate ${j.keyId} ${mode}" again.`,
+    ].join('\n'),
+    keys.map((k) => k.id),
+  );
+}
+
+export class UnexplainedKeys extends KeysentryError {
+  constructor(
+    message: string,
+    readonly keyIds: string[],
+  ) {
+    super(message);
+    this.name = 'UnexplainedKeys';
+  }
 }
 
 /** Runs (or resumes) a journaled rotation to the end. Each step is journaled before and after it runs; every destructive step first re-reads IAM. */
@@ -169,6 +228,12 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
   const oldKey = async (): Promise<AccessKeyMeta | undefined> => (await ops.listKeys(user)).find((k) => k.id === j.keyId);
   // A process killed mid-write may have left a temporary copy (with a secret) beside a file.
   for (const f of plannedFiles(j)) sweepStaleTemps(f.target);
+  // A file git started tracking since the plan is refused before anything changes (#13.3).
+  if (stepState(j, 'write-files') !== 'done') {
+    const toWrite = plannedFiles(j).filter((p) => !j.files.some((f) => f.target === p.target && (f.state === 'written' || f.state === 'verified' || f.state === 'skipped')));
+    const refusal = toWrite.length ? await hooks.refuseWrite?.(toWrite) : undefined;
+    if (refusal) throw new KeysentryError(refusal);
+  }
 
   // Resuming after a rollback that stopped part-way: files already given back the old pair are
   // written again (with a new key if the new secret is in no file any more).
@@ -200,6 +265,13 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     let pairSecret: string | undefined;
     for (const f of j.files) {
       if (f.state !== 'written' && f.state !== 'verified' && f.state !== 'pending') continue;
+      const away = moved(f);
+      if (away) {
+        // Not what the path names any more: it proves nothing about the key in use (left as
+        // written, so a rollback still gives it the old pair back).
+        if (!skipped.some((x) => x.path === f.path)) skipped.push({ path: f.path, reason: away });
+        continue;
+      }
       const read = newPairIn(j, f.target);
       if (read.secret) {
         holding.push(f);
@@ -210,7 +282,10 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         skipped.push({ path: f.path, reason: f.reason });
       }
     }
-    if (!pairSecret) throw new KeysentryError(`the new key ${j.newKeyId} is in no file Keysentry can read back, so the old key ${j.keyId} is left as it is. Roll back (--rollback), or put the new key back and resume.`);
+    if (!pairSecret) {
+      const why = skipped.filter((x) => j.files.some((f) => f.path === x.path)).map((x) => `\n  ${x.path}: ${x.reason}`).join('');
+      throw new KeysentryError(`the new key ${j.newKeyId} is in no file Keysentry can read back, so the old key ${j.keyId} is left as it is.${why}\nRoll back (--rollback), or put the new key back and resume.`);
+    }
     const deadline = Date.now() + (hooks.verifyTimeoutMs ?? 20_000);
     let last = '';
     for (;;) {
@@ -259,14 +334,13 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
         break;
       }
       case 'create': {
-        // An interrupted CreateAccessKey may have succeeded: such a key's secret is lost.
-        for (const k of ourNewKeys(j, await ops.listKeys(user))) {
-          await ops.deleteKey(user, k.id);
-          notes.push(`deleted ${k.id}, left by an interrupted attempt`);
-        }
-        // What IAM holds, and IAM's time, just before the call: how a resume or rollback tells the
-        // key an interrupted call made, without trusting this machine's clock.
+        // An interrupted CreateAccessKey may have succeeded (its key's secret is lost), or a key
+        // that appeared since may be another's: never deleted, the user decides.
         const listed = await ops.listKeys(user);
+        const unknown = unexplainedKeys(j, listed);
+        if (unknown.length) refuseUnexplained(j, unknown, '--resume');
+        // What IAM holds, and IAM's time, just before the call: how a resume or rollback tells
+        // which keys appeared around an interrupted call, without trusting this machine's clock.
         j.createWindow = { keys: listed.map((k) => k.id), ...(ops.serverTime?.() ? { since: ops.serverTime() } : {}) };
         saveJournal(j);
         const created = await ops.createKey(user);
@@ -279,9 +353,20 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
       case 'write-files': {
         secret ??= recoverSecret(j);
         if (!secret || !j.newKeyId) throw new KeysentryError('the new key is not available to write; roll back and rotate again');
+        // Re-checked at write time (a resume, or a long confirm prompt, may come long after the plan).
+        const toWrite = plannedFiles(j).filter((p) => !j.files.some((f) => f.target === p.target && (f.state === 'written' || f.state === 'verified' || f.state === 'skipped')));
+        const refusal = toWrite.length ? await hooks.refuseWrite?.(toWrite) : undefined;
+        if (refusal) throw new KeysentryError(refusal);
         for (const planned of plannedFiles(j)) {
           let rec = j.files.find((f) => f.target === planned.target);
           if (rec && (rec.state === 'written' || rec.state === 'verified' || rec.state === 'skipped')) continue;
+          const away = moved(planned);
+          if (away) {
+            if (rec) Object.assign(rec, { state: 'skipped', reason: away });
+            else j.files.push({ path: planned.path, target: planned.target, state: 'skipped', places: planned.places, reason: away });
+            saveJournal(j);
+            continue;
+          }
           if (planned.add && planned.profile) {
             addToProfile(j, planned as typeof planned & { profile: string }, rec, secret);
             continue;
@@ -358,6 +443,17 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     hooks.onStep?.(step.name, 'done', step.describe);
     hooks.afterStep?.(step.name);
   }
+  // #13.5: the old secret left elsewhere in an updated file (a comment "# was <secret>", another
+  // variable) is reported by line, masked, and never changed: only the pair located by structure
+  // is rewritten, so a value whose meaning Keysentry cannot tell is the user's to remove.
+  for (const f of j.files) {
+    if ((f.state !== 'verified' && f.state !== 'written') || moved(f)) continue;
+    const oldSecret = oldSecretOf(j, f);
+    const { text } = oldSecret ? readTextFile(f.target) : {};
+    if (!oldSecret || text === undefined) continue;
+    const lines = text.split('\n').flatMap((l, i) => (l.includes(oldSecret) ? [i + 1] : []));
+    for (const n of lines) notes.push(`${f.path}: the old secret (${maskValue(oldSecret)}) also appears at line ${n} (not changed): remove it by hand.`);
+  }
   j.status = 'done';
   j.error = undefined;
   dropUndo(j);
@@ -367,7 +463,8 @@ export async function runRotation(ops: AwsOps, j: Journal, hooks: RunHooks = {})
     keyId: j.keyId,
     newKeyId: j.newKeyId,
     userName: user,
-    filesUpdated: j.files.filter((f) => f.state === 'verified' || f.state === 'written').map((f) => f.path),
+    // Only files the listed path still names: never "Updated" for one the SDK would not read.
+    filesUpdated: j.files.filter((f) => (f.state === 'verified' || f.state === 'written') && !moved(f)).map((f) => f.path),
     filesSkipped: skipped,
     checklist: consumerChecklist(j, skipped),
     notes,
@@ -452,6 +549,29 @@ function consumerChecklist(j: Journal, skipped: RotationOutcome['filesSkipped'])
 }
 
 
+/** Files larger than this are not scanned for the new id: they count as still holding it. */
+const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Whether a file that cannot be read as text may still hold `keyId`: true unless it is gone, or is
+ * a regular file (never a FIFO or a device, which could hang) of bounded size whose bytes do not
+ * contain the id. An id is ASCII, so a byte search finds it whatever the file's encoding.
+ */
+function mayHoldKey(file: string, keyId: string): boolean {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  if (!st.isFile() || st.size > MAX_SCAN_BYTES) return true;
+  try {
+    return readFileSync(file).includes(Buffer.from(keyId, 'latin1'));
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Undoes a rotation that has not deleted the old key, reading IAM first:
  * - the old key is gone from IAM (an interrupted delete reached AWS): a rollback would leave no
@@ -474,6 +594,9 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
     outcome.notes.unshift(`${j.keyId} is already deleted in IAM (an interrupted step reached AWS, or someone deleted it): rolling back would leave no working key, so Keysentry finished the rotation instead.`);
     return outcome;
   }
+  // Checked before anything changes: a key that may be someone else's is never deleted.
+  const unknown = unexplainedKeys(j, truth);
+  if (unknown.length) refuseUnexplained(j, unknown, '--rollback');
   const notes: string[] = [];
   const wasActive = j.beforeKeys.find((k) => k.id === j.keyId)?.status !== 'Inactive';
   if (wasActive && old.status === 'Inactive') {
@@ -500,7 +623,18 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
     }
     const { text, problem } = readTextFile(f.target);
     if (text === undefined) {
-      leftAlone.push({ path: f.path, reason: problem ?? 'unreadable' });
+      // A file Keysentry wrote that it cannot read back as text (a byte that is not UTF-8 saved
+      // into it, grown past the size bound, replaced by a FIFO or a directory) may still hold the
+      // new key: unless its bytes show the new id is gone, the new key stays alive for it.
+      if (mayHoldKey(f.target, j.newKeyId)) {
+        dependsOnNew = true;
+        leftAlone.push({ path: f.path, reason: `${problem ?? 'unreadable'}, so Keysentry cannot tell whether it still holds ${j.newKeyId}; left as it is` });
+      } else {
+        leftAlone.push({ path: f.path, reason: `${problem ?? 'unreadable'}; ${j.newKeyId} is no longer in it. Left as it is.` });
+        f.state = 'skipped';
+        f.reason = 'changed since the rotation';
+        saveJournal(j);
+      }
       continue;
     }
     const { pairs } = locatePairs(text, j.newKeyId, f.target);
@@ -545,7 +679,7 @@ export async function rollbackRotation(ops: AwsOps, j: Journal, hooks: RunHooks 
     j.error = 'rollback stopped: a file still holds the new key';
     saveJournal(j);
     throw new KeysentryError(
-      `the rollback stopped before deleting the new key ${j.newKeyId}, because a file still uses it and changed since the rotation:\n${leftAlone.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` +
+      `the rollback stopped before deleting the new key ${j.newKeyId}, because a file may still use it and changed since the rotation:\n${leftAlone.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` +
         `${j.keyId} ${old.status === 'Inactive' && !wasActive ? 'is inactive' : 'works again'}, and ${j.newKeyId} is kept so that file keeps working. Put the old key back in it by hand and run --rollback again, or --resume to finish the rotation.`,
     );
   }

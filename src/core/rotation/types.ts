@@ -125,6 +125,8 @@ export interface Journal {
    * this machine's clock is off.
    */
   createWindow?: { keys: string[]; since?: string };
+  /** Keys the user declared someone else's (--not-ours) after an interrupted CreateAccessKey: never this rotation's. */
+  notOurs?: string[];
   newKeyId?: string;
   /** SHA-256 of the new secret (hex): tells the new pair in a file from one written by someone else, without storing the secret. */
   newSecretSha256?: string;
