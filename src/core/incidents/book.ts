@@ -49,7 +49,10 @@ export function parseIncidents(text: string, what = 'the incidents file'): Incid
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new KeysentryError(`${what} is not valid JSON (${(e as Error).message})`);
+    // Only the position: V8's message quotes the text around it, which may be a secret.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    const line = at === undefined ? undefined : text.slice(0, Number(at)).split('\n').length;
+    throw new KeysentryError(`${what} is not valid JSON${line === undefined ? '' : ` (line ${line})`}`);
   }
   const d = data as { format?: string; version?: number; incidents?: unknown[] };
   if (d?.format !== FORMAT || d.version !== 1 || !Array.isArray(d.incidents)) throw new KeysentryError(`${what} is not a Keysentry incidents export (expected {"format": "${FORMAT}", "version": 1, "incidents": [...]})`);
