@@ -17,20 +17,126 @@ export function maskSecret(kind: FindingKind, value: string): string {
 
 /**
  * Removes anything that looks like an AWS secret or a private key from free text
- * (error messages, SDK errors, logs) before it is shown or written anywhere.
+ * (error messages, SDK errors, logs, notices, tags) before it is shown or written anywhere.
+ *
+ * Attacker-controlled text can split a secret with characters that render as nothing: Unicode
+ * format characters (category Cf: U+00AD soft hyphen, U+200B-U+200D, U+2060, U+FEFF, tag
+ * characters…) or a line break (a wrapped header, a pasted block). So matching runs on a view of
+ * the text without those characters (a line break is dropped only between two base64
+ * characters, and not next to a whole access key id, which stays readable), and each match masks
+ * the whole original span, invisible characters included. Every pass is linear: one walk to build
+ * the view (with an index back into the text), the same linear-time patterns as before on it, one
+ * walk to rebuild.
  */
 const TOKEN = String.raw`(?:[A-Za-z0-9+/]|%2[BbFf]|%3[Dd]|&#[xX]0*2[BbFf];|&#0*4[37];|&sol;|&plus;)`;
 const SECRET_RUN = new RegExp(String.raw`(?<![A-Za-z0-9+/%&#;])(${TOKEN}{4})${TOKEN}{36,}(?:=|%3[Dd]){0,2}(?![A-Za-z0-9+/])`, 'g');
+const PEM = /-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)/g;
+// A plain run right after `%`, `&`, `#` or `;` that starts no encoded character (a file named
+// `creds/AKIA…%<secret>.txt`): SECRET_RUN's look-behind skips it, so it is masked here.
+const PLAIN_RUN = /(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{4})[A-Za-z0-9+/]{36,}={0,2}(?![A-Za-z0-9+/])/g;
 
 export function redact(text: string): string {
-  return text
-    .replace(/-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|$)/g, '-----BEGIN PRIVATE KEY----- …(masked)')
-    // 40+ characters of the base64 alphabet, also when `/`, `+` and `=` are written as %2F, %2B,
-    // %3D or HTML character references (a secret pasted into a URL, a subject, an HTML notice).
-    .replace(SECRET_RUN, (_m, head: string) => `${head}****************`)
-    // A plain run right after `%`, `&`, `#` or `;` that starts no encoded character (a file named
-    // `creds/AKIA…%<secret>.txt`): SECRET_RUN's look-behind skips it, so it is masked here.
-    .replace(PLAIN_RUN, (_m, head: string) => `${head}****************`);
+  let out = maskPass(text, PEM, () => '-----BEGIN PRIVATE KEY----- …(masked)');
+  // 40+ characters of the base64 alphabet, also when `/`, `+` and `=` are written as %2F, %2B,
+  // %3D or HTML character references (a secret pasted into a URL, a subject, an HTML notice).
+  out = maskPass(out, SECRET_RUN, (m) => `${m[1]}****************`);
+  return maskPass(out, PLAIN_RUN, (m) => `${m[1]}****************`);
 }
 
-const PLAIN_RUN = /(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{4})[A-Za-z0-9+/]{36,}={0,2}(?![A-Za-z0-9+/])/g;
+/** Unicode format characters (invisible: soft hyphen, zero-width, bidi, BOM, tags). */
+const FORMAT = /\p{Cf}/u;
+const HIDING = /[\p{Cf}\r\n\u0085\u2028\u2029]/u;
+const isTok = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9+/]$/.test(c);
+const KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}$/;
+
+/** Length of the line break at `i` (0 when none). */
+function breakAt(text: string, i: number): number {
+  const c = text[i];
+  if (c === '\r') return text[i + 1] === '\n' ? 2 : 1;
+  return c === '\n' || c === '\u0085' || c === '\u2028' || c === '\u2029' ? 1 : 0;
+}
+
+/** The text without its format characters and soft line breaks, with each kept character's original span. */
+function invisibleFreeView(text: string): { view: string; starts: number[]; ends: number[] } {
+  const parts: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const cp = text.codePointAt(i) as number;
+    const ch = String.fromCodePoint(cp);
+    if (FORMAT.test(ch)) {
+      i += ch.length;
+      continue;
+    }
+    const br = breakAt(text, i);
+    if (br) {
+      // skip the break, with the blank lines, indentation (a folded header) and invisible characters
+      // around it, when it stands between two base64 characters
+      let j = i + br;
+      for (;;) {
+        const b = breakAt(text, j);
+        if (b) j += b;
+        else if (text[j] === ' ' || text[j] === '\t') j++;
+        else if (j < text.length && FORMAT.test(String.fromCodePoint(text.codePointAt(j) as number))) j += (text.codePointAt(j) as number) > 0xffff ? 2 : 1;
+        else break;
+      }
+      if (isTok(parts[parts.length - 1]) && isTok(text[j]) && !keyIdBefore(parts) && !keyIdAfter(text, j)) {
+        i = j;
+        continue;
+      }
+    }
+    parts.push(ch);
+    starts.push(i);
+    ends.push(i + ch.length);
+    i += ch.length;
+  }
+  // `parts` holds whole code points: join, and spread each span over the code units of its character
+  const view = parts.join('');
+  if (view.length === parts.length) return { view, starts, ends };
+  const s2: number[] = [];
+  const e2: number[] = [];
+  parts.forEach((p, k) => {
+    for (let u = 0; u < p.length; u++) {
+      s2.push(starts[k] as number);
+      e2.push(ends[k] as number);
+    }
+  });
+  return { view, starts: s2, ends: e2 };
+}
+
+/** The base64 run that ends the view so far is exactly an access key id (bounded look-back). */
+function keyIdBefore(parts: string[]): boolean {
+  let k = parts.length;
+  let run = '';
+  while (k > 0 && isTok(parts[k - 1]) && run.length <= 20) run = parts[--k] + run;
+  return run.length === 20 && !isTok(parts[k - 1]) && KEY_ID.test(run);
+}
+
+/** The base64 run starting at `j` is exactly an access key id (bounded look-ahead). */
+function keyIdAfter(text: string, j: number): boolean {
+  let run = '';
+  let k = j;
+  while (k < text.length && isTok(text[k]) && run.length <= 20) run += text[k++];
+  return run.length === 20 && !isTok(text[k]) && KEY_ID.test(run);
+}
+
+/** Replaces each match of `re` (global) in the invisible-free view, masking the whole original span. */
+function maskPass(text: string, re: RegExp, replace: (m: RegExpMatchArray) => string): string {
+  if (!HIDING.test(text)) return text.replace(re, (...args) => replace(args.slice(0, -2) as unknown as RegExpMatchArray));
+  const { view, starts, ends } = invisibleFreeView(text);
+  let out = '';
+  let last = 0;
+  let any = false;
+  for (const m of view.matchAll(re)) {
+    const s = m.index as number;
+    const e = s + m[0].length;
+    if (e === s) continue;
+    const os = starts[s] as number;
+    if (os < last) continue;
+    out += text.slice(last, os) + replace(m);
+    last = ends[e - 1] as number;
+    any = true;
+  }
+  return any ? out + text.slice(last) : text;
+}

@@ -84,3 +84,77 @@ test('B1: investigations are neither saved nor loaded through a symlink (file or
   assert.equal(lstatSync(f3).mode & 0o777, 0o600);
   assert.equal(lstatSync(path.dirname(f3)).mode & 0o777, 0o700);
 });
+
+// ------------------------------------------------------------------ B2/B3: invisible splits
+import fc from 'fast-check';
+import { redact } from '../../src/core/mask';
+import { redactDeep } from '../../src/core/incidents/book';
+import { mdText, oneLine } from '../../src/core/incidents/escape';
+import { escapeControl } from '../../src/core/escape';
+import { noticeIncident, parseNotice } from '../../src/core/incidents/notice';
+import { formatNotice } from '../../src/core/incidents/report';
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const HIDERS = ['\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u200e', '\u202e', '\u2066', '\u{e0041}', '\u061c', '\n', '\r\n', '\n ', '\u2028'];
+const CF = /\p{Cf}/gu;
+const visible = (s: string): string => s.replace(CF, '').replace(/\r\n|[\n\r\u0085\u2028\u2029][ \t]*/g, '');
+
+test('B2: a 40-char secret split by format characters or line breaks never survives redact (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...B64.split('')), { minLength: 40, maxLength: 44 }).map((a) => a.join('')),
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom(...HIDERS)), { minLength: 1, maxLength: 6 }),
+      fc.constantFrom('', 'secret=', 'Subject: key ', 'backup aws_secret_access_key=', '"'),
+      fc.constantFrom('', ' ', '\n', '"', ' end'),
+      (secret, cuts, before, after) => {
+        let s = secret;
+        // insert from the last position back, so each lands between two characters of the secret
+        const at = cuts.map(([pos, h]) => [1 + (pos % (secret.length - 1)), h] as const).sort((a, b) => b[0] - a[0]);
+        for (const [p, h] of at) s = s.slice(0, p) + h + s.slice(p);
+        const input = before + s + after;
+        for (const out of [redact(input), redactDeep({ a: [input] }).a[0] as string, oneLine(redact(input)), mdText(redact(input))]) {
+          assert.ok(!visible(out).includes(secret), `${JSON.stringify(input)} -> ${JSON.stringify(out)}`);
+          assert.ok(!visible(out).includes(secret.slice(4, 40)), `${JSON.stringify(out)} keeps the secret's body`);
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+test('B2: redact keeps access key ids readable next to a split secret, and leaves ordinary text alone', () => {
+  const secret = 'Zq9Xm2Tk4LQ7wJalrXUtnFEMIxK7MDENGbPxRfiC';
+  assert.equal(redact(`AKIAIOSFODNN7EXAMPLE\n${secret}`), 'AKIAIOSFODNN7EXAMPLE\nZq9X****************');
+  assert.equal(redact(`${secret.slice(0, 20)}\u00ad${secret.slice(20)}\nAKIAIOSFODNN7EXAMPLE`), 'Zq9X****************\nAKIAIOSFODNN7EXAMPLE');
+  const plain = 'Hello\nworld\u200b and a line\nthat wraps';
+  assert.equal(redact(plain), plain);
+});
+
+test('B2: redact stays linear on 10x hostile inputs (long runs of invisible characters and breaks)', () => {
+  // not a timing assertion: a quadratic pass on 400k characters would not finish in the test's time
+  for (const unit of ['A\u00ad', 'A\n', '\u200b', 'AAAA%', 'A\r\n ']) {
+    const out = redact(unit.repeat(80_000));
+    assert.equal(typeof out, 'string');
+  }
+});
+
+test('B3: a secret split by U+00AD in a notice Subject reaches neither the parsed notice, the incident nor its display', () => {
+  const secret = 'Zq9Xm2Tk4LQ7wJalrXUtnFEMIxK7MDENGbPxRfiC';
+  for (const h of ['\u00ad', '\u200b', '\u2060', '\ufeff', '\u200d']) {
+    const n = parseNotice(`From: abuse@amazonaws.com\nSubject: Exposed key AKIAIOSFODNN7ZZZZZZZ secret ${secret.slice(0, 20)}${h}${secret.slice(20)}\nDate: Sat, 21 Nov 2026 10:00:00 +0000\n\nYour access key AKIAIOSFODNN7ZZZZZZZ was found publicly available online.\n`);
+    const all = JSON.stringify([n, noticeIncident(n), formatNotice(n)]);
+    assert.ok(!visible(JSON.parse(JSON.stringify(all))).includes(secret), all);
+    assert.ok(!all.replace(/\\u00ad|\\u200b|\\u2060|\\ufeff|\\u200d/gi, '').replace(CF, '').includes(secret));
+  }
+});
+
+test('B3: display helpers make every format character visible (oneLine, mdText, escapeControl)', () => {
+  for (const h of ['\u00ad', '\u200b', '\u2060', '\ufeff', '\u{e0041}', '\u0600', '\u180e']) {
+    assert.ok(!CF.test(oneLine(`a${h}b`)), 'oneLine');
+    CF.lastIndex = 0;
+    assert.ok(!CF.test(mdText(`a${h}b`)), 'mdText');
+    CF.lastIndex = 0;
+    assert.ok(!CF.test(escapeControl(`a${h}b`)), 'escapeControl');
+    CF.lastIndex = 0;
+  }
+});
