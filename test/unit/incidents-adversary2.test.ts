@@ -158,3 +158,47 @@ test('B3: display helpers make every format character visible (oneLine, mdText, 
     CF.lastIndex = 0;
   }
 });
+
+// ------------------------------------------------------- B4/B5: never act on the signer (moto)
+import { IAMClient, AttachUserPolicyCommand } from '@aws-sdk/client-iam';
+import { actionTargets, planAction } from '../../src/core/incidents/actions';
+import { AwsContainment } from '../../src/aws/account';
+import { AwsRemoval } from '../../src/aws/removal';
+import { resolveTarget } from '../../src/aws/clients';
+import { findPersistence } from '../../src/core/investigate/persistence';
+import { createdBy, type TrailEvent } from '../../src/core/investigate/trail';
+import { startMoto, type Moto } from '../aws/moto.mjs';
+import { seedAccount, type SeededAccount } from '../aws/seedAccount.mjs';
+
+async function withSignedMoto(t: { after: (fn: () => void) => void }): Promise<{ moto: Moto; seed: SeededAccount }> {
+  const moto = await startMoto();
+  t.after(() => moto.stop());
+  const seed = await seedAccount(moto);
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, region: process.env.AWS_REGION, profile: process.env.AWS_PROFILE };
+  process.env.AWS_ACCESS_KEY_ID = seed.admin.id;
+  process.env.AWS_SECRET_ACCESS_KEY = seed.admin.secret;
+  process.env.AWS_REGION = 'us-east-1';
+  delete process.env.AWS_PROFILE;
+  t.after(() => {
+    for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret], ['AWS_REGION', saved.region], ['AWS_PROFILE', saved.profile]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  return { moto, seed };
+}
+
+test('B4: revoke-sessions is refused when the user named by a notice is the signing user (moto, real SDK)', async (t) => {
+  const { moto, seed } = await withSignedMoto(t);
+  const notice = parseNotice(`From: abuse@amazonaws.com\nSubject: Your AWS account may be compromised\nDate: Sat, 21 Nov 2026 10:00:00 +0000\n\nWe detected irregular activity. Your account may have been compromised.\nAccess key ${seed.oldKeyId} was found publicly available online.\nIAM user: admin\n`);
+  const incident = { ...noticeIncident(notice), status: 'open', createdAt: '', updatedAt: '', timeline: [], steps: {}, evidence: [] } as never;
+  const ops = new AwsContainment(resolveTarget({ endpoint: moto.endpoint, region: 'us-east-1' }));
+  assert.match((await ops.caller()).arn, /:user\/admin$/);
+  const targets = actionTargets(incident, 'revoke-sessions');
+  const mine = targets.find((x) => x.resource.id === 'admin');
+  assert.ok(mine, 'the notice names the signing user');
+  await assert.rejects(planAction(mine, incident, ops), /signing as IAM user admin/);
+  // another user is still planned
+  const other = targets.find((x) => x.resource.id !== 'admin');
+  if (other) assert.equal((await planAction(other, incident, ops)).calls[0]?.api, 'iam:PutUserPolicy');
+});
