@@ -60,7 +60,7 @@ export interface InvestigationView {
   };
 }
 
-const OWNER_LABEL: Record<string, string> = { attacker: 'not yours', 'owner-before-exposure': 'yours: made before the exposure', 'owner-tools': 'yours: your IP address and tool' };
+const OWNER_LABEL: Record<string, string> = { attacker: 'not yours', 'attacker-changed': 'changed by the attacker; existed before?', 'owner-before-exposure': 'yours: made before the exposure', 'owner-tools': 'yours: your IP address and tool' };
 
 
 export function investigationViewOf(inc: Incident, inv: Investigation | undefined, running: boolean): InvestigationView | undefined {

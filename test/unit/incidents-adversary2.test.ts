@@ -202,3 +202,35 @@ test('B4: revoke-sessions is refused when the user named by a notice is the sign
   const other = targets.find((x) => x.resource.id !== 'admin');
   if (other) assert.equal((await planAction(other, incident, ops)).calls[0]?.api, 'iam:PutUserPolicy');
 });
+
+test('B5: an idempotent re-attach of the owner\'s AdministratorAccess is "changed by the attacker", with no removal, and detaching the signer\'s own policy is refused (moto, real SDK)', async (t) => {
+  const { moto, seed } = await withSignedMoto(t);
+  const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+  await new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'seed', secretAccessKey: 'seed' } }).send(new AttachUserPolicyCommand({ UserName: 'admin', PolicyArn: ADMIN }));
+  const since = '2026-11-01T00:00:00Z';
+  const at = (name: string, time: string, req: Record<string, unknown>, res: Record<string, unknown> = {}): TrailEvent => ({
+    id: `${name}-${time}`, time, name, source: 'iam.amazonaws.com', region: 'us-east-1', ip: '203.0.113.9', userAgent: 'aws-cli/2', errorCode: null, accessKeyId: seed.oldKeyId, arn: 'arn:aws:iam::123456789012:user/ci-deploy',
+    created: createdBy(name, 'us-east-1', time, req, res),
+  });
+  const events = [
+    at('AttachUserPolicy', '2026-11-20T03:00:00Z', { userName: 'admin', policyArn: ADMIN }),
+    at('UpdateLoginProfile', '2026-11-20T03:01:00Z', { userName: 'admin' }),
+    // what the attacker did create stays the attacker's, with its removal
+    at('CreateUser', '2026-11-20T03:02:00Z', { userName: 'backdoor' }, { user: { userName: 'backdoor' } }),
+    at('AttachUserPolicy', '2026-11-20T03:03:00Z', { userName: 'backdoor', policyArn: ADMIN }),
+  ];
+  const items = findPersistence(events, since, () => false);
+  const own = items.filter((i) => i.user === 'admin' || i.id === 'admin');
+  assert.equal(own.length, 2);
+  for (const i of own) {
+    assert.equal(i.ownership, 'attacker-changed', i.id);
+    assert.equal(i.removal, undefined, i.id);
+    assert.match(i.note ?? '', /existed before/);
+  }
+  const backdoor = items.filter((i) => i.user === 'backdoor' || i.id === 'backdoor');
+  assert.deepEqual(backdoor.map((i) => [i.ownership, i.removal?.kind]), [['attacker', 'delete-user'], ['attacker', 'detach-policy']]);
+  // a removal of the signer's own policy, however it is reached, is refused
+  const ops = new AwsRemoval(resolveTarget({ endpoint: moto.endpoint, region: 'us-east-1' }));
+  const incident = { id: 'key:' + seed.oldKeyId, type: 'exposed-key', resources: [], facts: [], timeline: [], steps: {} } as never;
+  await assert.rejects(planAction({ kind: 'detach-policy', resource: { kind: 'policy', id: `admin:${ADMIN}` }, label: 'Detach' } as never, incident, ops), /signing as IAM user admin/);
+});
