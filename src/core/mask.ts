@@ -44,8 +44,9 @@ export function redact(text: string): string {
 }
 
 /** Unicode format characters (invisible: soft hyphen, zero-width, bidi, BOM, tags). */
-const FORMAT = /\p{Cf}/u;
+const FORMAT_AT = /\p{Cf}/uy;
 const HIDING = /[\p{Cf}\r\n\u0085\u2028\u2029]/u;
+const HIDING_ALL = /\p{Cf}+|\r\n|[\r\n\u0085\u2028\u2029]/gu;
 const isTok = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9+/]$/.test(c);
 const KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z0-9]{16}$/;
 
@@ -56,61 +57,77 @@ function breakAt(text: string, i: number): number {
   return c === '\n' || c === '\u0085' || c === '\u2028' || c === '\u2029' ? 1 : 0;
 }
 
-/** The text without its format characters and soft line breaks, with each kept character's original span. */
-function invisibleFreeView(text: string): { view: string; starts: number[]; ends: number[] } {
-  const parts: string[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const cp = text.codePointAt(i) as number;
-    const ch = String.fromCodePoint(cp);
-    if (FORMAT.test(ch)) {
-      i += ch.length;
-      continue;
-    }
-    const br = breakAt(text, i);
-    if (br) {
-      // skip the break, with the blank lines, indentation (a folded header) and invisible characters
-      // around it, when it stands between two base64 characters
-      let j = i + br;
-      for (;;) {
-        const b = breakAt(text, j);
-        if (b) j += b;
-        else if (text[j] === ' ' || text[j] === '\t') j++;
-        else if (j < text.length && FORMAT.test(String.fromCodePoint(text.codePointAt(j) as number))) j += (text.codePointAt(j) as number) > 0xffff ? 2 : 1;
-        else break;
-      }
-      if (isTok(parts[parts.length - 1]) && isTok(text[j]) && !keyIdBefore(parts) && !keyIdAfter(text, j)) {
-        i = j;
-        continue;
-      }
-    }
-    parts.push(ch);
-    starts.push(i);
-    ends.push(i + ch.length);
-    i += ch.length;
-  }
-  // `parts` holds whole code points: join, and spread each span over the code units of its character
-  const view = parts.join('');
-  if (view.length === parts.length) return { view, starts, ends };
-  const s2: number[] = [];
-  const e2: number[] = [];
-  parts.forEach((p, k) => {
-    for (let u = 0; u < p.length; u++) {
-      s2.push(starts[k] as number);
-      e2.push(ends[k] as number);
-    }
-  });
-  return { view, starts: s2, ends: e2 };
+/** Length of the format character at `i` (0 when none). */
+function formatAt(text: string, i: number): number {
+  FORMAT_AT.lastIndex = i;
+  return FORMAT_AT.test(text) ? FORMAT_AT.lastIndex - i : 0;
 }
 
-/** The base64 run that ends the view so far is exactly an access key id (bounded look-back). */
-function keyIdBefore(parts: string[]): boolean {
-  let k = parts.length;
-  let run = '';
-  while (k > 0 && isTok(parts[k - 1]) && run.length <= 20) run = parts[--k] + run;
-  return run.length === 20 && !isTok(parts[k - 1]) && KEY_ID.test(run);
+/**
+ * The text without its format characters and soft line breaks, as contiguous chunks: `view`,
+ * and for each chunk where it starts in the view and in the text (to map a match back).
+ */
+function invisibleFreeView(text: string): { view: string; segView: number[]; segText: number[] } {
+  const chunks: string[] = [];
+  const segView: number[] = [];
+  const segText: number[] = [];
+  let viewLen = 0;
+  let tail = ''; // the last characters of the view so far (bounded: never the whole view)
+  let from = 0; // start of the text not yet copied
+  /** Copies the text from `from` to `end` into the view (the caller then moves `from`). */
+  const keep = (end: number): void => {
+    if (end <= from) return;
+    const chunk = text.slice(from, end);
+    chunks.push(chunk);
+    segView.push(viewLen);
+    segText.push(from);
+    viewLen += chunk.length;
+    tail = (tail + chunk.slice(-24)).slice(-24);
+  };
+  HIDING_ALL.lastIndex = 0;
+  for (let m = HIDING_ALL.exec(text); m; m = HIDING_ALL.exec(text)) {
+    const i = m.index;
+    if (!breakAt(m[0], 0)) {
+      // format characters: always dropped
+      keep(i);
+      from = i + m[0].length;
+      continue;
+    }
+    // a line break: dropped, with the blank lines, indentation (a folded header) and invisible
+    // characters around it, when it stands between two base64 characters; otherwise kept
+    let j = i;
+    for (;;) {
+      const n = breakAt(text, j) || (text[j] === ' ' || text[j] === '\t' ? 1 : formatAt(text, j));
+      if (!n) break;
+      j += n;
+    }
+    keep(i);
+    from = i;
+    if (isTok(tail[tail.length - 1]) && isTok(text[j]) && !keyIdBefore(tail) && !keyIdAfter(text, j)) {
+      from = j;
+      HIDING_ALL.lastIndex = j;
+    }
+  }
+  keep(text.length);
+  return { view: chunks.join(''), segView, segText };
+}
+
+/** Where view position `v` is in the text (binary search over the chunks). */
+function toText(segView: number[], segText: number[], v: number): number {
+  let lo = 0;
+  let hi = segView.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((segView[mid] as number) <= v) lo = mid;
+    else hi = mid - 1;
+  }
+  return (segText[lo] as number) + v - (segView[lo] as number);
+}
+
+/** The base64 run that ends the view so far (its last characters, `tail`) is exactly an access key id. */
+function keyIdBefore(tail: string): boolean {
+  const m = /[A-Za-z0-9+/]+$/.exec(tail);
+  return !!m && m[0].length === 20 && KEY_ID.test(m[0]);
 }
 
 /** The base64 run starting at `j` is exactly an access key id (bounded look-ahead). */
@@ -124,7 +141,7 @@ function keyIdAfter(text: string, j: number): boolean {
 /** Replaces each match of `re` (global) in the invisible-free view, masking the whole original span. */
 function maskPass(text: string, re: RegExp, replace: (m: RegExpMatchArray) => string): string {
   if (!HIDING.test(text)) return text.replace(re, (...args) => replace(args.slice(0, -2) as unknown as RegExpMatchArray));
-  const { view, starts, ends } = invisibleFreeView(text);
+  const { view, segView, segText } = invisibleFreeView(text);
   let out = '';
   let last = 0;
   let any = false;
@@ -132,10 +149,10 @@ function maskPass(text: string, re: RegExp, replace: (m: RegExpMatchArray) => st
     const s = m.index as number;
     const e = s + m[0].length;
     if (e === s) continue;
-    const os = starts[s] as number;
+    const os = toText(segView, segText, s);
     if (os < last) continue;
     out += text.slice(last, os) + replace(m);
-    last = ends[e - 1] as number;
+    last = toText(segView, segText, e - 1) + 1;
     any = true;
   }
   return any ? out + text.slice(last) : text;
