@@ -58,7 +58,7 @@ export function formatInvestigation(subject: string, s: TrailSummary, failures: 
     if (inv.resources.length) {
       out.push('Created or changed:');
       for (const c of inv.resources) {
-        out.push(`  ${c.type.padEnd(20)} ${printable(c.id)} (${printable(c.region)}, ${c.eventName} at ${c.eventTime})${c.ownership === 'attacker' ? '' : ' [yours]'}`);
+        out.push(`  ${c.type.padEnd(20)} ${printable(c.id)} (${printable(c.region)}, ${c.eventName} at ${c.eventTime})${c.ownership === 'attacker' ? '' : c.ownership === 'attacker-changed' ? ' [changed by the attacker; existed before?]' : ' [yours]'}`);
         if (c.removal) out.push(`      remove: ${printable(c.removal.label)}`);
         else if (c.note) out.push(`      ${printable(c.note)}`);
       }

@@ -5,8 +5,9 @@
  */
 
 /** C0 and C1 controls, DEL, and the invisible / direction-changing characters that can disguise text. */
+// \p{Cf}: every format character (U+00AD soft hyphen, zero-width, bidi, tag characters…) is invisible.
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\p{Cf}]/gu;
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
 

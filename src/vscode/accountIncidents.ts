@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '../core/atomicFile';
+import { readFileSync, statSync } from 'node:fs';
+import { writePrivateFile } from '../core/privateFile';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -622,11 +622,8 @@ export class AccountIncidents implements vscode.Disposable {
   }
 }
 
-/** Writes a file only its owner can read (0600), creating Keysentry's folders 0700. */
-function writePrivate(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileAtomic(file, text, 0o600);
-}
+/** Writes a file only its owner can read (0600), creating Keysentry's folders 0700, never through a symlink (core/privateFile). */
+const writePrivate = (file: string, text: string): void => writePrivateFile(file, text);
 
 /** Commands get an incident id, or a tree node that carries one. */
 export function incidentIdOf(arg: unknown): string | undefined {

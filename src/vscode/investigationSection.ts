@@ -48,7 +48,7 @@ export function noticeStart(inc: Incident): string | undefined {
 // The view model's shape is the webview's (one definition, type-only: nothing of the page is bundled here).
 export type { InvestigationView } from '../../media/webview/investigation';
 
-const OWNER_LABEL: Record<string, string> = { attacker: 'not yours', 'owner-before-exposure': 'yours: made before the exposure', 'owner-tools': 'yours: your IP address and tool' };
+const OWNER_LABEL: Record<string, string> = { attacker: 'not yours', 'attacker-changed': 'changed by the attacker; existed before?', 'owner-before-exposure': 'yours: made before the exposure', 'owner-tools': 'yours: your IP address and tool' };
 
 
 export function investigationViewOf(inc: Incident, inv: Investigation | undefined, running: boolean): InvestigationView | undefined {

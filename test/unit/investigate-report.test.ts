@@ -43,7 +43,7 @@ const arbEvent = fc.record({
   key: fc.constantFrom('AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE'),
 });
 
-test('ownership: a resource made only by the owner (before the exposure, or from its IP and tool) never gets a removal; one the attacker touched always does', () => {
+test('ownership: a resource made only by the owner (before the exposure, or from its IP and tool) never gets a removal; one the attacker created does, one it only changed is marked attacker-changed', () => {
   fc.assert(
     fc.property(fc.array(arbEvent, { maxLength: 40 }), (specs) => {
       const events = specs.map((s, i) =>
@@ -62,9 +62,18 @@ test('ownership: a resource made only by the owner (before the exposure, or from
       const items = findPersistence(events, SINCE, ownerJudge(baseline));
       for (const it of items) {
         const touching = events.filter((e) => !e.errorCode && e.created.some((c) => c.type === it.type && c.id === it.id && c.region === it.region));
-        const attacker = touching.some((e) => e.time >= SINCE && !ownerJudge(baseline)(e));
-        assert.equal(it.ownership === 'attacker', attacker);
-        assert.equal(!!it.removal, attacker && !['role', 'role-trust', 'lambda-function'].includes(it.type));
+        const isAttacker = (e: TrailEvent): boolean => e.time >= SINCE && !ownerJudge(baseline)(e);
+        const attacker = touching.some(isAttacker);
+        // B5 (incidents-adversary2): the attacker's creation only when the first call seen is the
+        // attacker's and creates it; a change or an idempotent re-attach of something that may have
+        // existed before is "attacker-changed", with no removal.
+        const first = [...touching].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))[0] as TrailEvent;
+        const firstName = first.created.find((c) => c.type === it.type && c.id === it.id)?.eventName ?? '';
+        const userMade = events.some((e) => !e.errorCode && e.time <= first.time && e.created.some((c) => c.type === 'iam-user' && c.eventName === 'CreateUser' && c.id === it.user));
+        const creates = !['UpdateLoginProfile', 'UpdateAssumeRolePolicy'].includes(firstName) && (!['AttachUserPolicy', 'PutUserPolicy'].includes(firstName) || userMade);
+        assert.equal(it.ownership, !attacker ? it.ownership : isAttacker(first) && creates ? 'attacker' : 'attacker-changed');
+        assert.ok(attacker || (it.ownership !== 'attacker' && it.ownership !== 'attacker-changed'));
+        assert.equal(!!it.removal, it.ownership === 'attacker' && !['role', 'role-trust', 'lambda-function'].includes(it.type));
       }
       // Failed calls create nothing.
       assert.ok(items.every((it) => events.some((e) => !e.errorCode && e.created.some((c) => c.id === it.id))));

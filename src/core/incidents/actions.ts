@@ -6,7 +6,7 @@ import { worldEgress, worldOpenPorts } from './checks';
 import { HARDENING_KINDS, HARDENING_RESOURCE, HARDENING_VERBS, isHardeningKind } from './hardening';
 import type { CallRecord, Incident, InstanceFacts, ResourceRef, SgRule } from './types';
 // investigate: removal of what an attacker left behind (kinds, verbs, planner in ./removal)
-import { REMOVAL_KINDS, REMOVAL_RESOURCE, REMOVAL_VERBS, planRemoval } from './removal';
+import { REMOVAL_KINDS, REMOVAL_RESOURCE, REMOVAL_VERBS, callerUser, planRemoval } from './removal';
 
 // Containment actions a runbook step can take. Each is planned first (read-only calls that
 // establish the current state, then the exact list of changing calls and their resources),
@@ -168,6 +168,12 @@ export async function planAction(target: ActionTarget, incident: Incident, ops: 
       return plan(`Deactivate access key ${r.id}`);
     }
     case 'revoke-sessions': {
+      // The user named by the incident may be the one signing (a notice's "IAM user: admin" is
+      // attacker-controlled text): denying its older sessions would lock out a signer that uses
+      // temporary credentials of that user (an MFA session), so it is refused like deactivate-key.
+      const me = await ops.caller();
+      checked.push(`sts:GetCallerIdentity: acting as ${me.arn}`);
+      if (callerUser(me.arn) === r.id) throw new KeysentryError(`you are signing as IAM user ${r.id}: revoking its sessions could lock you out (and would not stop its access keys). Sign in with another identity (a profile or SSO) first`);
       const before = new Date().toISOString();
       calls.push({
         api: 'iam:PutUserPolicy',

@@ -7,8 +7,9 @@
  * format characters that reorder or hide text (bidi overrides and isolates, zero-width joiners
  * used to hide a link, the BOM).
  */
+// Every format character (Unicode category Cf: U+00AD soft hyphen, zero-width characters, bidi controls, tag characters…) renders as nothing or reorders text.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\p{Cf}]/gu;
 /** Line breaks of any kind: a value never starts a new Markdown block. */
 const BREAKS = /\r\n|[\n\r\t\u0085\u2028\u2029]/g;
 

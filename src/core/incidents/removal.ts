@@ -167,7 +167,8 @@ export async function planRemoval(target: ActionTarget, incident: Incident, base
           ? { api: 'iam:DetachUserPolicy', target: user, what: `detach ${policy} from ${user}`, run: () => ops.detachUserPolicy(user, policy) }
           : { api: 'iam:DeleteUserPolicy', target: user, what: `delete inline policy ${policy} of ${user}`, run: () => ops.deleteUserPolicy(user, policy) },
       );
-      if (myUser === user) warnings.push('This is a policy of the user you sign as: you may lose the permissions you are using.');
+      // Never without a refusal: removing a policy of the signing user can take away the permissions it is using.
+      if (myUser === user) throw new KeysentryError(`you are signing as IAM user ${user}: ${attached ? 'detaching' : 'deleting'} ${policy} could take away the permissions you are using. Sign in with another identity (a profile or SSO) first`);
       return plan(attached ? `Detach ${policy} from ${user}` : `Delete inline policy ${policy} of ${user}`);
     }
     case 'cancel-spot-request': {

@@ -5,12 +5,21 @@
  * A resource is the owner's when every call that created or changed it was the owner's: made
  * before the exposure, or from an IP address and tool seen before it (trail.ts ownerJudge).
  * The owner's resources are listed and marked, and get no removal by default.
+ *
+ * Some calls only change what may have existed before the window CloudTrail keeps (90 days):
+ * UpdateLoginProfile, UpdateAssumeRolePolicy, and AttachUserPolicy / PutUserPolicy, which are
+ * idempotent (re-attaching a policy the owner attached long ago succeeds and looks the same as a
+ * first attach). Such a change by someone else makes the resource "changed by the attacker;
+ * existed before?" (attacker-changed), never the attacker's creation, unless its creation is
+ * in the events (the user it belongs to was created in the window, and no earlier attach of it
+ * was the owner's). It gets a note, and no removal button: removing it could take away the
+ * owner's own permissions (even the signer's: see planRemoval, which refuses those).
  */
 import type { ActionKind } from '../incidents/actions';
 import type { ResourceRef } from '../incidents/types';
 import { byTime, type CreatedResource, type TrailEvent } from './trail';
 
-export type Ownership = 'attacker' | 'owner-before-exposure' | 'owner-tools';
+export type Ownership = 'attacker' | 'attacker-changed' | 'owner-before-exposure' | 'owner-tools';
 
 export interface PersistenceItem extends CreatedResource {
   /** The access key whose call created it (the leaked key, or one the attacker created). */
@@ -68,28 +77,54 @@ export function removalOf(c: CreatedResource): Pick<PersistenceItem, 'removal' |
  */
 export function findPersistence(events: TrailEvent[], since: string, isOwner: (e: TrailEvent) => boolean): PersistenceItem[] {
   const byKey = new Map<string, PersistenceItem>();
+  /** IAM users whose creation is in the events (so every attachment to them is too). */
+  const usersCreated = new Set<string>();
   for (const e of [...events].sort(byTime)) {
     if (e.errorCode || !e.created.length) continue;
     const ownership: Ownership = e.time < since ? 'owner-before-exposure' : isOwner(e) ? 'owner-tools' : 'attacker';
     for (const c of e.created) {
+      if (c.type === 'iam-user' && c.eventName === 'CreateUser') usersCreated.add(c.id);
       const k = `${c.type}\u0000${c.region}\u0000${c.id}`;
       const seen = byKey.get(k);
       if (seen) {
         if (seen.changes.length < 20) seen.changes.push(c.eventName);
-        // One call from anyone else makes it the attacker's: the attacker's change must be undone.
-        if (ownership === 'attacker' && seen.ownership !== 'attacker') Object.assign(seen, { ownership, by: e.accessKeyId, ip: e.ip, eventName: c.eventName, eventTime: c.eventTime });
+        // A later call from anyone else changed what the owner made (or re-attached it): the
+        // attacker touched it, but it is not the attacker's creation.
+        if (ownership === 'attacker' && seen.ownership !== 'attacker' && seen.ownership !== 'attacker-changed') Object.assign(seen, { ownership: 'attacker-changed', by: e.accessKeyId, ip: e.ip, eventName: c.eventName, eventTime: c.eventTime });
         continue;
       }
-      byKey.set(k, { ...c, by: e.accessKeyId, ip: e.ip, changes: [c.eventName], ownership });
+      const created = createsIt(c, usersCreated);
+      byKey.set(k, { ...c, by: e.accessKeyId, ip: e.ip, changes: [c.eventName], ownership: ownership === 'attacker' && !created ? 'attacker-changed' : ownership });
     }
   }
   const items = [...byKey.values()];
   for (const it of items) {
     const how = removalOf(it);
     if (it.ownership === 'attacker') Object.assign(it, how);
+    else if (it.ownership === 'attacker-changed')
+      it.note =
+        `Changed by the attacker (${it.eventName}${it.ip ? ` from ${it.ip}` : ''}); it may have existed before (its creation is not in the events), so no removal is offered. ` +
+        `Check it: if it is not yours, ${how.removal ? `${how.removal.label[0]?.toLowerCase()}${how.removal.label.slice(1)} by hand` : (how.note ?? 'remove it by hand')}.`;
     else it.note = it.ownership === 'owner-before-exposure' ? 'Created before the exposure: yours.' : 'Created from your own IP address and tool: looks like yours.';
   }
   return items;
+}
+
+/**
+ * Whether the call that first shows `c` created it (rather than changing, or re-applying
+ * idempotently, something that may have existed before the events begin).
+ */
+function createsIt(c: CreatedResource, usersCreated: Set<string>): boolean {
+  switch (c.eventName) {
+    case 'UpdateLoginProfile':
+    case 'UpdateAssumeRolePolicy':
+      return false;
+    case 'AttachUserPolicy':
+    case 'PutUserPolicy':
+      return !!c.user && usersCreated.has(c.user);
+    default:
+      return true;
+  }
 }
 
 /** Access keys the attacker created: their activity is the attacker's too, and is followed. */

@@ -11,7 +11,7 @@ import type { Investigation } from './investigation';
 
 const t = (v: unknown): string => mdText(redact(String(v ?? ''))) || '(empty)';
 const code = (v: unknown): string => mdCode(String(v ?? '').trim() ? redact(String(v)) : '(empty)');
-const OWNERSHIP: Record<string, string> = { attacker: 'not yours', 'owner-before-exposure': 'yours (before the exposure)', 'owner-tools': 'yours (your IP address and tool)' };
+const OWNERSHIP: Record<string, string> = { attacker: 'not yours', 'attacker-changed': 'changed by the attacker; existed before?', 'owner-before-exposure': 'yours (before the exposure)', 'owner-tools': 'yours (your IP address and tool)' };
 
 /** When a removal of this resource ran successfully (its timeline entry names `[id]`), from the incident's timeline. */
 export function removedAt(i: Incident, resourceId: string): string | undefined {

@@ -5,10 +5,9 @@
  * read back is bounded, must be a regular file, and is checked before use.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomicFile';
 import { keysentryHome } from '../home';
+import { readPrivateFile, writePrivateFile } from '../privateFile';
 import { redactDeep } from '../incidents/book';
 import type { Investigation } from './investigation';
 
@@ -17,19 +16,18 @@ const MAX_BYTES = 16 * 1024 * 1024;
 export const investigationFile = (incidentId: string, home = keysentryHome()): string =>
   path.join(home, 'investigations', `${createHash('sha256').update(incidentId).digest('hex').slice(0, 32)}.json`);
 
-export function saveInvestigation(incidentId: string, inv: Investigation, home?: string): void {
-  const file = investigationFile(incidentId, home);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileAtomic(file, JSON.stringify({ incident: incidentId, investigation: redactDeep(inv) }) + '\n', 0o600);
+/** Written 0600 under a 0700 folder, never through a symbolic link (core/privateFile). */
+export function saveInvestigation(incidentId: string, inv: Investigation, home = keysentryHome()): void {
+  writePrivateFile(investigationFile(incidentId, home), JSON.stringify({ incident: incidentId, investigation: redactDeep(inv) }) + '\n', home);
 }
 
 /** The stored investigation of an incident, or undefined (none, unreadable, or not one). */
-export function loadInvestigation(incidentId: string, home?: string): Investigation | undefined {
+export function loadInvestigation(incidentId: string, home = keysentryHome()): Investigation | undefined {
   const file = investigationFile(incidentId, home);
   try {
-    const st = statSync(file);
-    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
-    const data = JSON.parse(readFileSync(file, 'utf8')) as { incident?: unknown; investigation?: Partial<Investigation> };
+    const text = readPrivateFile(file, MAX_BYTES, home); // no symlink (file or folder), regular, bounded
+    if (text === undefined) return undefined;
+    const data = JSON.parse(text) as { incident?: unknown; investigation?: Partial<Investigation> };
     const inv = data.investigation;
     if (data.incident !== incidentId || !inv || inv.version !== 1 || !inv.summary || !Array.isArray(inv.resources) || !Array.isArray(inv.timeline) || !inv.exposure) return undefined;
     return inv as Investigation;
