@@ -7,8 +7,6 @@ import {
   type DescribeInstancesCommandOutput,
   type DescribeSecurityGroupRulesCommandOutput,
   type DescribeSecurityGroupsCommandOutput,
-  type Instance,
-  type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import {
   GetAccessKeyLastUsedCommand,
@@ -22,7 +20,7 @@ import {
   type User,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { AccessKeyFacts, InstanceFacts, SecurityGroupFacts, SgRule, UserFacts } from '../core/incidents/types';
+import type { AccessKeyFacts, SecurityGroupFacts, UserFacts } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
 import { ec2Client, iamClient, regionOf, stsClient, type AwsTarget } from './clients';
 import { DEFAULT_TRAFFIC, type TrafficFacts } from '../core/incidents/dataTransfer';
@@ -51,35 +49,8 @@ async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Prom
   return out;
 }
 
-export function toRule(r: SecurityGroupRule): SgRule {
-  return {
-    ruleId: r.SecurityGroupRuleId ?? '?',
-    egress: !!r.IsEgress,
-    protocol: r.IpProtocol ?? '-1',
-    fromPort: r.FromPort === -1 ? undefined : r.FromPort,
-    toPort: r.ToPort === -1 ? undefined : r.ToPort,
-    cidr: r.CidrIpv4 ?? r.CidrIpv6,
-    peer: r.ReferencedGroupInfo?.GroupId ?? r.PrefixListId,
-  };
-}
-
-export function toInstance(region: string, i: Instance): InstanceFacts {
-  const tags = Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  return {
-    region,
-    id: i.InstanceId ?? '?',
-    state: i.State?.Name ?? 'unknown',
-    launchTime: iso(i.LaunchTime),
-    type: i.InstanceType,
-    keyName: i.KeyName,
-    publicIp: i.PublicIpAddress,
-    vpcId: i.VpcId,
-    groupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean),
-    volumeIds: (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId ?? '').filter(Boolean),
-    name: tags.Name,
-    tags,
-  };
-}
+import { toInstance, toRule } from './ec2Facts';
+export { toInstance, toRule };
 
 export interface AuditOptions {
   /** Regions to scan; empty = every region DescribeRegions lists as enabled. */

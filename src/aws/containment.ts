@@ -45,7 +45,7 @@ import type { AsgMembership, NetworkInterfaceState, SubnetAcl } from '../core/co
 import { QUARANTINE_ACL, TAG, TRANSIT_GROUP } from '../core/contain/isolation';
 import type { SgRule } from '../core/incidents/types';
 import { KeysentryError } from '../core/types';
-import { toInstance, toRule } from './account';
+import { toInstance, toRule } from './ec2Facts';
 import { clientConfig, ec2Client, iamClient, stsClient, type AwsTarget } from './clients';
 import { explainAwsError } from './errors';
 
