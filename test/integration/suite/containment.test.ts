@@ -3,6 +3,8 @@
 // "compromised key pair" incident opened from the demo workspace's deploy/server.pem.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -64,7 +66,13 @@ suite('Containment in a real VS Code', () => {
     const cli = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
     let out = '';
     try {
-      execFileSync(process.execPath, [cli, 'check-key-pair', path.join('deploy', 'server.pem'), '--regions', 'us-east-1', '--format', 'json'], { cwd: root, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8' });
+      // An earlier test deletes deploy/server.pem from the work tree; git still has it (it is in the first commit).
+      let pem = path.join('deploy', 'server.pem');
+      if (!existsSync(path.join(root, pem))) {
+        pem = path.join(mkdtempSync(path.join(tmpdir(), 'keysentry-pem-')), 'server.pem');
+        writeFileSync(pem, execFileSync('git', ['show', 'HEAD:deploy/server.pem'], { cwd: root }), { mode: 0o600 });
+      }
+      execFileSync(process.execPath, [cli, 'check-key-pair', pem, '--regions', 'us-east-1', '--format', 'json'], { cwd: root, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, encoding: 'utf8' });
       assert.fail('a match exits 1');
     } catch (e) {
       const err = e as { status?: number; stdout?: string; stderr?: string };
