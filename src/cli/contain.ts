@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { userInfo } from 'node:os';
-import { resolveTarget } from '../aws/clients';
+import { regionOf, resolveTarget } from '../aws/clients';
 import { actionTargets, describePlan, planAction, runPlan, type ActionKind, type ActionPlan, type ActionTarget } from '../core/incidents/actions';
 import { IncidentBook } from '../core/incidents/book';
 import type { Incident, ResourceRef } from '../core/incidents/types';
@@ -111,7 +111,7 @@ export async function containCommand(argv: string[], io: Io): Promise<number> {
     else if (naming.length > 1) io.err(`keysentry: ${naming.length} open incidents name ${id} (${naming.map((i) => i.id).join(', ')}): add --incident ID to record the result in one`);
   }
   const fromIncident = incident && actionTargets(incident, kind).find((x) => x.resource.id === id && (!opt('region') || x.resource.region === opt('region')));
-  const resource: ResourceRef = fromIncident?.resource ?? { kind: resourceKind, id, region: resourceKind === 'access-key' || resourceKind === 'user' ? undefined : t.region, ...(opt('user') ? { user: opt('user') } : {}) };
+  const resource: ResourceRef = fromIncident?.resource ?? { kind: resourceKind, id, region: resourceKind === 'access-key' || resourceKind === 'user' ? undefined : await regionOf(t), ...(opt('user') ? { user: opt('user') } : {}) };
   if (opt('region') && resource.region && resource.region !== opt('region')) resource.region = opt('region');
   const target: ActionTarget = {
     kind,

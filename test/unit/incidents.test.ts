@@ -98,7 +98,7 @@ test('audit: finds exactly the seeded open SSH rule, old key, user without MFA a
     `open-ingress:123456789012:us-east-1:${seed.web.group}`,
     'unknown-resources:123456789012:ap-south-1',
     'unknown-resources:123456789012:us-east-1:recent',
-  ]);
+  ].sort());
   const open = byType(list, 'open-ingress')[0] as Incident;
   assert.match(open.title, /SSH \(22\)/);
   assert.doesNotMatch(JSON.stringify(open.facts), /443/, 'HTTPS open to the world is not an incident');
@@ -313,7 +313,7 @@ test('incidents: export then import into another book merges without losing anyt
   b.add({ id, type: 'stale-key', severity: 'low', title: 't', summary: 's', source: 'audit', resources: [], facts: [] }, 'colleague', 'note from b');
   b.record(id, { actor: 'colleague', kind: 'note', text: 'asked the CI owner' });
   const res = b.import(a.export(), ACTOR);
-  assert.deepEqual(res, { added: 4, merged: 1 });
+  assert.deepEqual(res, { added: a.incidents.length - 1, merged: 1 }); // every incident of a's audit, one of them merged into b's
   const merged = b.get(id) as Incident;
   assert.ok(merged.timeline.some((e) => e.text === 'asked the CI owner'));
   assert.ok(merged.timeline.some((e) => e.kind === 'detected'));
