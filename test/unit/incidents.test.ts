@@ -320,7 +320,7 @@ test('incidents: export then import into another book merges without losing anyt
   assert.equal(merged.steps['Investigate/lastused']?.done, true);
   assert.throws(() => b.import('{"format":"keysentry-incidents","version":1,"incidents":[{"id":"x","type":"nope"}]}', ACTOR), /incident 1 has an invalid type "nope"; nothing was imported/);
   assert.throws(() => b.import('not json', ACTOR), /not valid JSON/);
-  assert.equal(new IncidentBook(path.join(dir, 'b.json')).incidents.length, 5);
+  assert.equal(new IncidentBook(path.join(dir, 'b.json')).incidents.length, a.incidents.length);
 });
 
 test('incidents: an unreadable store is kept aside, never overwritten', async (t) => {
